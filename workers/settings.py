@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+    port: int = Field(default=3000, ge=1, le=65535)
     redis_url: str = "redis://localhost:6379/0"
     mailcheck_queue: str = Field(default="mailcheck", pattern=r"^[A-Za-z0-9_.:-]+$")
     kratos_admin_url: AnyHttpUrl = AnyHttpUrl("http://localhost:3101")
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     mail_provider_api_key: SecretStr | None = None
     mail_provider_api_url: AnyHttpUrl | None = None
     postmark_message_stream: str = "outbound"
+    resend_webhook_secret: SecretStr | None = None
     dns_nameservers: CommaList = ()
     dns_timeout: float = Field(default=2.0, gt=0, le=30)
     dnsbl_zones: CommaList | None = None

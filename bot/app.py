@@ -1,0 +1,81 @@
+"""The composition root: `create_app(settings, ...)` builds the Bolt app; nothing happens at import."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+import redis
+from slack_bolt import App, BoltResponse
+from slack_bolt.context.respond import Respond
+
+from bot import listeners
+from bot.deps import Deps
+from bot.errors import UserFacingError
+from bot.metrics import BotMetrics
+from workers.queueing import make_queue
+from workers.settings import Settings
+from workers.slack_api import SlackPoster, web_client
+from workers.store import ReportStore
+
+log = logging.getLogger(__name__)
+
+# The bot answers inside Slack's 3-second window, so its Redis calls must fail fast.
+REDIS_SOCKET_TIMEOUT_S = 1.0
+
+
+def bot_redis(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+        socket_connect_timeout=REDIS_SOCKET_TIMEOUT_S,
+        health_check_interval=10,
+    )
+
+
+def build_deps(settings: Settings, connection: redis.Redis | None = None) -> Deps:
+    connection = connection or bot_redis(settings)
+    return Deps(
+        settings=settings,
+        redis=connection,
+        store=ReportStore(connection),
+        queue=make_queue(connection, settings),
+        poster=SlackPoster(web_client(settings)),
+        metrics=BotMetrics(),
+    )
+
+
+def _ephemeral(text: str) -> BoltResponse:
+    body = json.dumps({"response_type": "ephemeral", "text": text})
+    return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+
+
+def create_app(deps: Deps) -> App:
+    settings = deps.settings
+    app = App(
+        client=deps.poster.client,
+        signing_secret=settings.slack_signing_secret.get_secret_value()
+        if settings.slack_signing_secret
+        else None,
+        token_verification_enabled=False,
+    )
+
+    @app.error
+    def handle_error(error: Exception, response: BoltResponse | None, respond: Respond | None) -> Any:
+        if isinstance(error, UserFacingError):
+            text = str(error)
+            deps.metrics.errors.labels(error=type(error).__name__).inc()
+        else:
+            correlation = secrets.token_hex(4)
+            log.error("unexpected error [%s]", correlation, exc_info=error)
+            text = f":x: Something went wrong on our side (error id `{correlation}`)."
+        if response is not None:  # not acknowledged yet: answer in the HTTP response
+            return _ephemeral(text)
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        return None
+
+    listeners.register(app, deps)
+    return app

@@ -1,0 +1,78 @@
+"""The `mailcheck` console script: `check`, `bot`, `worker` (SPEC §2)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from bot.errors import UserFacingError
+from bot.parse import normalize_address
+from workers.settings import ConfigError, Settings, load_settings, require
+
+EXIT_OK, EXIT_USAGE, EXIT_CONFIG = 0, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailcheck", description="Why did that user not get our email?")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="run every diagnostic here and print the report")
+    check.add_argument("email")
+    check.add_argument("--json", action="store_true", help="print the report JSON")
+    bot = sub.add_parser("bot", help="run the Slack app (Socket Mode when SLACK_APP_TOKEN is set)")
+    bot.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
+    bot.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default: 0.0.0.0)")  # noqa: S104
+    worker = sub.add_parser("worker", help="run an RQ worker with the scheduler")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    return parser
+
+
+def _check(settings: Settings, raw_email: str, as_json: bool) -> int:
+    from workers.diagnostics import run_diagnostics
+    from workers.report import new_report_id
+    from workers.terminal import render_terminal
+
+    try:
+        email = normalize_address(raw_email)
+    except UserFacingError as exc:
+        print(f"mailcheck: {str(exc).splitlines()[0].removeprefix(':warning: ')}", file=sys.stderr)
+        return EXIT_USAGE
+    report = asyncio.run(run_diagnostics(email, settings, report_id=new_report_id()))
+    print(json.dumps(report.to_dict(), indent=2) if as_json else render_terminal(report))
+    return EXIT_OK
+
+
+def _bot(settings: Settings, host: str, port: int | None) -> int:
+    from bot.runner import run_bot
+
+    run_bot(settings, host=host, port=port)
+    return EXIT_OK
+
+
+def _worker(settings: Settings, burst: bool) -> int:
+    from workers.worker import run_worker
+
+    require(settings, "slack_bot_token")
+    run_worker(settings, burst=burst)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = load_settings()
+        if args.command == "check":
+            return _check(settings, args.email, args.json)
+        if args.command == "bot":
+            return _bot(settings, args.host, args.port)
+        return _worker(settings, args.burst)
+    except ConfigError as exc:
+        print(f"mailcheck: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

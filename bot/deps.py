@@ -1,0 +1,23 @@
+"""What the listeners need, built once by the composition root and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from rq import Queue
+
+from bot.metrics import BotMetrics
+from workers.settings import Settings
+from workers.slack_api import SlackPoster
+from workers.store import ReportStore
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    redis: redis.Redis
+    store: ReportStore
+    queue: Queue
+    poster: SlackPoster
+    metrics: BotMetrics

@@ -1,0 +1,76 @@
+"""`/mailcheck`: ack, parse, authorize, enqueue, reply once. No diagnostics happen here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from slack_bolt import Ack, App
+
+from bot.deps import Deps
+from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable, UserFacingError
+from bot.parse import Check, Help, parse_command
+from workers.jobs import mark_failed
+from workers.queueing import enqueue_report
+from workers.render import render_report
+from workers.report import Report, new_report_id
+from workers.slack_api import SlackError, respond_ephemeral
+from workers.slack_ids import SLASH_COMMAND
+from workers.store import StoredReport
+
+log = logging.getLogger(__name__)
+
+
+def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
+    channel, requester = command["channel_id"], command["user_id"]
+    stored = StoredReport(Report(new_report_id(), email), channel=channel, ts="", requester=requester)
+    try:
+        deps.store.save(stored)  # proves Redis is reachable before we promise anything
+    except redis.RedisError:
+        raise ServiceUnavailable("its Redis is unreachable") from None
+    ack()
+    try:
+        stored.ts = deps.poster.post(channel, **render_report(stored.report, requester=requester))
+    except SlackError as exc:
+        respond_ephemeral(command["response_url"], f":x: could not post the report here ({exc.error}).")
+        return
+    try:
+        deps.store.save(stored)
+        enqueue_report(
+            deps.queue,
+            deps.settings,
+            report_id=stored.report.report_id,
+            email=email,
+            channel=channel,
+            ts=stored.ts,
+            requester=requester,
+        )
+    except redis.RedisError:
+        mark_failed(stored, "the check could not be queued (Redis unreachable)", deps.poster, deps.store)
+        respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
+
+
+def register(app: App, deps: Deps) -> None:
+    allowed = set(deps.settings.mailcheck_channels)
+
+    @app.command(SLASH_COMMAND)
+    def mailcheck(ack: Ack, command: dict[str, Any]) -> None:
+        started = time.perf_counter()
+
+        def timed_ack(**kwargs: Any) -> None:
+            ack(**kwargs)
+            deps.metrics.ack_seconds.observe(time.perf_counter() - started)
+
+        parsed = parse_command(command.get("text", ""))
+        deps.metrics.commands.labels(kind=type(parsed).__name__.lower()).inc()
+        if isinstance(parsed, Help):
+            timed_ack(text=USAGE)
+        elif allowed and command.get("channel_id") not in allowed:
+            raise ChannelNotAllowed()
+        elif isinstance(parsed, Check):
+            _start_check(deps, timed_ack, command, parsed.email)
+        else:
+            raise UserFacingError("`/mailcheck status` is not available in this version yet.")

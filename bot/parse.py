@@ -1,0 +1,79 @@
+"""Parse the `/mailcheck` text (SPEC §4.1). Pure functions; raise UsageError on anything else."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from bot.errors import UsageError
+
+MAX_ADDRESS_LENGTH = 254
+_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|([^>]*))?>$", re.IGNORECASE)
+_MENTION = re.compile(r"<[@#!]|^@|\s@\w")
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Check:
+    email: str
+
+
+Command = Help | Status | Check
+
+
+def _unescape(text: str) -> str:
+    # Slack escapes these three in command text; undo it in the reverse order of escaping.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _unwrap_mailto(token: str) -> str:
+    match = _MAILTO.match(token)
+    if match is None:
+        return token
+    address, label = match.group(1), match.group(2)
+    if label and label.strip().lower() != address.strip().lower():
+        raise UsageError("the mailto link and its text name different addresses.")
+    return address
+
+
+def normalize_address(raw: str) -> str:
+    """Validate one address and return it trimmed and lower-cased."""
+    address = _unwrap_mailto(raw.strip()).strip()
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise UsageError(f"that address is longer than {MAX_ADDRESS_LENGTH} characters.")
+    if "@" not in address:
+        raise UsageError("that is not an email address (no `@`).")
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise UsageError(f"that is not a valid email address: {exc}") from None
+    return address.lower()
+
+
+def parse_command(text: str) -> Command:
+    if any(unicodedata.category(ch) == "Cc" and ch not in " \t" for ch in text):
+        raise UsageError("the text contains control characters.")
+    if _MENTION.search(text):
+        raise UsageError("mentions are not accepted; give one email address.")
+    words = text.strip().split()
+    if not words or (len(words) == 1 and words[0].lower() == "help"):
+        return Help()
+    if len(words) == 1 and words[0].lower() == "status":
+        return Status()
+    if len(words) > 1:
+        raise UsageError("give exactly one email address.")
+    if len(words[0]) > MAX_ADDRESS_LENGTH * 3:
+        raise UsageError(f"that address is longer than {MAX_ADDRESS_LENGTH} characters.")
+    return Check(normalize_address(_unescape(words[0])))

@@ -1,0 +1,119 @@
+"""Check `courier` (runbook steps 1 and 3): what Kratos's courier did with mail to this address.
+
+details:
+  window_days, count, messages (newest first, at most MAX_LISTED: id, status, template_type, created_at,
+  age_s, send_count, dispatches [{status, created_at, error}]), newest (the first of messages or None),
+  stuck (bool), failed_dispatches (of the newest), classification (SMTP class from the newest's dispatch
+  errors, or None), last_error (newest failed dispatch's error text, or "").
+Bodies and subjects are never read into the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from workers.kratos import KratosAdmin, KratosError, parse_time
+from workers.report import CheckResult, Finding, Severity, Status
+from workers.smtp_classify import classify_error_text
+
+MAX_LISTED = 10
+DISPATCH_DETAIL_FOR = 3  # the newest few messages get their dispatch history fetched
+
+
+def _age_s(message: dict[str, Any], now: datetime) -> float:
+    # A `processing` message has been processing since its last update; otherwise count from creation.
+    stamp = message.get("updated_at") if message["status"] == "processing" else message["created_at"]
+    return max(0.0, (now - parse_time(str(stamp or message["created_at"]))).total_seconds())
+
+
+def _classification(dispatches: list[dict[str, Any]]) -> str | None:
+    for dispatch in dispatches:
+        if dispatch["status"] == "failed" and dispatch["error"]:
+            found = classify_error_text(dispatch["error"])
+            if found:
+                return found
+    return None
+
+
+def _assess(newest: dict[str, Any], stuck_after: int) -> tuple[Status, str, tuple[Finding, ...], bool]:
+    status, age = newest["status"], newest["age_s"]
+    failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
+    if status == "sent":
+        return Status.OK, "The newest message was sent by the courier.", (), False
+    if status == "abandoned":
+        finding = Finding(
+            "courier_abandoned",
+            Severity.FAIL,
+            f"The courier gave up on the newest message after {newest.get('send_count')} attempts.",
+        )
+        return Status.FAIL, "The newest message was abandoned.", (finding,), False
+    if failed:
+        finding = Finding(
+            "courier_retrying",
+            Severity.WARN,
+            f"The courier failed {len(failed)} time(s) to send the newest message and keeps retrying.",
+        )
+        stuck = status == "processing" and age > stuck_after
+        return (
+            (Status.FAIL if stuck else Status.WARN),
+            "The newest message is failing to send.",
+            (finding,),
+            stuck,
+        )
+    if age > stuck_after:
+        return (
+            Status.FAIL,
+            f"The newest message has been `{status}` for {int(age)} s: the courier is stuck.",
+            (),
+            True,
+        )
+    return Status.OK, f"The newest message is `{status}` ({int(age)} s old): on its way.", (), False
+
+
+async def _with_dispatches(kratos: KratosAdmin, messages: list[dict[str, Any]]) -> None:
+    head = messages[:DISPATCH_DETAIL_FOR]
+    histories = await asyncio.gather(*(kratos.dispatches(m["id"]) for m in head))
+    for message, dispatches in zip(head, histories, strict=True):
+        message["dispatches"] = dispatches
+
+
+async def check_courier(
+    email: str, *, kratos: KratosAdmin, lookback_days: int, stuck_after: int, now: datetime | None = None
+) -> CheckResult:
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=lookback_days)
+    try:
+        messages = [m async for m in kratos.courier_messages(email, since=since)]
+        for message in messages:
+            message["age_s"] = round(_age_s(message, now), 1)
+            message["dispatches"] = []
+        await _with_dispatches(kratos, messages)
+    except KratosError as exc:
+        return CheckResult.error(str(exc))
+    listed = [{k: v for k, v in m.items() if k not in ("recipient", "type")} for m in messages[:MAX_LISTED]]
+    details: dict[str, Any] = {
+        "window_days": lookback_days,
+        "count": len(messages),
+        "messages": listed,
+        "newest": listed[0] if listed else None,
+        "stuck": False,
+        "failed_dispatches": 0,
+        "classification": None,
+        "last_error": "",
+    }
+    if not listed:
+        return CheckResult(
+            Status.WARN, f"No courier message to this address in the last {lookback_days} days.", details
+        )
+    newest = listed[0]
+    status, summary, findings, stuck = _assess(newest, stuck_after)
+    failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
+    details.update(
+        stuck=stuck,
+        failed_dispatches=len(failed),
+        classification=_classification(newest["dispatches"]),
+        last_error=failed[0]["error"] if failed else "",
+    )
+    return CheckResult(status, summary, details, findings)

@@ -1,0 +1,65 @@
+"""Check `identity`: does a Kratos identity own this address, and is the address verified?
+
+details: found, identity_id, schema_id, state, address {value, verified, status, verified_at}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers.kratos import KratosAdmin, KratosError
+from workers.report import CheckResult, Finding, Severity, Status
+
+
+def _address(identity: dict[str, Any], email: str) -> dict[str, Any] | None:
+    for address in identity.get("verifiable_addresses") or []:
+        if isinstance(address, dict) and str(address.get("value", "")).lower() == email:
+            return {key: address.get(key) for key in ("value", "verified", "status", "verified_at")}
+    return None
+
+
+def _findings(identity: dict[str, Any], address: dict[str, Any] | None) -> tuple[Finding, ...]:
+    findings = []
+    if identity.get("state") == "inactive":
+        findings.append(
+            Finding(
+                "identity_inactive", Severity.WARN, "The identity is deactivated: the user cannot sign in."
+            )
+        )
+    if address is not None and not address.get("verified"):
+        findings.append(
+            Finding(
+                "address_unverified",
+                Severity.INFO,
+                f"The address is not verified yet (verification status `{address.get('status')}`).",
+            )
+        )
+    return tuple(findings)
+
+
+async def check_identity(email: str, *, kratos: KratosAdmin) -> CheckResult:
+    try:
+        identity = await kratos.find_identity(email)
+    except KratosError as exc:
+        return CheckResult.error(str(exc))
+    if identity is None:
+        return CheckResult(
+            Status.FAIL,
+            "No Kratos identity has this address as a login identifier.",
+            {"found": False},
+        )
+    address = _address(identity, email)
+    details = {
+        "found": True,
+        "identity_id": identity.get("id"),
+        "schema_id": identity.get("schema_id"),
+        "state": identity.get("state"),
+        "address": address,
+    }
+    findings = _findings(identity, address)
+    verified = bool(address and address.get("verified"))
+    summary = f"Identity `{identity.get('id')}` ({identity.get('state')}), address " + (
+        "verified." if verified else "not verified."
+    )
+    status = Status.WARN if identity.get("state") == "inactive" else Status.OK
+    return CheckResult(status, summary, details, findings)

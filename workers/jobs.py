@@ -1,0 +1,105 @@
+"""RQ job entry points: synchronous functions of plain data that own their event loop.
+
+Workers build their own clients from the settings; nothing is carried in the job but ids and the
+address being checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from typing import Any
+
+import redis
+from rq.job import Job
+
+from workers.diagnostics import run_diagnostics
+from workers.render import render_report
+from workers.report import Report, State
+from workers.settings import Settings, load_settings
+from workers.slack_api import SlackError, SlackPoster, web_client
+from workers.store import ReportStore, StoredReport
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 1.0  # chat.update is rate limited; at most one progress edit per second
+
+
+@functools.cache
+def _settings() -> Settings:
+    return load_settings()
+
+
+class _Progress:
+    """Throttled in-place updates of the parent while checks finish, never blocking the checks."""
+
+    def __init__(self, poster: SlackPoster, channel: str, ts: str, requester: str) -> None:
+        self._poster, self._channel, self._ts, self._requester = poster, channel, ts, requester
+        self._last = time.monotonic()
+        self._inflight: asyncio.Task[None] | None = None
+
+    async def __call__(self, report: Report) -> None:
+        if self._inflight is not None and not self._inflight.done():
+            return
+        if time.monotonic() - self._last < PROGRESS_INTERVAL_S:
+            return
+        self._last = time.monotonic()
+        self._inflight = asyncio.create_task(asyncio.to_thread(self._update, report.to_dict()))
+
+    def _update(self, snapshot: dict[str, Any]) -> None:
+        try:
+            self._poster.update(
+                self._channel,
+                self._ts,
+                **render_report(Report.from_dict(snapshot), requester=self._requester),
+            )
+        except SlackError as exc:
+            log.warning("progress update failed: %s", exc)
+
+    async def settle(self) -> None:
+        if self._inflight is not None:
+            await self._inflight
+
+
+async def _diagnose(settings: Settings, email: str, report_id: str, progress: _Progress) -> Report:
+    report = await run_diagnostics(email, settings, report_id=report_id, on_progress=progress)
+    await progress.settle()  # the final update must land after every progress update
+    return report
+
+
+def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
+    settings = _settings()
+    poster = SlackPoster(web_client(settings))
+    progress = _Progress(poster, channel, ts, requester)
+    report = asyncio.run(_diagnose(settings, email, report_id, progress))
+    stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
+    ReportStore(redis.Redis.from_url(settings.redis_url)).save(stored)
+    poster.update(channel, ts, **render_report(report, requester=requester))
+    log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
+    return report.verdict
+
+
+def mark_failed(stored: StoredReport, reason: str, poster: SlackPoster, store: ReportStore) -> None:
+    report = stored.report
+    report.state, report.failure_reason, report.actions = State.FAILED, reason, ["rerun"]
+    store.save(stored)
+    poster.update(stored.channel, stored.ts, **render_report(report, requester=stored.requester))
+
+
+def report_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
+    """RQ on_failure callback: after the last attempt, the parent must not stay `running`."""
+    if job.retries_left:
+        return
+    kwargs = job.kwargs
+    settings = _settings()
+    store = ReportStore(connection)
+    stored = store.load(kwargs["report_id"]) or StoredReport(
+        report=Report(kwargs["report_id"], kwargs["email"]),
+        channel=kwargs["channel"],
+        ts=kwargs["ts"],
+        requester=kwargs["requester"],
+    )
+    reason = f"the check could not finish ({exc_info[0].__name__ if exc_info else 'worker lost'})"
+    mark_failed(stored, reason, SlackPoster(web_client(settings)), store)

@@ -1,0 +1,128 @@
+"""The Kratos admin API, as far as the diagnostics need it (reference/olympus_kratos.md §2, §4.5).
+
+Only metadata is read: message bodies and subjects are dropped as soon as a response is parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
+MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_MESSAGE_FIELDS = (
+    "id",
+    "status",
+    "type",
+    "recipient",
+    "template_type",
+    "send_count",
+    "created_at",
+    "updated_at",
+)
+_DISPATCH_FIELDS = ("id", "status", "created_at")
+
+
+class KratosError(Exception):
+    """Kratos could not be examined: unreachable, slow, or answering something that is not Kratos."""
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError) as exc:
+        raise KratosError(f"unexpected timestamp {value!r} from Kratos") from exc
+
+
+def _message_metadata(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or "status" not in raw:
+        raise KratosError("unexpected courier message shape from Kratos")
+    return {key: raw.get(key) for key in _MESSAGE_FIELDS}
+
+
+def dispatch_error_text(error: Any) -> str:
+    """The human part of a herodot error as Kratos records it on a failed dispatch."""
+    if isinstance(error, dict):
+        parts = [str(error[key]) for key in ("message", "reason") if error.get(key)]
+        return ": ".join(parts)
+    return "" if error is None else str(error)
+
+
+class KratosAdmin:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            response = await self._client.get(url, params=params)
+        except httpx.TimeoutException as exc:
+            raise KratosError(f"Kratos admin API timed out ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            raise KratosError(f"Kratos admin API unreachable: {exc}") from exc
+        if response.status_code >= 400:
+            raise KratosError(
+                f"Kratos admin API answered HTTP {response.status_code} for {response.url.path}"
+            )
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise KratosError(f"Kratos answered non-JSON for {response.url.path}") from exc
+
+    async def find_identity(self, email: str) -> dict[str, Any] | None:
+        response = await self._get("/admin/identities", {"credentials_identifier": email.lower()})
+        body = self._json(response)
+        if not isinstance(body, list) or any(not isinstance(item, dict) for item in body):
+            raise KratosError("unexpected identity list shape from Kratos")
+        return body[0] if body else None
+
+    async def courier_messages(self, recipient: str, *, since: datetime) -> AsyncIterator[dict[str, Any]]:
+        """Messages to `recipient`, newest first, while they are newer than `since`."""
+        url: str | None = "/admin/courier/messages"
+        params: dict[str, Any] | None = {"recipient": recipient.lower(), "page_size": PAGE_SIZE}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            response = await self._get(url, params)
+            body = self._json(response)
+            if not isinstance(body, list):
+                raise KratosError("unexpected courier message list shape from Kratos")
+            for raw in body:
+                message = _message_metadata(raw)
+                if parse_time(str(message["created_at"])) < since:
+                    return
+                yield message
+            url, params = self._next_page(response), None
+
+    @staticmethod
+    def _next_page(response: httpx.Response) -> str | None:
+        """The next page's path and query. The host in the Link header is ignored on purpose: we only
+        ever talk to the configured KRATOS_ADMIN_URL, whatever base URL Kratos believes it has."""
+        match = _NEXT_LINK.search(response.headers.get("link", ""))
+        if not match:
+            return None
+        target = urlsplit(match.group(1))
+        return f"{target.path}?{target.query}" if target.query else target.path
+
+    async def dispatches(self, message_id: str) -> list[dict[str, Any]]:
+        """The dispatch attempts of one message, newest first, with the error text only."""
+        body = self._json(await self._get(f"/admin/courier/messages/{message_id}"))
+        if not isinstance(body, dict):
+            raise KratosError("unexpected courier message shape from Kratos")
+        raw_dispatches = body.get("dispatches") or []
+        if not isinstance(raw_dispatches, list):
+            raise KratosError("unexpected dispatch list shape from Kratos")
+        return [
+            {**{key: d.get(key) for key in _DISPATCH_FIELDS}, "error": dispatch_error_text(d.get("error"))}
+            for d in raw_dispatches
+            if isinstance(d, dict)
+        ]

@@ -1,0 +1,54 @@
+"""How work is put on the RQ queue: job names by dotted path, plain JSON arguments, explicit options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from rq import Callback, Queue, Retry
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from workers.settings import Settings
+
+RUN_REPORT = "workers.jobs.run_report"
+ON_REPORT_FAILURE = "workers.jobs.report_failed"
+JOB_SLACK_MARGIN_S = 60  # Slack updates and retries after the checks' own deadline
+RESULT_TTL_S = 3600
+FAILURE_TTL_S = 7 * 24 * 3600
+
+
+def make_queue(connection: redis.Redis, settings: Settings) -> Queue:
+    return Queue(settings.mailcheck_queue, connection=connection, serializer=JSONSerializer)
+
+
+def enqueue_report(
+    queue: Queue,
+    settings: Settings,
+    *,
+    report_id: str,
+    email: str,
+    channel: str,
+    ts: str,
+    requester: str,
+    thread_ts: str = "",
+) -> Job:
+    kwargs: dict[str, Any] = {
+        "report_id": report_id,
+        "email": email,
+        "channel": channel,
+        "ts": ts,
+        "requester": requester,
+        "thread_ts": thread_ts,
+    }
+    return queue.enqueue(
+        RUN_REPORT,
+        kwargs=kwargs,
+        job_id=f"report-{report_id}",
+        job_timeout=int(settings.report_deadline) + JOB_SLACK_MARGIN_S,
+        retry=Retry(max=1),
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        on_failure=Callback(ON_REPORT_FAILURE),
+        description=f"mailcheck report {report_id}",
+    )

@@ -1,0 +1,92 @@
+"""The one module that calls the Slack Web API.
+
+Every call sets the `text` fallback and is retried after `Retry-After` on HTTP 429 (a 429 means Slack
+did not take the message, so a retry cannot post it twice). Connection errors are not retried for the
+same reason in reverse: Slack may have taken the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.web import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 8
+HTTP_TIMEOUT = 10
+
+
+class SlackError(Exception):
+    """A Slack Web API call failed; carries only Slack's error code (picklable, no token)."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.error = error
+
+
+def web_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = WebClient(token=token, base_url=settings.slack_api_base, timeout=HTTP_TIMEOUT)
+    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+    return client
+
+
+class SlackPoster:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            raise SlackError(method, str(exc.response.get("error", "unknown_error"))) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def post(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post a message (a thread reply when thread_ts is given); return its ts."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": text}
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        if metadata is not None:
+            kwargs["metadata"] = metadata
+        if thread_ts is not None:
+            kwargs["thread_ts"] = thread_ts
+        return str(self._call("chat.postMessage", **kwargs)["ts"])
+
+    def update(
+        self,
+        channel: str,
+        ts: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]],
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": text, "blocks": blocks}
+        if metadata is not None:
+            kwargs["metadata"] = metadata
+        self._call("chat.update", **kwargs)
+
+
+def respond_ephemeral(response_url: str, text: str) -> None:
+    """Answer the person who typed a command, through the response_url Slack gave us."""
+    response = WebhookClient(response_url, timeout=HTTP_TIMEOUT).send(
+        text=text, response_type="ephemeral", replace_original=False
+    )
+    if response.status_code != 200:
+        log.warning("response_url answered HTTP %s", response.status_code)
