@@ -20,6 +20,17 @@ from workers.settings import Settings
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 8
+
+# Every Web API method the app calls, with the bot scope it needs (manifest.yml is tested against this).
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "users.info": "users:read",
+    "usergroups.users.list": "usergroups:read",
+}
+# Scopes needed beyond those of the methods: slash commands, and posting in channels the bot was not
+# invited to.
+EXTRA_SCOPES = ("commands", "chat:write.public")
 HTTP_TIMEOUT = 10
 
 
@@ -43,6 +54,8 @@ class SlackPoster:
         self.client = client
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        if method not in METHOD_SCOPES:
+            raise ValueError(f"{method} is not declared in METHOD_SCOPES (and so not in manifest.yml)")
         try:
             response = self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:

@@ -1,0 +1,136 @@
+"""The `/mailcheck` surface through the running bot: answers, refusals, signatures, Redis outages."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import base_settings, mailcheck_env, start_bot
+from tests.e2e.helpers import run_command, unique_email
+from tests.standins.kratos import KratosStandIn
+from tests.standins.redis_server import RedisServer
+from tests.standins.slack import SlackStandIn
+from tests.standins.slack_requests import signed_headers, slash_command_body
+
+
+def _job_keys(redis_server: RedisServer) -> set[bytes]:
+    return set(redis_server.client().scan_iter("rq:job:*"))
+
+
+def _ephemeral(response: httpx.Response) -> str:
+    assert response.status_code == 200
+    body = response.json()
+    assert body.get("response_type", "ephemeral") == "ephemeral"
+    return str(body["text"])
+
+
+@pytest.mark.parametrize("text", ["", "help", "  HELP  "])
+def test_help_is_ephemeral_usage(bot: str, slack: SlackStandIn, text: str) -> None:
+    before = len(slack.calls_of("chat.postMessage"))
+    response, _ = run_command(bot, slack, text)
+    assert response.status_code == 200
+    assert "/mailcheck user@example.com" in response.text
+    assert len(slack.calls_of("chat.postMessage")) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a@example.com b@example.com", "exactly one"),
+        ("no-at-sign.example.com", "no `@`"),
+        ("x" * 255 + "@example.com", "longer than 254"),
+        ("bad\u0007@example.com", "control characters"),
+        ("<@U0SOMEONE|someone>", "mentions"),
+        ("<!here>", "mentions"),
+        ("user@exa mple", "exactly one"),
+    ],
+)
+def test_invalid_input_is_refused_with_nothing_posted_or_enqueued(
+    bot: str, slack: SlackStandIn, redis_server: RedisServer, text: str, problem: str
+) -> None:
+    posts, jobs = len(slack.calls_of("chat.postMessage")), _job_keys(redis_server)
+    response, _ = run_command(bot, slack, text)
+    message = _ephemeral(response)
+    assert problem in message and "Usage" in message
+    assert len(slack.calls_of("chat.postMessage")) == posts
+    assert _job_keys(redis_server) == jobs
+
+
+def test_channel_outside_mailcheck_channels_is_refused(
+    bot: str, slack: SlackStandIn, redis_server: RedisServer
+) -> None:
+    posts, jobs = len(slack.calls_of("chat.postMessage")), _job_keys(redis_server)
+    response, _ = run_command(bot, slack, unique_email("elsewhere"), channel="C0RANDOM")
+    assert "MAILCHECK_CHANNELS" in _ephemeral(response)
+    assert len(slack.calls_of("chat.postMessage")) == posts
+    assert _job_keys(redis_server) == jobs
+
+
+def test_forged_signature_is_rejected(bot: str, slack: SlackStandIn) -> None:
+    body = slash_command_body(unique_email("forged"))
+    headers = signed_headers(body, secret="not-the-signing-secret")
+    before = len(slack.calls)
+    response = httpx.post(f"{bot}/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    assert len(slack.calls) == before
+
+
+def test_replayed_request_ten_minutes_old_is_rejected(bot: str, slack: SlackStandIn) -> None:
+    body = slash_command_body(unique_email("replayed"))
+    headers = signed_headers(body, timestamp=int(time.time()) - 600)
+    before = len(slack.calls)
+    response = httpx.post(f"{bot}/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    assert len(slack.calls) == before
+
+
+def test_tampered_body_is_rejected(bot: str) -> None:
+    body = slash_command_body("a@example.com")
+    headers = signed_headers(body)
+    response = httpx.post(f"{bot}/slack/events", content=body.replace("a%40", "b%40"), headers=headers)
+    assert response.status_code == 401
+
+
+def test_unknown_paths_are_404(bot: str) -> None:
+    assert httpx.get(f"{bot}/slack/events").status_code == 404
+    assert httpx.post(f"{bot}/admin").status_code == 404
+
+
+@pytest.fixture
+def fragile_stack(
+    slack: SlackStandIn, kratos: KratosStandIn, tmp_path: Path
+) -> Iterator[tuple[RedisServer, str]]:
+    """A bot with its own Redis, which the test may kill and bring back on the same port."""
+    server = RedisServer().start()
+    bot, base = start_bot(mailcheck_env(**base_settings(server.url, slack, kratos)), tmp_path)
+    yield server, base
+    bot.stop()
+    server.stop()
+
+
+def test_redis_down_gives_an_ephemeral_error_and_the_bot_recovers(
+    fragile_stack: tuple[RedisServer, str], slack: SlackStandIn
+) -> None:
+    server, bot = fragile_stack
+    server.stop()
+    email = unique_email("redis-down")
+    started = time.monotonic()
+    response, _ = run_command(bot, slack, email)
+    elapsed = time.monotonic() - started
+    assert "Redis is unreachable" in _ephemeral(response)
+    assert elapsed < 3  # inside Slack's ack window
+    assert all(json.dumps(c.body).find(email) < 0 for c in slack.calls)  # no parent left `running`
+    assert httpx.get(f"{bot}/healthz").status_code == 503
+
+    server.start()  # back on the same address; the bot is not restarted
+    assert slack.wait_for(lambda: httpx.get(f"{bot}/healthz").status_code == 200, timeout=15)
+    response, _ = run_command(bot, slack, email)
+    assert response.status_code == 200 and response.text == ""
+    assert slack.wait_for(
+        lambda: any(email in json.dumps(c.body) for c in slack.calls_of("chat.postMessage"))
+    )
