@@ -28,7 +28,8 @@ PROGRESS_INTERVAL_S = 1.0  # chat.update is rate limited; at most one progress e
 
 
 @functools.cache
-def _settings() -> Settings:
+def settings_from_env() -> Settings:
+    """The worker process's settings, read once."""
     return load_settings()
 
 
@@ -70,7 +71,7 @@ async def _diagnose(settings: Settings, email: str, report_id: str, progress: _P
 
 
 def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
-    settings = _settings()
+    settings = settings_from_env()
     poster = SlackPoster(web_client(settings))
     progress = _Progress(poster, channel, ts, requester)
     report = asyncio.run(_diagnose(settings, email, report_id, progress))
@@ -93,7 +94,7 @@ def report_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
     if job.retries_left:
         return
     kwargs = job.kwargs
-    settings = _settings()
+    settings = settings_from_env()
     store = ReportStore(connection)
     stored = store.load(kwargs["report_id"]) or StoredReport(
         report=Report(kwargs["report_id"], kwargs["email"]),

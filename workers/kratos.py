@@ -85,10 +85,17 @@ class KratosAdmin:
             raise KratosError("unexpected identity list shape from Kratos")
         return body[0] if body else None
 
-    async def courier_messages(self, recipient: str, *, since: datetime) -> AsyncIterator[dict[str, Any]]:
-        """Messages to `recipient`, newest first, while they are newer than `since`."""
+    async def courier_messages(
+        self, recipient: str | None, *, since: datetime, status: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Messages (to `recipient`, with `status`, when given), newest first, while newer than `since`."""
+        first: dict[str, Any] = {"page_size": PAGE_SIZE}
+        if recipient is not None:
+            first["recipient"] = recipient.lower()
+        if status is not None:
+            first["status"] = status
         url: str | None = "/admin/courier/messages"
-        params: dict[str, Any] | None = {"recipient": recipient.lower(), "page_size": PAGE_SIZE}
+        params: dict[str, Any] | None = first
         for _ in range(MAX_PAGES):
             if url is None:
                 return

@@ -12,6 +12,7 @@ from rq.serializers import JSONSerializer
 from workers.settings import Settings
 
 RUN_REPORT = "workers.jobs.run_report"
+RUN_STATUS = "workers.status_job.run_status"
 ON_REPORT_FAILURE = "workers.jobs.report_failed"
 JOB_SLACK_MARGIN_S = 60  # Slack updates and retries after the checks' own deadline
 RESULT_TTL_S = 3600
@@ -51,4 +52,14 @@ def enqueue_report(
         failure_ttl=FAILURE_TTL_S,
         on_failure=Callback(ON_REPORT_FAILURE),
         description=f"mailcheck report {report_id}",
+    )
+
+
+def enqueue_status(queue: Queue, settings: Settings, *, channel: str, requester: str) -> Job:
+    return queue.enqueue(
+        RUN_STATUS,
+        kwargs={"channel": channel, "requester": requester},
+        job_timeout=int(settings.report_deadline) + JOB_SLACK_MARGIN_S,
+        result_ttl=RESULT_TTL_S,
+        description="mailcheck courier status",
     )

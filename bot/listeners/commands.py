@@ -11,10 +11,10 @@ import redis
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable, UserFacingError
+from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable
 from bot.parse import Check, Help, parse_command
 from workers.jobs import mark_failed
-from workers.queueing import enqueue_report
+from workers.queueing import enqueue_report, enqueue_status
 from workers.render import render_report
 from workers.report import Report, new_report_id
 from workers.slack_api import SlackError, respond_ephemeral
@@ -53,6 +53,14 @@ def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], 
         respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
 
 
+def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any]) -> None:
+    try:
+        enqueue_status(deps.queue, deps.settings, channel=command["channel_id"], requester=command["user_id"])
+    except redis.RedisError:
+        raise ServiceUnavailable("its Redis is unreachable") from None
+    ack()
+
+
 def register(app: App, deps: Deps) -> None:
     allowed = set(deps.settings.mailcheck_channels)
 
@@ -73,4 +81,4 @@ def register(app: App, deps: Deps) -> None:
         elif isinstance(parsed, Check):
             _start_check(deps, timed_ack, command, parsed.email)
         else:
-            raise UserFacingError("`/mailcheck status` is not available in this version yet.")
+            _start_status(deps, timed_ack, command)
