@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # The bot answers inside Slack's 3-second window, so its Redis calls must fail fast.
 REDIS_SOCKET_TIMEOUT_S = 1.0
+# Listeners keep a thread after their ack (posting the parent, enqueueing); Bolt's default pool of 5
+# would make the 6th concurrent command wait for a thread before it can even ack.
+LISTENER_THREADS = 64
 
 
 def bot_redis(settings: Settings) -> redis.Redis:
@@ -60,6 +64,7 @@ def create_app(deps: Deps) -> App:
         if settings.slack_signing_secret
         else None,
         token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
 
     @app.error

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 import redis
@@ -14,11 +16,13 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.deps import Deps
+from workers.providers.resend_webhook import handle_resend_webhook
 
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
-SERVER_THREADS = 16  # Bolt's listener pool is separate; these threads only carry requests to it
+RESEND_WEBHOOK_PATH = "/webhooks/resend"
+SERVER_THREADS = 64  # each request thread waits only for its listener's ack (Slack: at most 3 s)
 
 StartResponse = Callable[..., Any]
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -42,6 +46,27 @@ def _healthz(deps: Deps, start_response: StartResponse) -> Iterable[bytes]:
     return _plain(start_response, "200 OK", {"ok": True, "redis": "ok"})
 
 
+MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+def _resend_webhook(deps: Deps, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length > MAX_WEBHOOK_BYTES:
+        return _plain(start_response, "413 Payload Too Large", {"error": "too large"})
+    body = environ["wsgi.input"].read(length)
+    headers = {
+        key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+    }
+    secret = deps.settings.resend_webhook_secret
+    status, text = handle_resend_webhook(
+        body, headers, secret=secret.get_secret_value() if secret else None, redis=deps.redis, now=time.time()
+    )
+    if status == HTTPStatus.NO_CONTENT:
+        start_response("204 No Content", [])
+        return []
+    return _plain(start_response, f"{status} {HTTPStatus(status).phrase}", {"result": text})
+
+
 def make_wsgi(app: App, deps: Deps) -> Wsgi:
     slack = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
     metrics = make_wsgi_app(deps.metrics.registry)
@@ -52,6 +77,8 @@ def make_wsgi(app: App, deps: Deps) -> Wsgi:
             return _healthz(deps, start_response)
         if path == "/metrics" and method == "GET":
             return metrics(environ, start_response)  # type: ignore[no-any-return]
+        if path == RESEND_WEBHOOK_PATH and method == "POST":
+            return _resend_webhook(deps, environ, start_response)
         if path == SLACK_EVENTS_PATH and method == "POST":
             return slack(environ, start_response)
         return _plain(start_response, "404 Not Found", {"error": "not found"})

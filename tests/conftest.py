@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from tests.standins.slack_requests import SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_CHANNELS = "C0SUPPORT,C0OPS"
+RESEND_WEBHOOK_KEY = b"mailcheck-test-webhook-key-32by!"
+RESEND_WEBHOOK_SECRET = "whsec_" + base64.b64encode(RESEND_WEBHOOK_KEY).decode()
 
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
 
@@ -113,6 +116,7 @@ def base_settings(redis_url: str, slack: SlackStandIn, kratos: KratosStandIn) ->
         "MAILCHECK_CHANNELS": ALLOWED_CHANNELS,
         "REPORT_DEADLINE": "8",
         "DNS_TIMEOUT": "0.5",
+        "RESEND_WEBHOOK_SECRET": RESEND_WEBHOOK_SECRET,
     }
 
 

@@ -1,0 +1,148 @@
+"""The `recipient` check against a real DNS server on 127.0.0.1."""
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from disposable_email_domains import blocklist
+
+from tests.standins.dns_server import DnsServer
+from workers.checks.recipient import check_recipient, disposable_match, domain_of
+from workers.dns_resolver import make_resolver
+from workers.report import CheckResult, Status
+
+
+@pytest.fixture
+def dns_server() -> Iterator[DnsServer]:
+    with DnsServer() as server:
+        yield server
+
+
+def run(server: DnsServer, email: str, *, dns_timeout: float = 1.0, timeout: float = 5.0) -> CheckResult:
+    resolver = make_resolver([server.nameserver], dns_timeout)
+    return asyncio.run(check_recipient(email, resolver=resolver, timeout=timeout))
+
+
+def codes(result: CheckResult) -> list[str]:
+    return [finding.code for finding in result.findings]
+
+
+def test_google_workspace_mx_is_ok_and_names_google(dns_server: DnsServer) -> None:
+    dns_server.add("acme.example", "MX", "5 alt1.aspmx.l.google.com.", "1 aspmx.l.google.com.")
+    result = run(dns_server, "Jane@Acme.Example")
+    assert result.status is Status.OK
+    assert result.findings == ()
+    assert result.details["mx"] == [
+        {"preference": 1, "exchange": "aspmx.l.google.com"},
+        {"preference": 5, "exchange": "alt1.aspmx.l.google.com"},
+    ]
+    assert result.details["mailbox_provider"] == "google"
+    assert result.details["mailbox_provider_name"] == "Gmail / Google Workspace"
+    assert result.details["nxdomain"] is False
+    assert result.details["implicit_mx"] is False
+    assert result.details["disposable"] is False
+    assert dns_server.queries == [("acme.example", "MX")]
+
+
+def test_microsoft_365_mx_names_microsoft(dns_server: DnsServer) -> None:
+    dns_server.add("contoso.example", "MX", "0 contoso-example.mail.protection.outlook.com.")
+    result = run(dns_server, "bob@contoso.example")
+    assert result.status is Status.OK
+    assert result.details["mailbox_provider"] == "microsoft"
+    assert "contoso-example.mail.protection.outlook.com" in result.summary
+
+
+def test_null_mx_fails_with_recipient_null_mx(dns_server: DnsServer) -> None:
+    dns_server.add("nomail.example", "MX", "0 .")
+    result = run(dns_server, "x@nomail.example")
+    assert result.status is Status.FAIL
+    assert codes(result) == ["recipient_null_mx"]
+    assert result.details["null_mx"] is True
+    assert result.details["mx"] == [{"preference": 0, "exchange": "."}]
+    assert result.details["mailbox_provider"] is None
+
+
+def test_nxdomain_gives_recipient_nxdomain_alone(dns_server: DnsServer) -> None:
+    result = run(dns_server, "x@gmial.example")
+    assert result.status is Status.FAIL
+    assert codes(result) == ["recipient_nxdomain"]
+    assert result.details["nxdomain"] is True
+    # NXDOMAIN settles it: no pointless A/AAAA fallback queries.
+    assert dns_server.queries == [("gmial.example", "MX")]
+
+
+def test_no_mx_but_a_record_is_implicit_mx(dns_server: DnsServer) -> None:
+    dns_server.add("host.example", "A", "192.0.2.25")
+    result = run(dns_server, "x@host.example")
+    assert result.status is Status.OK
+    assert result.findings == ()
+    assert result.details["implicit_mx"] is True
+    assert result.details["addresses"] == ["192.0.2.25"]
+    assert "RFC 5321" in result.details["note"]
+    assert sorted(dns_server.queries) == [
+        ("host.example", "A"),
+        ("host.example", "AAAA"),
+        ("host.example", "MX"),
+    ]
+
+
+def test_no_mx_and_no_address_fails_with_recipient_no_mx(dns_server: DnsServer) -> None:
+    dns_server.add("txtonly.example", "TXT", '"v=spf1 -all"')
+    result = run(dns_server, "x@txtonly.example")
+    assert result.status is Status.FAIL
+    assert codes(result) == ["recipient_no_mx"]
+    assert result.details["implicit_mx"] is False
+
+
+def test_disposable_domain_from_the_package_list(dns_server: DnsServer) -> None:
+    assert "mailinator.com" in blocklist
+    dns_server.add("mailinator.com", "MX", "10 mail.mailinator.com.")
+    result = run(dns_server, "someone@mailinator.com")
+    assert result.status is Status.FAIL
+    assert codes(result) == ["disposable_domain"]
+    assert result.details["disposable"] is True
+    assert result.details["disposable_match"] == "mailinator.com"
+
+
+def test_disposable_parent_domain_matches(dns_server: DnsServer) -> None:
+    dns_server.add("sub.mailinator.com", "MX", "10 mail.mailinator.com.")
+    result = run(dns_server, "someone@sub.mailinator.com")
+    assert codes(result) == ["disposable_domain"]
+    assert result.details["disposable_match"] == "mailinator.com"
+
+
+def test_disposable_match_never_matches_a_bare_tld() -> None:
+    assert disposable_match("com") is None
+    assert disposable_match("example.com") is None
+    assert disposable_match("a.b.mailinator.com") == "mailinator.com"
+
+
+def test_dns_down_is_error_not_invalid_recipient(dns_server: DnsServer) -> None:
+    dns_server.drop = True
+    result = run(dns_server, "x@mailinator.com", dns_timeout=0.2)
+    assert result.status is Status.ERROR
+    assert result.findings == ()
+    assert "timed out" in result.summary
+    assert result.details["disposable"] is True  # known offline, but the verdict must not use it
+
+
+def test_servfail_is_error(dns_server: DnsServer) -> None:
+    dns_server.servfail.add("broken.example")
+    result = run(dns_server, "x@broken.example")
+    assert result.status is Status.ERROR
+    assert "SERVFAIL" in result.summary
+
+
+def test_check_deadline_is_error(dns_server: DnsServer) -> None:
+    dns_server.latency = 1.0
+    result = run(dns_server, "x@slow.example", dns_timeout=2.0, timeout=0.1)
+    assert result.status is Status.ERROR
+    assert "0.1 s" in result.summary
+
+
+def test_address_without_domain_is_error() -> None:
+    assert domain_of("no-at-sign") is None
+    assert domain_of("a@B.Example.") == "b.example"
+    resolver = make_resolver(["127.0.0.1:9"], 0.1)
+    result = asyncio.run(check_recipient("no-at-sign", resolver=resolver, timeout=1.0))
+    assert result.status is Status.ERROR

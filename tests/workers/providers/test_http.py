@@ -1,0 +1,37 @@
+"""How long a 429 asks us to wait, from the headers each provider uses."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import pytest
+
+from workers.providers.http import retry_after_seconds
+
+
+@pytest.mark.parametrize(
+    ("headers", "reset_headers", "expected"),
+    [
+        ({"retry-after": "2"}, (), 2.0),
+        ({"retry-after": "-5"}, (), 0.0),
+        ({"retry-after": "soon"}, (), None),
+        ({"x-sib-ratelimit-reset": "3000"}, ("x-sib-ratelimit-reset",), 3000.0),
+        ({"retry-after": "1", "ratelimit-reset": "9"}, ("ratelimit-reset",), 1.0),
+        ({}, ("ratelimit-reset",), None),
+    ],
+)
+def test_wait_from_headers(
+    headers: dict[str, str], reset_headers: tuple[str, ...], expected: float | None
+) -> None:
+    assert retry_after_seconds(headers, reset_headers) == expected
+
+
+def test_wait_from_an_http_date_and_an_epoch_reset() -> None:
+    in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
+    from_date = retry_after_seconds({"retry-after": in_a_minute}, ())
+    from_epoch = retry_after_seconds(
+        {"x-ratelimit-reset": str(int(time.time()) + 60)}, ("x-ratelimit-reset",)
+    )
+    assert from_date is not None and 50 < from_date <= 60
+    assert from_epoch is not None and 50 < from_epoch <= 60

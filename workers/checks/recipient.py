@@ -1,0 +1,182 @@
+"""The `recipient` check (SPEC §5, seed step 6): can the recipient's domain receive mail at all?
+
+Evidence for verdicts 1-2 (`disposable_domain`, `recipient_invalid`) and the mailbox provider behind
+the MX for the advice text. A DNS outage is `error`, never an invalid recipient: the verdict engine then
+skips rules 1-2 instead of blaming the user's address for our resolver's trouble.
+
+details: domain, mx [{preference, exchange}] (most preferred first), null_mx, nxdomain, implicit_mx,
+addresses (A/AAAA, only looked up when there is no MX), disposable, disposable_match (the listed domain
+that matched, may be a parent), mailbox_provider (key or None), mailbox_provider_name, note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.asyncresolver
+import dns.exception
+import dns.name
+import dns.resolver
+from disposable_email_domains import blocklist as _DISPOSABLE
+
+from workers.mailbox_providers import detect_provider
+from workers.report import CheckResult, Finding, Severity, Status
+
+IMPLICIT_MX_NOTE = "no MX record: mail goes to the domain's own A/AAAA address (implicit MX, RFC 5321 §5.1)"
+
+
+@dataclass(frozen=True)
+class _MailDns:
+    nxdomain: bool = False
+    mx: list[tuple[int, str]] = field(default_factory=list)
+    null_mx: bool = False
+    addresses: list[str] = field(default_factory=list)
+
+
+def domain_of(email: str) -> str | None:
+    _, at, domain = email.strip().rpartition("@")
+    domain = domain.strip().lower().rstrip(".")
+    return domain if at and domain else None
+
+
+def disposable_match(domain: str) -> str | None:
+    """The listed domain that `domain` is or lies under (sub.mailinator.com → mailinator.com).
+
+    Stops above single labels: the list holds registrable names, never bare TLDs.
+    """
+    labels = domain.lower().rstrip(".").split(".")
+    for start in range(len(labels) - 1):
+        candidate = ".".join(labels[start:])
+        if candidate in _DISPOSABLE:
+            return candidate
+    return None
+
+
+async def check_recipient(email: str, *, resolver: dns.asyncresolver.Resolver, timeout: float) -> CheckResult:
+    domain = domain_of(email)
+    if domain is None:
+        return CheckResult.error("not an email address: no domain part")
+    listed = disposable_match(domain)
+    try:
+        name = dns.name.from_text(domain)
+    except dns.exception.DNSException as exc:
+        return CheckResult.error(f"{domain} is not a valid domain name: {exc}", domain=domain)
+    try:
+        async with asyncio.timeout(timeout):
+            found = await _lookup(name, resolver)
+    except TimeoutError:
+        return _dns_error(domain, f"no answer within {timeout:g} s", listed)
+    except dns.exception.DNSException as exc:
+        return _dns_error(domain, _describe_dns_error(exc), listed)
+    return _result(domain, found, listed)
+
+
+async def _lookup(name: dns.name.Name, resolver: dns.asyncresolver.Resolver) -> _MailDns:
+    try:
+        answer = await resolver.resolve(name, "MX")
+    except dns.resolver.NXDOMAIN:
+        return _MailDns(nxdomain=True)
+    except dns.resolver.NoAnswer:
+        return await _implicit_mx(name, resolver)
+    records = sorted((rdata.preference, rdata.exchange) for rdata in answer)
+    # RFC 7505: a single "0 ." MX says the domain accepts no mail at all.
+    null_mx = len(records) == 1 and records[0][0] == 0 and records[0][1] == dns.name.root
+    mx = [(pref, exchange.to_text(omit_final_dot=True)) for pref, exchange in records]
+    if null_mx:
+        mx = [(0, ".")]
+    return _MailDns(mx=mx, null_mx=null_mx)
+
+
+async def _implicit_mx(name: dns.name.Name, resolver: dns.asyncresolver.Resolver) -> _MailDns:
+    """No MX: RFC 5321 §5.1 falls back to the domain's own address records."""
+    outcomes = await asyncio.gather(
+        resolver.resolve(name, "A"), resolver.resolve(name, "AAAA"), return_exceptions=True
+    )
+    addresses = [
+        rdata.to_text()
+        for outcome in outcomes
+        if isinstance(outcome, dns.resolver.Answer)
+        for rdata in outcome
+    ]
+    if addresses:  # one family answering is enough, even if the other timed out
+        return _MailDns(addresses=addresses)
+    if any(isinstance(outcome, dns.resolver.NXDOMAIN) for outcome in outcomes):
+        return _MailDns(nxdomain=True)  # the name vanished between the MX and the A query
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, dns.resolver.NoAnswer):
+            raise outcome  # unknown, not "no address": let the boundary turn it into `error`
+    return _MailDns()
+
+
+def _describe_dns_error(exc: dns.exception.DNSException) -> str:
+    if isinstance(exc, dns.exception.Timeout):
+        return "DNS query timed out"
+    if isinstance(exc, dns.resolver.NoNameservers):
+        return "no nameserver answered (SERVFAIL or REFUSED)"
+    return f"DNS lookup failed: {type(exc).__name__}"
+
+
+def _dns_error(domain: str, reason: str, listed: str | None) -> CheckResult:
+    summary = f"could not look up {domain}: {reason}"
+    if listed:
+        summary += f" ({domain} is on the disposable-domain list)"
+    return CheckResult.error(summary, domain=domain, disposable=listed is not None, disposable_match=listed)
+
+
+def _findings(domain: str, found: _MailDns, listed: str | None) -> list[Finding]:
+    findings: list[Finding] = []
+    if listed is not None:
+        via = "" if listed == domain else f" (under {listed})"
+        findings.append(
+            Finding(
+                "disposable_domain",
+                Severity.FAIL,
+                f"{domain}{via} is a disposable (throw-away) email domain",
+            )
+        )
+    if found.nxdomain:
+        findings.append(
+            Finding("recipient_nxdomain", Severity.FAIL, f"{domain} does not exist (NXDOMAIN): a typo?")
+        )
+    elif found.null_mx:
+        findings.append(
+            Finding("recipient_null_mx", Severity.FAIL, f"{domain} publishes a null MX: it accepts no mail")
+        )
+    elif not found.mx and not found.addresses:
+        findings.append(Finding("recipient_no_mx", Severity.FAIL, f"{domain} has no MX and no A/AAAA record"))
+    return findings
+
+
+def _result(domain: str, found: _MailDns, listed: str | None) -> CheckResult:
+    exchanges = [exchange for _, exchange in found.mx] if not found.null_mx else []
+    provider = detect_provider(domain, exchanges)
+    implicit = not found.mx and bool(found.addresses)
+    details: dict[str, Any] = {
+        "domain": domain,
+        "mx": [{"preference": pref, "exchange": exchange} for pref, exchange in found.mx],
+        "null_mx": found.null_mx,
+        "nxdomain": found.nxdomain,
+        "implicit_mx": implicit,
+        "addresses": found.addresses,
+        "disposable": listed is not None,
+        "disposable_match": listed,
+        "mailbox_provider": provider.key if provider else None,
+        "mailbox_provider_name": provider.name if provider else None,
+    }
+    if implicit:
+        details["note"] = IMPLICIT_MX_NOTE
+    findings = _findings(domain, found, listed)
+    if findings:
+        summary = "; ".join(finding.summary for finding in findings)
+        return CheckResult(Status.FAIL, summary, details, tuple(findings))
+    return CheckResult(Status.OK, _ok_summary(domain, exchanges, implicit, details), details)
+
+
+def _ok_summary(domain: str, exchanges: list[str], implicit: bool, details: dict[str, Any]) -> str:
+    where = f"MX {exchanges[0]}" if exchanges else "its A/AAAA address (no MX record)"
+    summary = f"{domain} accepts mail via {where}"
+    if details["mailbox_provider_name"]:
+        summary += f" — {details['mailbox_provider_name']}"
+    return summary if not implicit else summary + " (implicit MX, RFC 5321 §5.1)"

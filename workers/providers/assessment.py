@@ -1,0 +1,79 @@
+"""Status, summary and findings of the provider check, as a pure function of its `details`.
+
+Kept apart from the fetching so that correlating with the courier (which may change which message is
+"newest") and cache hits produce exactly the same judgement as a fresh fetch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers.report import CheckResult, Finding, Severity, Status
+
+LABELS = {"resend": "Resend", "postmark": "Postmark", "brevo": "Brevo", "smtp2go": "SMTP2GO"}
+
+# Outcome of the newest message → (finding code, severity, what happened in words).
+_OUTCOME_FINDINGS: dict[str, tuple[str, Severity, str]] = {
+    "bounced_hard": ("provider_bounce_hard", Severity.FAIL, "hard-bounced"),
+    "bounced_soft": ("provider_bounce_soft", Severity.WARN, "soft-bounced"),
+    "complained": ("provider_complaint", Severity.WARN, "was reported as spam by the recipient"),
+    "suppressed": ("provider_suppressed", Severity.FAIL, "was not sent: the recipient is suppressed"),
+    "deferred": ("provider_deferred", Severity.WARN, "is deferred (the receiving server said try later)"),
+}
+_OUTCOME_WORDS = {"delivered": "was delivered", "sent": "was accepted; no delivery report yet"}
+_STATUS_OF = {Severity.FAIL: Status.FAIL, Severity.WARN: Status.WARN}
+
+
+def assess(details: dict[str, Any]) -> CheckResult:
+    label = LABELS.get(details["provider"], details["provider"])
+    findings = _findings(label, details)
+    worst = max((f.severity for f in findings), key=_rank, default=Severity.INFO)
+    summary = "; ".join(
+        part for part in (_suppression_text(label, details), _newest_text(label, details)) if part
+    )
+    return CheckResult(_STATUS_OF.get(worst, Status.OK), summary, details, tuple(findings))
+
+
+def _rank(severity: Severity) -> int:
+    return (Severity.INFO, Severity.WARN, Severity.FAIL).index(severity)
+
+
+def _findings(label: str, details: dict[str, Any]) -> list[Finding]:
+    findings = []
+    if details.get("suppression") is not None:
+        findings.append(Finding("provider_suppressed", Severity.FAIL, _suppression_text(label, details)))
+    newest = details.get("newest")
+    entry = _OUTCOME_FINDINGS.get(newest["outcome"]) if newest else None
+    if newest and entry and not any(f.code == entry[0] for f in findings):
+        code, severity, words = entry
+        findings.append(Finding(code, severity, _with_reply(f"{label}: the newest message {words}", newest)))
+    return findings
+
+
+def _suppression_text(label: str, details: dict[str, Any]) -> str:
+    suppression = details.get("suppression")
+    if suppression is None:
+        return ""
+    since = f" since {suppression['since'][:10]}" if suppression.get("since") else ""
+    lift = "it can be lifted" if suppression["removable"] else f"{label} does not allow lifting it"
+    return f"{label} suppresses this recipient ({suppression['reason']}{since}); {lift}"
+
+
+def _newest_text(label: str, details: dict[str, Any]) -> str:
+    newest = details.get("newest")
+    if newest is None:
+        if details.get("correlated") and details.get("messages"):
+            return f"{label} has no record of the newest message the courier sent"
+        if details.get("messages"):
+            return ""
+        return (
+            f"{label} has no message to this recipient in the last {details.get('lookback_days', '?')} days"
+        )
+    outcome = newest["outcome"]
+    words = _OUTCOME_WORDS.get(outcome) or _OUTCOME_FINDINGS[outcome][2]
+    when = newest["sent_at"][:16].replace("T", " ")
+    return _with_reply(f"{label}: the newest message ({when} UTC) {words}", newest)
+
+
+def _with_reply(text: str, message: dict[str, Any]) -> str:
+    return f"{text}: {message['reply']}" if message.get("reply") else text

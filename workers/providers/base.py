@@ -1,0 +1,125 @@
+"""The provider-neutral model every provider adapter produces.
+
+Each adapter turns its API's answers into flat `MessageEvent`s plus the recipient's suppression; the
+timeline module groups them into messages. Nothing here knows HTTP or a provider's field names.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+
+class EventType(enum.StrEnum):
+    SENT = "sent"
+    DELIVERED = "delivered"
+    DEFERRED = "deferred"
+    BOUNCED_HARD = "bounced_hard"
+    BOUNCED_SOFT = "bounced_soft"
+    COMPLAINED = "complained"
+    SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """One thing the provider saw happen to one message for our recipient."""
+
+    message_id: str
+    type: EventType
+    at: datetime
+    reply: str | None = None  # the receiving server's SMTP reply (or the provider's reason), if known
+
+
+@dataclass(frozen=True)
+class Suppression:
+    reason: str  # the provider's own word for it (HardBounce, bounce, hardBounce, …)
+    since: datetime | None
+    removable: bool
+
+
+@dataclass
+class ProviderRecord:
+    """Everything one provider told us about one recipient inside the look-back window."""
+
+    events: list[MessageEvent] = field(default_factory=list)
+    sent_at: dict[str, datetime] = field(default_factory=dict)  # message id → accepted by the provider
+    dashboard_urls: dict[str, str] = field(default_factory=dict)
+    suppression: Suppression | None = None
+    notes: list[str] = field(default_factory=list)  # caveats worth showing (scan truncated, …)
+
+
+class RemovalOutcome(enum.StrEnum):
+    REMOVED = "removed"
+    NOT_SUPPRESSED = "not_suppressed"
+    REFUSED = "refused"  # the provider will not lift it (e.g. Postmark SpamComplaint)
+    ERROR = "error"  # the provider API could not be asked
+
+
+@dataclass(frozen=True)
+class RemovalResult:
+    outcome: RemovalOutcome
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is RemovalOutcome.REMOVED
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """How to reach one provider's API; the key goes into `auth_header` prefixed by `auth_scheme`."""
+
+    name: str
+    label: str
+    base_url: str
+    auth_header: str
+    auth_scheme: str = ""
+    # Headers that say how many seconds until the rate-limit window resets, tried after Retry-After.
+    reset_headers: tuple[str, ...] = ()
+
+    def headers(self, api_key: str) -> dict[str, str]:
+        return {
+            self.auth_header: f"{self.auth_scheme}{api_key}",
+            "Accept": "application/json",
+            "User-Agent": "mailcheck",
+        }
+
+
+def parse_time(value: Any) -> Any:
+    """Providers disagree on time formats ("2026-04-03 22:13:42.67+00", "…Z", naive UTC): accept them all.
+
+    Naive times are taken as UTC (SMTP2GO's suppression timestamps carry no zone; assumption).
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+ProviderTime = Annotated[datetime, BeforeValidator(parse_time)]
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z, the form Kratos uses, so times compare as text across checks."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def strip_smtp_prefix(text: str | None) -> str | None:
+    """DSN diagnostic codes come as "smtp; 550 …" or "smtp;550 …"; the reply is what follows."""
+    if text is None:
+        return None
+    text = text.strip()
+    if text.lower().startswith("smtp;"):
+        text = text[5:].strip()
+    return text or None
+
+
+def with_server(reply: str | None, server: str | None) -> str | None:
+    if reply and server:
+        return f"{reply} at {server}"
+    return reply

@@ -1,0 +1,69 @@
+"""A short-lived Redis cache of provider answers per (provider, recipient).
+
+Provider budgets are small (Brevo: 300 event queries an hour shared by the whole account), and a
+support agent tends to re-run a check within a minute, so the same answer is reused briefly. A cache
+that cannot be reached is skipped, never an error of the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Any
+
+import redis.asyncio
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+CACHE_TTL_SECONDS = 60
+# A cache slower than this is treated as absent: it must never eat the check's own time budget.
+CACHE_OP_TIMEOUT = 0.5
+_PREFIX = "mailcheck:provider:cache:"
+
+
+def cache_key(provider: str, email: str) -> str:
+    """Keyed by a digest so recipient addresses do not sit in Redis key names."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return f"{_PREFIX}{provider}:{digest}"
+
+
+async def load(cache: redis.asyncio.Redis | None, key: str) -> dict[str, Any] | None:
+    if cache is None:
+        return None
+    try:
+        async with asyncio.timeout(CACHE_OP_TIMEOUT):
+            raw = await cache.get(key)
+    except (RedisError, TimeoutError) as exc:
+        log.warning("provider cache unreadable: %s", type(exc).__name__)
+        return None
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def save(cache: redis.asyncio.Redis | None, key: str, details: dict[str, Any]) -> None:
+    if cache is None:
+        return
+    try:
+        async with asyncio.timeout(CACHE_OP_TIMEOUT):
+            await cache.set(key, json.dumps(details), ex=CACHE_TTL_SECONDS)
+    except (RedisError, TimeoutError) as exc:
+        log.warning("provider cache unwritable: %s", type(exc).__name__)
+
+
+async def forget(cache: redis.asyncio.Redis | None, key: str) -> None:
+    """Drop an answer that an action (lifting a suppression) has made stale."""
+    if cache is None:
+        return
+    try:
+        async with asyncio.timeout(CACHE_OP_TIMEOUT):
+            await cache.delete(key)
+    except (RedisError, TimeoutError) as exc:
+        log.warning("provider cache entry not dropped: %s", type(exc).__name__)

@@ -1,0 +1,208 @@
+"""Resend: what it saw of mail to one recipient (reference/providers.md §1).
+
+Resend cannot search by recipient, so `GET /emails` is paged newest first and filtered on `to` here,
+stopping at the look-back window or `PAGE_CAP`. Its list only carries each email's `last_event`; the
+timeline and SMTP replies come from webhook events stored by `resend_webhook`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel
+from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import RedisError
+
+from workers.providers import resend_webhook
+from workers.providers.base import (
+    EventType,
+    MessageEvent,
+    ProviderRecord,
+    ProviderSpec,
+    ProviderTime,
+    RemovalOutcome,
+    RemovalResult,
+    Suppression,
+    parse_time,
+    strip_smtp_prefix,
+)
+from workers.providers.http import ProviderHttp
+
+SPEC = ProviderSpec(
+    name="resend",
+    label="Resend",
+    base_url="https://api.resend.com",
+    auth_header="Authorization",
+    auth_scheme="Bearer ",
+    reset_headers=("ratelimit-reset",),
+)
+PAGE_SIZE = 100  # the API maximum
+# 1,000 emails. Each page costs one request of a per-team budget of a few per second; a busy sender
+# should rely on webhooks rather than deeper scans.
+PAGE_CAP = 10
+# Reading stored webhook events must not eat the check's budget when Redis is slow.
+STORE_TIMEOUT = 0.5
+DASHBOARD_URL = "https://resend.com/emails/{id}"  # [doc] the dashboard's email page
+
+# `last_event` → the event it implies. opened/clicked imply delivery; failed (quota) and canceled
+# never reached a mail server and have no place in the vocabulary.
+_LAST_EVENT = {
+    "delivered": EventType.DELIVERED,
+    "opened": EventType.DELIVERED,
+    "clicked": EventType.DELIVERED,
+    "delivery_delayed": EventType.DEFERRED,
+    "bounced": EventType.BOUNCED_HARD,  # Resend: "permanently rejected"
+    "complained": EventType.COMPLAINED,
+    "suppressed": EventType.SUPPRESSED,
+}
+_WEBHOOK_EVENT = {
+    "email.sent": EventType.SENT,
+    "email.delivered": EventType.DELIVERED,
+    "email.delivery_delayed": EventType.DEFERRED,
+    "email.complained": EventType.COMPLAINED,
+    "email.suppressed": EventType.SUPPRESSED,
+}
+_BOUNCES = (EventType.BOUNCED_HARD, EventType.BOUNCED_SOFT)
+
+
+class _Email(BaseModel):
+    id: str
+    to: list[str] | str | None = None
+    created_at: ProviderTime
+    last_event: str | None = None
+
+
+class _EmailPage(BaseModel):
+    data: list[_Email]
+    has_more: bool = False
+
+
+class _Suppression(BaseModel):
+    origin: str | None = None
+    created_at: ProviderTime | None = None
+
+
+async def fetch(
+    http: ProviderHttp, email: str, *, since: datetime, events: AsyncRedis | None
+) -> ProviderRecord:
+    record = ProviderRecord()
+    listed = await _emails_to(http, email, since, record)
+    stored = await _webhook_events(events, email, record)
+    record.events.extend(stored)
+    for item in listed:
+        record.sent_at[item.id] = item.created_at
+        record.events.extend(_listed_events(item, [e for e in stored if e.message_id == item.id]))
+    for message_id in {e.message_id for e in record.events}:
+        record.dashboard_urls[message_id] = DASHBOARD_URL.format(id=quote(message_id, safe=""))
+    record.suppression = await _suppression(http, email)
+    troubles = (EventType.BOUNCED_HARD, EventType.BOUNCED_SOFT, EventType.DEFERRED)
+    if any(e.type in troubles and not e.reply for e in record.events):
+        record.notes.append(
+            "Resend shows bounce and deferral details only through webhooks: set RESEND_WEBHOOK_SECRET "
+            "and point a Resend webhook at /webhooks/resend"
+        )
+    return record
+
+
+async def _emails_to(http: ProviderHttp, email: str, since: datetime, record: ProviderRecord) -> list[_Email]:
+    found: list[_Email] = []
+    params: dict[str, str | int] = {"limit": PAGE_SIZE}
+    for _ in range(PAGE_CAP):
+        page = http.parse(_EmailPage, await http.get_json("/emails", params))
+        for item in page.data:
+            if item.created_at < since:  # newest first: everything after this is older
+                return found
+            if email in _addresses(item.to):
+                found.append(item)
+        if not page.has_more or not page.data:
+            return found
+        params = {"limit": PAGE_SIZE, "after": page.data[-1].id}  # [doc] `after` = next, older page
+    record.notes.append(f"Resend scan stopped after {PAGE_CAP * PAGE_SIZE} emails; older ones not examined")
+    return found
+
+
+def _addresses(to: list[str] | str | None) -> set[str]:
+    values = [to] if isinstance(to, str) else (to or [])
+    return {resend_webhook.recipient_address(value) for value in values}
+
+
+def _listed_events(item: _Email, stored: list[MessageEvent]) -> list[MessageEvent]:
+    """The list's own evidence, unless a webhook already told the same thing with a real time and reply."""
+    events = [MessageEvent(item.id, EventType.SENT, item.created_at)]
+    implied = _LAST_EVENT.get(item.last_event or "")
+    seen = {e.type for e in stored}
+    if implied and implied not in seen and not (implied in _BOUNCES and seen & set(_BOUNCES)):
+        # The list gives no time for its last event; the send time is the best we have.
+        events.append(MessageEvent(item.id, implied, item.created_at))
+    return events
+
+
+async def _webhook_events(
+    events: AsyncRedis | None, email: str, record: ProviderRecord
+) -> list[MessageEvent]:
+    if events is None:
+        return []
+    try:
+        async with asyncio.timeout(STORE_TIMEOUT):
+            stored = await resend_webhook.load_events(events, email)
+    except (RedisError, TimeoutError):
+        record.notes.append("stored Resend webhook events could not be read")
+        return []
+    converted = []
+    for item in stored:
+        event = _from_webhook(item)
+        if event is not None:
+            converted.append(event)
+            sent_at = _time(item.get("sent_at"))
+            if sent_at is not None:  # for emails beyond the scanned pages
+                record.sent_at.setdefault(event.message_id, sent_at)
+    return converted
+
+
+def _from_webhook(item: dict[str, Any]) -> MessageEvent | None:
+    kind = _WEBHOOK_EVENT.get(str(item.get("type")))
+    if item.get("type") == "email.bounced":
+        # Permanent → hard; Transient is a soft bounce after Resend gave up; Undetermined is not proof
+        # the address is dead, so it is treated as soft (assumption).
+        kind = EventType.BOUNCED_HARD if item.get("bounce_type") == "Permanent" else EventType.BOUNCED_SOFT
+    at = _time(item.get("created_at"))
+    if kind is None or at is None or not isinstance(item.get("email_id"), str):
+        return None
+    reply = strip_smtp_prefix(_text(item.get("diagnostic"))) or _text(item.get("bounce_message"))
+    return MessageEvent(item["email_id"], kind, at, reply)
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        parsed = parse_time(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if isinstance(parsed, datetime) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+async def _suppression(http: ProviderHttp, email: str) -> Suppression | None:
+    response = await http.request("GET", f"/suppressions/{quote(email, safe='')}", passthrough=(404,))
+    if response.status_code == 404:  # not on the list (status code assumed; the docs show only 200)
+        return None
+    found = http.parse(_Suppression, http.json_of(response))
+    return Suppression(reason=found.origin or "unknown", since=found.created_at, removable=True)
+
+
+async def remove(http: ProviderHttp, email: str) -> RemovalResult:
+    response = await http.request("DELETE", f"/suppressions/{quote(email, safe='')}", passthrough=(404,))
+    if response.status_code == 404:
+        return RemovalResult(RemovalOutcome.NOT_SUPPRESSED, "Resend has no suppression for this recipient")
+    body = http.json_of(response)
+    if isinstance(body, dict) and body.get("deleted") is True:
+        return RemovalResult(
+            RemovalOutcome.REMOVED,
+            "Resend lifted the suppression; a new bounce or complaint suppresses again",
+        )
+    return RemovalResult(RemovalOutcome.ERROR, "Resend did not confirm the removal")

@@ -1,0 +1,100 @@
+"""Group a provider's flat events into messages, each with one outcome and its decisive SMTP reply.
+
+The output is the JSON `details` of the provider check (keys documented in workers/checks/provider.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from workers.providers.base import EventType, MessageEvent, ProviderRecord, Suppression, iso
+
+# A message's outcome is its strongest event, not its latest: provider subsystems stamp events with
+# clocks that disagree, and a delivery after deferrals supersedes them while a complaint follows one.
+OUTCOME_PRECEDENCE: tuple[EventType, ...] = (
+    EventType.BOUNCED_HARD,
+    EventType.SUPPRESSED,
+    EventType.COMPLAINED,
+    EventType.DELIVERED,
+    EventType.BOUNCED_SOFT,
+    EventType.DEFERRED,
+    EventType.SENT,
+)
+# Reports stay readable and Redis entries small; the newest messages are the ones that matter.
+MAX_MESSAGES = 20
+
+
+def build_details(
+    provider: str, record: ProviderRecord, *, since: datetime, lookback_days: int
+) -> dict[str, Any]:
+    messages = build_messages(record, since=since)
+    return {
+        "provider": provider,
+        "lookback_days": lookback_days,
+        "suppressed": record.suppression is not None,
+        "suppression": suppression_dict(record.suppression),
+        "messages": messages,
+        "newest": messages[0] if messages else None,
+        "decisive": messages[0]["reply"] if messages else None,
+        "correlated": False,
+        "notes": list(record.notes),
+    }
+
+
+def suppression_dict(suppression: Suppression | None) -> dict[str, Any] | None:
+    if suppression is None:
+        return None
+    return {
+        "reason": suppression.reason,
+        "since": iso(suppression.since) if suppression.since else None,
+        "removable": suppression.removable,
+    }
+
+
+def build_messages(record: ProviderRecord, *, since: datetime) -> list[dict[str, Any]]:
+    by_message: dict[str, set[MessageEvent]] = defaultdict(set)  # a set: webhooks get redelivered
+    for event in record.events:
+        by_message[event.message_id].add(event)
+    messages = []
+    for message_id, events in by_message.items():
+        # Same instant (Resend's list has no event times): the send first, the verdict last.
+        timeline = sorted(events, key=lambda e: (e.at, -OUTCOME_PRECEDENCE.index(e.type)))
+        sent_at = record.sent_at.get(message_id) or timeline[0].at
+        if sent_at < since:
+            continue
+        messages.append((sent_at, _message(message_id, sent_at, timeline, record)))
+    messages.sort(key=lambda pair: pair[0], reverse=True)
+    return [message for _, message in messages[:MAX_MESSAGES]]
+
+
+def _message(
+    message_id: str, sent_at: datetime, timeline: list[MessageEvent], record: ProviderRecord
+) -> dict[str, Any]:
+    outcome = outcome_of(timeline)
+    return {
+        "id": message_id,
+        "sent_at": iso(sent_at),
+        "events": [{"type": e.type.value, "at": iso(e.at), "reply": e.reply} for e in timeline],
+        "outcome": outcome.value,
+        "reply": decisive_reply(timeline, outcome),
+        "dashboard_url": record.dashboard_urls.get(message_id),
+        "courier_message_id": None,
+    }
+
+
+def outcome_of(timeline: list[MessageEvent]) -> EventType:
+    present = {event.type for event in timeline}
+    return next((kind for kind in OUTCOME_PRECEDENCE if kind in present), EventType.SENT)
+
+
+def decisive_reply(timeline: list[MessageEvent], outcome: EventType) -> str | None:
+    """The latest reply of the deciding event, else of any trouble that led up to it."""
+    for event in reversed(timeline):
+        if event.type is outcome and event.reply:
+            return event.reply
+    if outcome in (EventType.SENT, EventType.DELIVERED):
+        return None
+    troubles = (EventType.BOUNCED_HARD, EventType.BOUNCED_SOFT, EventType.DEFERRED)
+    return next((e.reply for e in reversed(timeline) if e.type in troubles and e.reply), None)
