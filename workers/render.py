@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from workers.evidence import dashboard_url, evidence_lines
 from workers.report import CHECK_NAMES, Report, State, Status
 from workers.slack_ids import Action, BlockId, EventType
 
@@ -120,6 +121,19 @@ def _finding_lines(report: Report) -> str:
     )
 
 
+def _code_safe(text: str) -> str:
+    """Escaped, and without backticks, which would end the inline code span early."""
+    return escape(text).replace("`", "'")
+
+
+def _evidence(report: Report) -> str:
+    lines = [f"• {CHECK_LABELS[name]}: `{_code_safe(line)}`" for name, line in evidence_lines(report.checks)]
+    url = dashboard_url(report.checks)
+    if url:
+        lines.append(f"• <{url}|Open this message in the provider's dashboard>")
+    return "\n".join(lines)
+
+
 def _button(action: str, report_id: str) -> ButtonElement:
     label, style, confirm_text = BUTTONS[action]
     confirm = (
@@ -144,6 +158,9 @@ def report_blocks(report: Report, *, requester: str, extra_context: str = "") ->
     ]
     if report.state == State.FAILED:
         blocks.append(_section(f":x: {escape(report.failure_reason or 'the check could not finish')}"))
+    evidence = _evidence(report)
+    if evidence:
+        blocks.append(_section("*Evidence*\n" + evidence))
     if report.findings:
         blocks.append(_section("*Findings*\n" + _finding_lines(report)))
     if report.tell_user:
