@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer, free_port
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
@@ -46,6 +47,20 @@ def slack() -> Iterator[SlackStandIn]:
     standin = SlackStandIn().start()
     yield standin
     standin.stop()
+
+
+# The recipients the e2e tests use live at example.com, whose mail goes to a plain MX.
+BASE_ZONES = {
+    "example.com": {"MX": ["10 mx.example.com."]},
+    "mx.example.com": {"A": ["192.0.2.25"]},
+}
+
+
+@pytest.fixture(scope="session")
+def dns() -> Iterator[DnsServer]:
+    server = DnsServer(BASE_ZONES).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +119,11 @@ def wait_http(url: str, timeout: float = 20.0, process: Process | None = None) -
     raise RuntimeError(f"{url} did not come up")
 
 
-def base_settings(redis_url: str, slack: SlackStandIn, kratos: KratosStandIn) -> dict[str, str]:
+def base_settings(
+    redis_url: str, slack: SlackStandIn, kratos: KratosStandIn, dns: DnsServer
+) -> dict[str, str]:
     return {
+        "DNS_NAMESERVERS": dns.nameserver,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
@@ -129,8 +147,10 @@ def start_bot(env: dict[str, str], tmp_path: Path) -> tuple[Process, str]:
 
 
 @pytest.fixture(scope="session")
-def stack_settings(redis_server: RedisServer, slack: SlackStandIn, kratos: KratosStandIn) -> dict[str, str]:
-    return base_settings(redis_server.url, slack, kratos)
+def stack_settings(
+    redis_server: RedisServer, slack: SlackStandIn, kratos: KratosStandIn, dns: DnsServer
+) -> dict[str, str]:
+    return base_settings(redis_server.url, slack, kratos, dns)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import sys
 
 from tests.conftest import ROOT, mailcheck_env
 from tests.e2e.helpers import unique_email
+from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from workers.report import CHECK_NAMES
 
@@ -23,13 +24,20 @@ def mailcheck(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_check_json_prints_the_report(kratos: KratosStandIn) -> None:
+def test_check_json_prints_the_report(kratos: KratosStandIn, dns: DnsServer) -> None:
     email = unique_email("cli")
     kratos.add_identity(email)
     kratos.add_message(
         email, status="abandoned", send_count=6, dispatches=[("failed", "535 5.7.8 Authentication failed")]
     )
-    done = mailcheck("check", email.upper(), "--json", KRATOS_ADMIN_URL=kratos.admin_url, REPORT_DEADLINE="5")
+    done = mailcheck(
+        "check",
+        email.upper(),
+        "--json",
+        KRATOS_ADMIN_URL=kratos.admin_url,
+        REPORT_DEADLINE="5",
+        DNS_NAMESERVERS=dns.nameserver,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["email"] == email and report["state"] == "complete"
@@ -43,9 +51,9 @@ def test_check_json_prints_the_report(kratos: KratosStandIn) -> None:
     )
 
 
-def test_check_prints_a_readable_report(kratos: KratosStandIn) -> None:
+def test_check_prints_a_readable_report(kratos: KratosStandIn, dns: DnsServer) -> None:
     email = unique_email("cli-text")
-    done = mailcheck("check", email, KRATOS_ADMIN_URL=kratos.admin_url)
+    done = mailcheck("check", email, KRATOS_ADMIN_URL=kratos.admin_url, DNS_NAMESERVERS=dns.nameserver)
     assert done.returncode == 0, done.stderr
     assert f"mailcheck {email}" in done.stdout
     assert "verdict: no_identity" in done.stdout

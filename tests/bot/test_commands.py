@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import base_settings, mailcheck_env, start_bot
 from tests.e2e.helpers import run_command, unique_email
+from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
@@ -103,11 +104,11 @@ def test_unknown_paths_are_404(bot: str) -> None:
 
 @pytest.fixture
 def fragile_stack(
-    slack: SlackStandIn, kratos: KratosStandIn, tmp_path: Path
+    slack: SlackStandIn, kratos: KratosStandIn, dns: DnsServer, tmp_path: Path
 ) -> Iterator[tuple[RedisServer, str]]:
     """A bot with its own Redis, which the test may kill and bring back on the same port."""
     server = RedisServer().start()
-    bot, base = start_bot(mailcheck_env(**base_settings(server.url, slack, kratos)), tmp_path)
+    bot, base = start_bot(mailcheck_env(**base_settings(server.url, slack, kratos, dns)), tmp_path)
     yield server, base
     bot.stop()
     server.stop()
