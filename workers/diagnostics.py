@@ -7,43 +7,136 @@ timeout, and whatever is still running at `REPORT_DEADLINE` is reported as `erro
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
+import dns.asyncresolver
 import httpx
+import redis.asyncio
 
 from workers.advice import tell_user
+from workers.checks.blocklists import check_blocklists
 from workers.checks.courier import check_courier
 from workers.checks.identity import check_identity
+from workers.checks.provider import check_provider, correlate_with_courier
+from workers.checks.recipient import check_recipient
+from workers.checks.sender_auth import check_sender_auth
+from workers.checks.smtp import check_smtp
+from workers.dns_resolver import DnsUnavailable, gather_lookups, lookup, make_resolver
 from workers.kratos import KratosAdmin
-from workers.report import CHECK_NAMES, CheckResult, Report, State
+from workers.mail_provider import relay_host, resolve_provider
+from workers.report import CheckResult, Report, State
 from workers.settings import Settings
+from workers.smtp_uri import SmtpRelay, parse_smtp_uri
 from workers.verdict import decide_verdict, offered_actions, spam_risk
 
 log = logging.getLogger(__name__)
 
 KRATOS_TIMEOUT = 5.0  # per HTTP request; the whole check is still bounded by the report deadline
+SMTP_TIMEOUT = 15.0  # the probe's own bound (its phases have shorter ones), well inside the deadline
 
 ProgressCallback = Callable[[Report], Awaitable[None]]
 CheckFactory = Callable[[], Coroutine[Any, Any, CheckResult]]
 
 
-def _not_built(name: str) -> CheckFactory:
-    async def skipped() -> CheckResult:
-        return CheckResult.skipped(f"the `{name}` check is not available in this version")
+@dataclass(frozen=True)
+class Sources:
+    """The clients one report's checks share; built per report, closed after it."""
 
-    return skipped
+    kratos: KratosAdmin
+    resolver: dns.asyncresolver.Resolver
+    cache: redis.asyncio.Redis | None
 
 
-def _factories(email: str, settings: Settings, kratos: KratosAdmin) -> dict[str, CheckFactory]:
-    factories = {name: _not_built(name) for name in CHECK_NAMES}
-    factories["identity"] = lambda: check_identity(email, kratos=kratos)
-    factories["courier"] = lambda: check_courier(
-        email, kratos=kratos, lookback_days=settings.lookback_days, stuck_after=settings.courier_stuck_after
+def _relay(settings: Settings) -> SmtpRelay | None:
+    uri = settings.courier_smtp_connection_uri
+    return parse_smtp_uri(uri.get_secret_value()) if uri is not None else None
+
+
+async def _smtp(email: str, settings: Settings, sources: Sources) -> CheckResult:
+    try:
+        relay = _relay(settings)
+    except ValueError as exc:
+        return CheckResult.error(f"COURIER_SMTP_CONNECTION_URI: {exc}")
+    return await check_smtp(
+        email,
+        relay=relay,
+        from_address=settings.courier_smtp_from_address,
+        resolver=sources.resolver,
+        timeout=min(SMTP_TIMEOUT, settings.report_deadline),
     )
-    return factories
+
+
+async def _sending_ips(settings: Settings, provider: str, resolver: dns.asyncresolver.Resolver) -> list[str]:
+    """SENDING_IPS, or for plain SMTP the relay's own addresses (SPEC §5)."""
+    if settings.sending_ips or provider != "smtp":
+        return list(settings.sending_ips)
+    host = relay_host(settings)
+    if not host:
+        return []
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass  # a host name: resolve it through DNS_NAMESERVERS like every other lookup
+    records = await gather_lookups([lookup(resolver, host, "A"), lookup(resolver, host, "AAAA")])
+    return [record.to_text() for answer in records for record in answer]
+
+
+async def _blocklists(settings: Settings, provider: str, sources: Sources) -> CheckResult:
+    try:
+        ips = await _sending_ips(settings, provider, sources.resolver)
+    except DnsUnavailable as exc:
+        return CheckResult.error(f"could not resolve the SMTP relay's addresses: {exc}")
+    return await check_blocklists(
+        sending_ips=ips,
+        sender_domain=settings.from_domain,
+        ip_zones=settings.dnsbl_zones,
+        domain_zones=settings.dnsbl_domain_zones,
+        resolver=sources.resolver,
+        timeout=settings.report_deadline,
+    )
+
+
+def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, CheckFactory]:
+    provider = resolve_provider(settings)
+    deadline = settings.report_deadline
+    api_url = str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None
+    return {
+        "identity": lambda: check_identity(email, kratos=sources.kratos),
+        "courier": lambda: check_courier(
+            email,
+            kratos=sources.kratos,
+            lookback_days=settings.lookback_days,
+            stuck_after=settings.courier_stuck_after,
+        ),
+        "smtp": lambda: _smtp(email, settings, sources),
+        "sender_auth": lambda: check_sender_auth(
+            from_domain=settings.from_domain,
+            provider=provider,
+            return_path_domain=settings.return_path_domain,
+            dkim_selectors=settings.dkim_selectors,
+            sending_ips=settings.sending_ips,
+            relay_host=relay_host(settings),
+            resolver=sources.resolver,
+            timeout=deadline,
+        ),
+        "blocklists": lambda: _blocklists(settings, provider, sources),
+        "recipient": lambda: check_recipient(email, resolver=sources.resolver, timeout=deadline),
+        "provider": lambda: check_provider(
+            email,
+            provider=provider,
+            api_key=settings.mail_provider_api_key,
+            api_url=api_url,
+            postmark_stream=settings.postmark_message_stream,
+            lookback_days=settings.lookback_days,
+            cache=sources.cache,
+            timeout=deadline,
+        ),
+    }
 
 
 async def _guarded(name: str, factory: CheckFactory, timeout: float) -> CheckResult:
@@ -94,8 +187,20 @@ def finish(report: Report, settings: Settings, started: float) -> Report:
     return report
 
 
+def _correlate(checks: dict[str, CheckResult]) -> None:
+    """Tie the provider's messages to the courier's, once both are known."""
+    provider, courier = checks["provider"], checks["courier"]
+    if provider.usable and courier.usable:
+        checks["provider"] = correlate_with_courier(provider, courier.details.get("messages", []))
+
+
 async def run_diagnostics(
-    email: str, settings: Settings, *, report_id: str, on_progress: ProgressCallback | None = None
+    email: str,
+    settings: Settings,
+    *,
+    report_id: str,
+    on_progress: ProgressCallback | None = None,
+    cache: redis.asyncio.Redis | None = None,
 ) -> Report:
     started = time.monotonic()
     report = Report(report_id=report_id, email=email)
@@ -107,6 +212,8 @@ async def run_diagnostics(
 
     timeout = httpx.Timeout(min(KRATOS_TIMEOUT, settings.report_deadline))
     async with httpx.AsyncClient(base_url=str(settings.kratos_admin_url), timeout=timeout) as http:
-        factories = _factories(email, settings, KratosAdmin(http))
+        resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
+        factories = _factories(email, settings, Sources(KratosAdmin(http), resolver, cache))
         report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
+    _correlate(report.checks)
     return finish(report, settings, started)

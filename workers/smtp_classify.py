@@ -17,15 +17,37 @@ COURIER_FAILING = "courier_failing"
 SMTP_CLASSES = (SMTP_AUTH_FAILED, SMTP_UNREACHABLE, SMTP_TLS_FAILED, SMTP_REJECTED)
 
 _TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(530|534|535)\b|\b5\.7\.(0|8|9)\b.*auth|authentication (failed|unsuccessful|required)|"
-                r"unauthenticated|auth(entication)? credentials invalid|username and password not accepted",
-                re.I), SMTP_AUTH_FAILED),
-    (re.compile(r"x509|certificate|tls:|\btls\b.*(handshake|alert|failed)|ssl|handshake|starttls", re.I),
-     SMTP_TLS_FAILED),
-    (re.compile(r"no such host|dial tcp|i/o timeout|connection refused|connection reset|network is unreachable|"
-                r"no route to host|timed out|timeout|deadline exceeded|name or service not known|"
-                r"nodename nor servname|temporary failure in name resolution|\bEOF\b|nxdomain", re.I),
-     SMTP_UNREACHABLE),
+    # A relay that demands encryption first (530 5.7.0 Must issue a STARTTLS command first, Go's
+    # "unencrypted connection") needs TLS fixed, not the credentials, whatever the reply code says.
+    (
+        re.compile(
+            r"must issue a starttls|starttls command first|encryption required|unencrypted connection|"
+            r"tls required",
+            re.I,
+        ),
+        SMTP_TLS_FAILED,
+    ),
+    (
+        re.compile(
+            r"\b(530|534|535)\b|\b5\.7\.(0|8|9)\b.*auth|authentication (failed|unsuccessful|required)|"
+            r"unauthenticated|auth(entication)? credentials invalid|username and password not accepted",
+            re.I,
+        ),
+        SMTP_AUTH_FAILED,
+    ),
+    (
+        re.compile(r"x509|certificate|tls:|\btls\b.*(handshake|alert|failed)|ssl|handshake|starttls", re.I),
+        SMTP_TLS_FAILED,
+    ),
+    (
+        re.compile(
+            r"no such host|dial tcp|i/o timeout|connection refused|connection reset|network is unreachable|"
+            r"no route to host|timed out|timeout|deadline exceeded|name or service not known|"
+            r"nodename nor servname|temporary failure in name resolution|\bEOF\b|nxdomain",
+            re.I,
+        ),
+        SMTP_UNREACHABLE,
+    ),
     (re.compile(r"(^|\D)5\d\d[ -]|\b5\.\d{1,3}\.\d{1,3}\b", re.I), SMTP_REJECTED),
 )
 
@@ -36,3 +58,34 @@ def classify_error_text(text: str) -> str | None:
         if pattern.search(text):
             return verdict
     return None
+
+
+# Where the live probe failed decides what the text alone cannot: any failure during the TLS
+# handshake is a TLS problem, and a refused AUTH is the credentials (or the mechanism) even when the
+# reply is a bare 5xx. Elsewhere the table decides, then the step.
+_PROBE_PHASE_CLASS = {
+    "resolve": SMTP_UNREACHABLE,
+    "connect": SMTP_UNREACHABLE,
+    "tls": SMTP_TLS_FAILED,
+    "banner": SMTP_UNREACHABLE,
+    "ehlo": SMTP_UNREACHABLE,
+    "starttls": SMTP_TLS_FAILED,
+    "ehlo_tls": SMTP_UNREACHABLE,
+    "auth": SMTP_AUTH_FAILED,
+    "mail_from": SMTP_REJECTED,
+    "rcpt_to": SMTP_REJECTED,
+}
+_PHASE_DECIDES = frozenset({"tls", "starttls"})
+
+
+def classify_probe_failure(phase: str, text: str, *, timed_out: bool = False) -> str | None:
+    """The SMTP class for a failed step of the live probe (`workers/checks/smtp_probe.py` phases)."""
+    if timed_out:
+        # A relay that stops answering, at any step, is what Kratos reports as "i/o timeout".
+        return SMTP_UNREACHABLE
+    if phase in _PHASE_DECIDES:
+        return _PROBE_PHASE_CLASS[phase]
+    by_text = classify_error_text(text)
+    if phase == "auth" and by_text != SMTP_TLS_FAILED:
+        return SMTP_AUTH_FAILED
+    return by_text or _PROBE_PHASE_CLASS.get(phase)

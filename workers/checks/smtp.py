@@ -1,0 +1,300 @@
+"""The `smtp` check (SPEC §5 step 2, §8): probe the relay Kratos sends through, without sending mail.
+
+Finds the relay (through `resolver`, so DNS_NAMESERVERS applies), connects, and hands the socket to
+`smtp_probe.Session` for the SMTP conversation. The relay broken, hung or refusing is `fail` (a 4xx is
+`warn`: temporary); our own DNS resolver failing is `error`, since it says nothing about the relay.
+
+`details` keys:
+  relay           host, port, mode (implicit_tls|starttls|plain), skip_ssl_verify, server_name,
+                  verify_certificate, local_name, port_in_uri, authenticates
+  address         the IP address the probe connected to, or None
+  mail_from       the envelope sender used (COURIER_SMTP_FROM_ADDRESS, else Kratos's default)
+  auth            the AUTH mechanism used, why none was, or None without credentials
+  phases          [{phase, ms, ok, reply, error}] in order; reply is the server's "code text"
+  failed_phase    the phase that decided a fail, warn or error ("config" for a URI without port), or None
+  classification  smtp_auth_failed | smtp_unreachable | smtp_tls_failed | smtp_rejected, or None
+  reply           the decisive server reply, e.g. "550 5.1.1 user unknown", or None
+  error           the decisive error that is not an SMTP reply (refused, timed out, certificate), or None
+  elapsed_ms      the whole probe
+Replies and errors never contain the credentials (see `secret_scrubber`); the username is not
+reported either, because some providers use an API token as the SMTP user name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+
+from workers.checks.smtp_probe import ProbeFailure, ProbeLog, Session, describe, step
+from workers.report import CheckResult, Finding, Severity, Status
+from workers.smtp_classify import SMTP_UNREACHABLE, classify_probe_failure
+from workers.smtp_uri import SmtpRelay
+
+FINDING_CODE = "smtp_probe_failed"
+KRATOS_DEFAULT_FROM = "no-reply@ory.kratos.sh"  # courier.smtp.from_address when unset
+_SHORT_SECRET = 8
+_NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
+
+_PHASE_TEXT = {
+    "resolve": "looking up the relay",
+    "connect": "connecting",
+    "tls": "the TLS handshake",
+    "banner": "the greeting",
+    "ehlo": "EHLO",
+    "starttls": "STARTTLS",
+    "ehlo_tls": "EHLO after STARTTLS",
+    "auth": "AUTH",
+    "mail_from": "MAIL FROM",
+    "rcpt_to": "RCPT TO",
+}
+
+
+async def check_smtp(
+    email: str,
+    *,
+    relay: SmtpRelay | None,
+    from_address: str | None,
+    resolver: dns.asyncresolver.Resolver | None,
+    timeout: float,
+    phase_timeout: float = 5.0,
+    ca_file: str | None = None,
+) -> CheckResult:
+    """Probe the relay up to RCPT TO. `ca_file` adds trusted CAs to the system store (tests, private CAs)."""
+    if relay is None:
+        return CheckResult.skipped("COURIER_SMTP_CONNECTION_URI is not set")
+    sender = from_address or KRATOS_DEFAULT_FROM
+    for name, address in (("the recipient", email), ("COURIER_SMTP_FROM_ADDRESS", sender)):
+        if not _fits_envelope(address):
+            return CheckResult.error(f"{name} is not an address SMTP can carry", relay=relay.describe())
+    started = time.monotonic()
+    log = ProbeLog(scrub=secret_scrubber(relay))
+    session = Session(relay, log, sender=sender, recipient=email, phase_timeout=phase_timeout)
+    failure = await _run(session, resolver, timeout=timeout, ca_file=ca_file)
+    details = _details(relay, log, failure, sender, started)
+    return _result(relay, failure, details)
+
+
+async def _run(
+    session: Session, resolver: dns.asyncresolver.Resolver | None, *, timeout: float, ca_file: str | None
+) -> ProbeFailure | None:
+    relay, log = session.relay, session.log
+    failure: ProbeFailure | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            context = await asyncio.to_thread(tls_context, relay, ca_file)
+            sock = await _reach(relay, log, resolver, session.timeout)
+            await session.run(sock, context)
+    except ProbeFailure as exc:
+        failure = exc
+    except TimeoutError:
+        failure = ProbeFailure(
+            log.current or "connect", error=f"no answer within the probe's {timeout:g} s", timed_out=True
+        )
+        if log.current:
+            log.fail(failure)
+    finally:
+        await session.close(failure)
+    return failure
+
+
+def tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext:
+    """The system trust store (plus `ca_file`), verifying unless the URI says skip_ssl_verify."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    if not relay.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+# -- resolve and connect ---------------------------------------------------------------------------
+
+
+async def _reach(
+    relay: SmtpRelay, log: ProbeLog, resolver: dns.asyncresolver.Resolver | None, timeout: float
+) -> socket.socket:
+    addresses = [relay.host]
+    if not _ip_literal(relay.host):
+        addresses = await step(log, "resolve", resolve(relay.host, relay.port, resolver), timeout)
+    return await step(log, "connect", connect(addresses, relay.port, log, timeout), timeout)
+
+
+async def resolve(host: str, port: int, resolver: dns.asyncresolver.Resolver | None) -> list[str]:
+    """The relay's addresses; ProbeFailure when the name does not exist or the resolver fails."""
+    if resolver is not None:
+        return await _resolve_dns(host, resolver)
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise gai_failure(exc) from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def gai_failure(exc: socket.gaierror) -> ProbeFailure:
+    if exc.errno in _NOT_FOUND:
+        return ProbeFailure("resolve", error=f"no such host ({exc.strerror})")
+    return ProbeFailure("resolve", error=f"the system resolver failed: {exc.strerror}", lookup_broken=True)
+
+
+async def _resolve_dns(host: str, resolver: dns.asyncresolver.Resolver) -> list[str]:
+    try:
+        for rdtype in ("A", "AAAA"):
+            try:
+                answer = await resolver.resolve(host, rdtype)
+            except dns.resolver.NoAnswer:
+                continue
+            return [rdata.address for rdata in answer]
+    except dns.resolver.NXDOMAIN:
+        raise ProbeFailure("resolve", error="no such host (NXDOMAIN)") from None
+    except dns.exception.Timeout:
+        raise ProbeFailure("resolve", error="the DNS resolver timed out", lookup_broken=True) from None
+    except dns.exception.DNSException as exc:
+        raise ProbeFailure("resolve", error=f"the DNS resolver failed: {exc}", lookup_broken=True) from None
+    raise ProbeFailure("resolve", error="no such host (no A or AAAA record)")
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def connect(addresses: list[str], port: int, log: ProbeLog, timeout: float) -> socket.socket:
+    """A connected socket to the first address that answers.
+
+    Like Go's dialer, each address gets a fair share of what is left of `timeout`, so one black-holed
+    address (often the IPv6 one) cannot use up the time of the others.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last = "no address to connect to"
+    for left, address in zip(range(len(addresses), 0, -1), addresses, strict=True):
+        share = (deadline - loop.time()) / left
+        sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            async with asyncio.timeout(share):
+                await loop.sock_connect(sock, (address, port))
+        except TimeoutError:
+            sock.close()
+            last = f"no answer within {share:.2g} s"
+            continue
+        except OSError as exc:  # refused or unreachable: try the next address
+            sock.close()
+            last = describe(exc)
+            continue
+        except BaseException:  # cancelled by the probe's deadline
+            sock.close()
+            raise
+        log.address = address
+        return sock
+    raise ProbeFailure("connect", error=last)
+
+
+# -- the result ------------------------------------------------------------------------------------
+
+
+def secret_scrubber(relay: SmtpRelay) -> Callable[[str], str]:
+    """Remove the credentials, and their base64 forms as AUTH sends them, from any text we keep."""
+    user = relay.username or ""
+    password = relay.password.get_secret_value() if relay.password else ""
+    plain = f"\0{user}\0{password}" if user else ""
+    raw = [value for value in (user, password) if value]
+    encoded = [base64.b64encode(value.encode()).decode().rstrip("=") for value in (*raw, plain) if value]
+    patterns = [_secret_pattern(secret) for secret in sorted(set(raw + encoded), key=len, reverse=True)]
+
+    def scrub(text: str) -> str:
+        for pattern in patterns:
+            text = pattern.sub("[redacted]", text)
+        return text
+
+    return scrub
+
+
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    # A short secret ("u", "test") would also match inside ordinary words: only match it standing alone.
+    if len(secret) >= _SHORT_SECRET:
+        return re.compile(re.escape(secret))
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])")
+
+
+def _fits_envelope(address: str) -> bool:
+    return "@" in address and not any(c.isspace() or c in "<>" or ord(c) < 32 for c in address)
+
+
+def _details(
+    relay: SmtpRelay, log: ProbeLog, failure: ProbeFailure | None, sender: str, started: float
+) -> dict[str, Any]:
+    classification = None
+    if failure is not None and not failure.temporary and not failure.resolver_failed:
+        classification = classify_probe_failure(
+            failure.phase, failure.reply or failure.error or "", timed_out=failure.timed_out
+        )
+    return {
+        "relay": relay.describe(),
+        "address": log.address,
+        "mail_from": sender,
+        "auth": log.auth,
+        "phases": log.to_list(),
+        "failed_phase": failure.phase if failure else None,
+        "classification": classification,
+        "reply": failure.reply if failure else None,
+        "error": failure.error if failure else None,
+        "elapsed_ms": round((time.monotonic() - started) * 1000),
+    }
+
+
+def _result(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any]) -> CheckResult:
+    where = f"[{relay.host}]:{relay.port}" if ":" in relay.host else f"{relay.host}:{relay.port}"
+    if not relay.port_in_uri:
+        return _no_port(relay, failure, details)
+    if failure is None:
+        summary = f"{where} ({_mode_text(relay, details)}) accepted MAIL FROM and RCPT TO in {details['elapsed_ms']} ms"
+        return CheckResult(Status.OK, summary, details)
+    evidence = failure.reply or failure.error
+    step_text = _PHASE_TEXT.get(failure.phase, failure.phase)
+    if failure.resolver_failed:
+        return CheckResult.error(f"could not look up {relay.host}: {evidence}", **details)
+    if failure.temporary:
+        summary = f"{where}: {step_text} deferred (temporary; Kratos retries) — {evidence}"
+        return CheckResult(Status.WARN, summary, details, (Finding(FINDING_CODE, Severity.WARN, summary),))
+    summary = f"{where}: {step_text} failed — {evidence}"
+    return CheckResult(Status.FAIL, summary, details, (Finding(FINDING_CODE, Severity.FAIL, summary),))
+
+
+def _no_port(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any]) -> CheckResult:
+    """Kratos reads a missing port as 0 and every dial fails, whatever the relay would say on the usual port."""
+    seen = "answered normally" if failure is None else f"failed at {failure.phase}"
+    summary = (
+        f"COURIER_SMTP_CONNECTION_URI has no port, so Kratos dials {relay.host}:0 and cannot connect; "
+        f"add :{relay.port} (the probe used it and the relay {seen})"
+    )
+    details = {
+        **details,
+        "classification": SMTP_UNREACHABLE,
+        "failed_phase": failure.phase if failure else "config",
+    }
+    return CheckResult(Status.FAIL, summary, details, (Finding(FINDING_CODE, Severity.FAIL, summary),))
+
+
+def _mode_text(relay: SmtpRelay, details: dict[str, Any]) -> str:
+    if relay.implicit_tls:
+        return "implicit TLS"
+    if any(phase["phase"] == "starttls" for phase in details["phases"]):
+        return "STARTTLS"
+    return "no TLS"
