@@ -26,4 +26,6 @@ test: install lint
 	$(VENV)/bin/pytest -q
 
 bench: install
-	$(PY) -m bench.run_all
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m bench.full_check
+	$(PY) -m bench.ack_latency

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import threading
 import time
 
@@ -17,7 +18,7 @@ from bench.stack import percentile, rss_mib, running_stack
 from tests.standins.slack_requests import signed_headers, slash_command_body
 
 
-def _one(client: httpx.Client, url: str, text: str, barrier: threading.Barrier) -> float:
+def _one(client: httpx.Client, url: str, text: str, *, barrier: threading.Barrier) -> float:
     body = slash_command_body(text)
     headers = signed_headers(body)
     barrier.wait()
@@ -45,7 +46,7 @@ def main() -> None:
             for round_no in range(args.rounds):
                 barrier = threading.Barrier(args.concurrency)
                 texts = [f"bench{round_no}.{i}@example.com" for i in range(args.concurrency)]
-                results = list(pool.map(lambda t: _one(client, url, t, barrier), texts))
+                results = list(pool.map(functools.partial(_one, client, url, barrier=barrier), texts))
                 if round_no:
                     latencies.extend(results)
                 time.sleep(1.0)

@@ -3,14 +3,96 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+import time
+from types import FrameType
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.websocket_client import SocketModeClient
+from slack_sdk.web import WebClient
+from websocket import WebSocketApp
 
 from bot.app import build_deps, create_app
 from bot.server import serve
-from workers.settings import Settings, require
+from workers.settings import ConfigError, Settings, require
 
 log = logging.getLogger(__name__)
+
+PING_INTERVAL_S = 10.0  # Bolt's default
+# How long a ping may go unanswered, and so also how long websocket-client's read loop sleeps in select().
+PONG_TIMEOUT_S = 3.0
+# SIGTERM to exit: the close handshake, then the SDK's threads; well inside a container's 10 s grace.
+CLOSE_TIMEOUT_S = 6.0
+SIGNAL_POLL_S = 0.2
+# A new connection is started by the session thread within 0.5 s, or once the old one's read loop ends.
+START_GRACE_S = PONG_TIMEOUT_S + 2.0
+
+
+class _PromptSocketModeClient(SocketModeClient):
+    """slack_sdk's websocket-client Socket Mode client, with its reconnects made prompt and race-free.
+
+    websocket-client rather than the SDK's built-in client: the built-in one notices a dropped
+    connection only after about a minute of failed pings, spinning on the dead socket meanwhile.
+    But the SDK runs websocket-client without `ping_timeout`, so its read loop sleeps 10 s in select()
+    and is not woken when another thread closes the socket (after Slack's `disconnect` message the new
+    connection waits those 10 s to start, and so does shutdown), and a silently dead connection is
+    never noticed. And its monitor replaces a connection that merely has not been started yet; when
+    that races with the start, the old one runs on, receiving envelopes it cannot ack.
+    """
+
+    def __init__(self, *, app_token: str, logger: logging.Logger, web_client: WebClient) -> None:
+        # Set before the SDK's __init__, which starts the threads that read them.
+        self._started: WebSocketApp | None = None
+        self._connected_at = 0.0
+        super().__init__(
+            app_token=app_token, logger=logger, web_client=web_client, ping_interval=PING_INTERVAL_S
+        )
+
+    def connect(self) -> None:
+        # A reconnect racing with close() must not revive the client (the SDK's connect() also turns
+        # auto-reconnect back on).
+        if not self.closed:
+            self._connected_at = time.monotonic()
+            super().connect()
+
+    def connect_to_new_endpoint(self, force: bool = False) -> None:
+        if force or not self._starting():
+            super().connect_to_new_endpoint(force)
+
+    def _starting(self) -> bool:
+        """The current connection is new and waits for the session thread to start it."""
+        session = self.current_session
+        fresh = time.monotonic() - self._connected_at < START_GRACE_S
+        return session is not None and session is not self._started and fresh
+
+    def _run_current_session(self) -> None:
+        session = self.current_session
+        if session is None or self.closed:
+            return
+        self._started = session
+        try:
+            self.logger.info("Starting to receive messages from a new connection")
+            session.run_forever(ping_interval=self.ping_interval, ping_timeout=PONG_TIMEOUT_S)
+            self.logger.info("Stopped receiving messages from a connection")
+        except Exception:
+            self.logger.exception("Socket Mode connection failed")
+            session.close()
+
+
+class _SocketModeHandler(SocketModeHandler):
+    # Bolt's handler with our client; its __init__ would build the SDK's (and start its threads).
+    def __init__(self, app: App, app_token: str) -> None:
+        self.app = app
+        self.app_token = app_token
+        self.client = _PromptSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client)
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+
+def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
+    return _SocketModeHandler(app, app_token)
 
 
 def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
@@ -20,7 +102,44 @@ def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
     deps = build_deps(settings)
     app = create_app(deps)
     if settings.slack_app_token is not None:
-        log.info("mailcheck bot starting in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        # The client opens connections through app.client, so apps.connections.open goes to
+        # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
+        run_socket_mode(socket_mode_handler(app, settings.slack_app_token.get_secret_value()))
         return
     serve(app, deps, host=host, port=port or settings.port)
+
+
+def run_socket_mode(handler: SocketModeHandler) -> None:
+    """Connect, then serve until SIGTERM/SIGINT; close with a close frame so Slack stops routing to us."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        log.info("mailcheck bot starting in Socket Mode")
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]
+        except SlackApiError as exc:
+            # apps.connections.open refused the app token: a configuration error, not a crash.
+            error = exc.response.get("error", "unknown_error")
+            raise ConfigError(f"SLACK_APP_TOKEN: Slack refused it for Socket Mode ({error})") from None
+        # Wake now and then: the kernel may deliver the signal to any thread, and Python runs the handler
+        # only when the main thread runs, which an untimed wait never lets it do.
+        while not stop.wait(SIGNAL_POLL_S):
+            pass
+        log.info("mailcheck bot stopping: closing the Socket Mode connection")
+        _close_within(handler, CLOSE_TIMEOUT_S)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _close_within(handler: SocketModeHandler, timeout: float) -> None:
+    # The SDK's close() joins its threads with no limit; a stop must not hang on a connection it raced.
+    closer = threading.Thread(target=handler.close, name="socket-mode-close", daemon=True)
+    closer.start()
+    closer.join(timeout)
+    if closer.is_alive():
+        log.warning("the Socket Mode client did not close within %.0f s; exiting anyway", timeout)

@@ -16,6 +16,7 @@ import redis
 from rq.job import Job
 
 from workers.diagnostics import run_diagnostics
+from workers.remediation import operators_configured
 from workers.render import render_report
 from workers.report import Report, State
 from workers.settings import Settings, load_settings
@@ -42,6 +43,8 @@ class _Progress:
         self._inflight: asyncio.Task[None] | None = None
 
     async def __call__(self, report: Report) -> None:
+        if not self._ts:  # a re-run is posted once, finished, in the thread: nothing to update yet
+            return
         if self._inflight is not None and not self._inflight.done():
             return
         if time.monotonic() - self._last < PROGRESS_INTERVAL_S:
@@ -76,8 +79,14 @@ def run_report(report_id: str, email: str, channel: str, ts: str, requester: str
     progress = _Progress(poster, channel, ts, requester)
     report = asyncio.run(_diagnose(settings, email, report_id, progress))
     stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
-    ReportStore(redis.Redis.from_url(settings.redis_url)).save(stored)
-    poster.update(channel, ts, **render_report(report, requester=requester))
+    store = ReportStore(redis.Redis.from_url(settings.redis_url))
+    store.save(stored)  # before Slack shows its buttons, so that a press always finds the report
+    rendered = render_report(report, requester=requester, operators_configured=operators_configured(settings))
+    if ts:
+        poster.update(channel, ts, **rendered)
+    else:  # a re-run: posted once, finished, as a reply in the thread of the report it re-runs
+        stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
+        store.save(stored)
     log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
     return report.verdict
 

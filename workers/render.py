@@ -82,6 +82,14 @@ BUTTONS: dict[str, tuple[str, str | None, str | None]] = {
 }
 
 
+# Shown under the buttons while nobody may press the changing ones (SPEC §7: fail closed).
+OPERATORS_HINT = (
+    ":lock: Nobody may press the fixing buttons yet: set `MAILCHECK_OPERATORS` (Slack user IDs) or "
+    "`MAILCHECK_OPERATOR_GROUP` (a user-group ID) and restart mailcheck. Re-run works for everyone."
+)
+READ_ONLY_ACTIONS = frozenset({Action.RERUN})
+
+
 def escape(text: str) -> str:
     """mrkdwn escaping: exactly &, < and >, in that order."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -150,7 +158,9 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT_MAX)))
 
 
-def report_blocks(report: Report, *, requester: str, extra_context: str = "") -> list[Block]:
+def report_blocks(
+    report: Report, *, requester: str, extra_context: str = "", operators_configured: bool = True
+) -> list[Block]:
     blocks: list[Block] = [
         HeaderBlock(text=clip(headline(report), HEADER_TEXT_MAX)),
         _section(f"*{escape(report.email)}* — requested by <@{escape(requester)}>"),
@@ -171,6 +181,8 @@ def report_blocks(report: Report, *, requester: str, extra_context: str = "") ->
                 block_id=BlockId.ACTIONS, elements=[_button(a, report.report_id) for a in report.actions]
             )
         )
+        if not operators_configured and set(report.actions) - READ_ONLY_ACTIONS:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=OPERATORS_HINT)]))
     context = f"report `{report.report_id}`"
     if report.state != State.RUNNING:
         context += f" · spam risk *{report.spam_risk or 'unknown'}* · {report.elapsed_ms} ms"
@@ -184,13 +196,19 @@ def report_metadata(report: Report) -> dict[str, Any]:
     return {"event_type": EventType.REPORT.value, "event_payload": report.metadata_payload()}
 
 
-def render_report(report: Report, *, requester: str, extra_context: str = "") -> dict[str, Any]:
-    """The keyword arguments for chat.postMessage / chat.update."""
+def render_report(
+    report: Report, *, requester: str, extra_context: str = "", operators_configured: bool = True
+) -> dict[str, Any]:
+    """The keyword arguments for chat.postMessage / chat.update.
+
+    `extra_context` ends the context line (the last action on the report and who did it);
+    `operators_configured=False` adds how to name operators under changing buttons.
+    """
+    blocks = report_blocks(
+        report, requester=requester, extra_context=extra_context, operators_configured=operators_configured
+    )
     return {
         "text": fallback_text(report),
-        "blocks": [
-            block.to_dict()
-            for block in report_blocks(report, requester=requester, extra_context=extra_context)
-        ],
+        "blocks": [block.to_dict() for block in blocks],
         "metadata": report_metadata(report),
     }

@@ -53,11 +53,16 @@ class SlackPoster:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: str, *, form: bool = False, **kwargs: Any) -> dict[str, Any]:
         if method not in METHOD_SCOPES:
             raise ValueError(f"{method} is not declared in METHOD_SCOPES (and so not in manifest.yml)")
         try:
-            response = self.client.api_call(method, json=kwargs)
+            # Slack takes JSON bodies only for write methods; read methods get a form body.
+            response = (
+                self.client.api_call(method, data=kwargs)
+                if form
+                else self.client.api_call(method, json=kwargs)
+            )
         except SlackApiError as exc:
             raise SlackError(method, str(exc.response.get("error", "unknown_error"))) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
@@ -94,6 +99,11 @@ class SlackPoster:
         if metadata is not None:
             kwargs["metadata"] = metadata
         self._call("chat.update", **kwargs)
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """The user IDs in a user group (`S…`); raises SlackError (e.g. no_such_subteam)."""
+        users = self._call("usergroups.users.list", form=True, usergroup=usergroup).get("users")
+        return [str(user) for user in users] if isinstance(users, list) else []
 
 
 def respond_ephemeral(response_url: str, text: str) -> None:

@@ -25,7 +25,7 @@ def _status_messages(slack: SlackStandIn) -> list[dict[str, Any]]:
 
 def _status(bot: str, slack: SlackStandIn) -> dict[str, Any]:
     before = len(_status_messages(slack))
-    response, hook = run_command(bot, slack, "status", channel=CHANNEL, user="U0SRE")
+    response, _hook = run_command(bot, slack, "status", channel=CHANNEL, user="U0SRE")
     assert response.status_code == 200 and response.text == ""
     messages = slack.wait_for(lambda: _status_messages(slack)[before:])
     assert len(messages) == 1

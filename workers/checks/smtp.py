@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import ipaddress
 import re
 import socket
@@ -110,10 +111,16 @@ async def _run(
 
 def tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext:
     """The system trust store (plus `ca_file`), verifying unless the URI says skip_ssl_verify."""
+    return _context(relay.verify_certificate, ca_file)
+
+
+@functools.lru_cache(maxsize=8)
+def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    # Loading the CA store takes ~25 ms; a context is reusable, so build each kind once per process.
     context = ssl.create_default_context()
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
-    if not relay.verify_certificate:
+    if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import socket
+import time
 from pathlib import Path
 
 import dns.asyncresolver
@@ -41,10 +42,9 @@ STARTTLS_PHASES = [
     "auth",
     "mail_from",
     "rcpt_to",
-    "rset",
-    "quit",
+    "rset_quit",
 ]
-IMPLICIT_PHASES = ["connect", "tls", "banner", "ehlo", "auth", "mail_from", "rcpt_to", "rset", "quit"]
+IMPLICIT_PHASES = ["connect", "tls", "banner", "ehlo", "auth", "mail_from", "rcpt_to", "rset_quit"]
 MODES: list[Mode] = ["starttls", "implicit"]
 
 # The implicit-TLS and plain stand-ins require AUTH on connections aiosmtpd does not count as TLS.
@@ -107,6 +107,10 @@ def test_healthy_relay_accepts_the_envelope_and_never_sees_data(
     assert all(phase["ok"] and phase["ms"] >= 0 for phase in result.details["phases"])
     upgrade = ["STARTTLS"] if mode == "starttls" else []
     envelope = [f"MAIL FROM:<{SENDER}>", f"RCPT TO:<{RECIPIENT}>"]
+    # RSET and QUIT are not waited for, so give the relay a moment to read them.
+    deadline = time.monotonic() + 5
+    while "QUIT" not in relay.handler.commands and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert relay.handler.commands == [*upgrade, "AUTH PLAIN", *envelope, "RSET", "QUIT"]
     assert "DATA" not in relay.handler.commands
     assert result.details["failed_phase"] is None and result.details["classification"] is None
@@ -115,7 +119,7 @@ def test_healthy_relay_accepts_the_envelope_and_never_sees_data(
     assert result.findings == ()
     replies = {phase["phase"]: phase["reply"] for phase in result.details["phases"]}
     assert replies["banner"].startswith("220 ") and replies["auth"].startswith("235 ")
-    assert replies["rcpt_to"] == "250 OK" and replies["quit"].startswith("221")
+    assert replies["rcpt_to"] == "250 OK" and replies["rset_quit"] == "sent; replies not awaited"
     json.dumps(result.to_dict())  # the details travel as JSON
 
 

@@ -1,0 +1,119 @@
+"""Who may do what with a button (SPEC §7), in the order the refusals are checked:
+
+1. the report offers the action (a button's value cannot trigger anything the report did not offer);
+2. changing actions need an operator: a user in MAILCHECK_OPERATORS or a member of
+   MAILCHECK_OPERATOR_GROUP (membership read through SlackPoster, cached in Redis ≤ 5 min); nobody
+   when neither is set (fail closed);
+3. the same action on the same report is done once (the Redis guard, shared by every process);
+4. resends stay within RESEND_LIMIT_PER_HOUR per recipient.
+Refused presses change nothing and use up nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import redis
+
+from workers.audit import ActionEntry, Outcome, action_label
+from workers.remediation import CHANGING_ACTIONS, RESEND_FLOWS, operators_configured
+from workers.remediation.guard import DONE, SEND_WINDOW_S, Claim, Guard
+from workers.settings import Settings
+from workers.slack_api import SlackError, SlackPoster
+from workers.store import StoredReport
+
+log = logging.getLogger(__name__)
+
+GROUP_CACHE_TTL_S = 300  # SPEC §3: membership cached at most 5 minutes
+_GROUP_CACHE_PREFIX = "mailcheck:operator_group:"
+NO_OPERATORS = (
+    "no operators are configured, so nobody may change anything: "
+    "set MAILCHECK_OPERATORS or MAILCHECK_OPERATOR_GROUP"
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+class Authorizer:
+    def __init__(self, settings: Settings, connection: redis.Redis, poster: SlackPoster) -> None:
+        self._settings, self._redis, self._poster = settings, connection, poster
+
+    def authorize(self, user: str) -> Decision:
+        settings = self._settings
+        if not operators_configured(settings):
+            return Decision(False, NO_OPERATORS)
+        if user in settings.mailcheck_operators:
+            return Decision(True, "listed in MAILCHECK_OPERATORS")
+        group = settings.mailcheck_operator_group
+        if not group:
+            return Decision(False, f"{user} is not listed in MAILCHECK_OPERATORS")
+        try:
+            members = self._members(group)
+        except SlackError as exc:  # cannot tell: refuse rather than guess
+            return Decision(False, f"the operator group could not be read from Slack ({exc.error})")
+        if user in members:
+            return Decision(True, "member of the operator group")
+        return Decision(False, f"{user} is neither in MAILCHECK_OPERATORS nor in the operator group")
+
+    def _members(self, group: str) -> set[str]:
+        key = _GROUP_CACHE_PREFIX + group
+        try:
+            cached = self._redis.get(key)
+        except redis.RedisError:
+            cached = None
+        if isinstance(cached, (str, bytes)):
+            return set(json.loads(cached))
+        members = self._poster.usergroup_members(group)  # only answers are cached, never failures
+        try:
+            self._redis.set(key, json.dumps(sorted(members)), ex=GROUP_CACHE_TTL_S)
+        except redis.RedisError as exc:
+            log.warning("operator group membership not cached: %s", type(exc).__name__)
+        return set(members)
+
+
+class PressGate:
+    """Decides a press: the thread reply it gets, and the claim when it is accepted."""
+
+    def __init__(self, settings: Settings, authorizer: Authorizer, guard: Guard) -> None:
+        self._settings, self._authorizer, self._guard = settings, authorizer, guard
+
+    def admit(self, stored: StoredReport, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
+        report = stored.report
+
+        def refuse(outcome: Outcome, detail: str) -> tuple[ActionEntry, Claim | None]:
+            return ActionEntry(report.report_id, action, actor, outcome, detail), None
+
+        if action not in report.actions:
+            return refuse(Outcome.DENIED, f"this report does not offer {action_label(action)}")
+        if action in CHANGING_ACTIONS:
+            decision = self._authorizer.authorize(actor)
+            if not decision.allowed:
+                return refuse(Outcome.DENIED, decision.reason)
+        claim = self._guard.claim(report.report_id, action)
+        if claim is None:
+            return refuse(Outcome.DUPLICATE, self._duplicate_reason(report.report_id, action))
+        detail = ""
+        if action in RESEND_FLOWS:
+            limit = self._settings.resend_limit_per_hour
+            budget = self._guard.take_send(report.email, claim, limit=limit)
+            if not budget.allowed:
+                self._guard.release(claim)
+                wait = max(1, int((SEND_WINDOW_S - budget.oldest_age_s) // 60) + 1)
+                return refuse(
+                    Outcome.RATE_LIMITED,
+                    f"{budget.used} sends to this address in the last hour (RESEND_LIMIT_PER_HOUR={limit}); "
+                    f"the next is possible in about {wait} min",
+                )
+            detail = f"send {budget.used} of {limit} to this address this hour"
+        return ActionEntry(report.report_id, action, actor, Outcome.ACCEPTED, detail), claim
+
+    def _duplicate_reason(self, report_id: str, action: str) -> str:
+        if self._guard.state(report_id, action) == DONE:
+            return "it was done on this report less than a minute ago"
+        return "it is already running for this report"

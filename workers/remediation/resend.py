@@ -1,0 +1,118 @@
+"""The resend buttons: start a Kratos self-service flow with the code method, as the user would
+(reference/olympus_kratos.md §1.3a/b). Kratos has no admin endpoint to resend a verification email.
+
+    GET  {public}/self-service/{verification|recovery}/api        → flow {id, …}
+    POST {public}/self-service/{verification|recovery}?flow=ID    {"method": "code", "email": …}
+
+Kratos answers the same 200 whether or not the address belongs to an identity (anti-enumeration), so
+success here only means Kratos took the request; the follow-up watches the courier for the mail.
+Nothing of the answers is kept but the flow id and Kratos's own messages; the code never comes back
+through this API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from workers.settings import Settings
+
+KRATOS_TIMEOUT_S = 10.0
+MESSAGE_TEXT_MAX = 200
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    ok: bool
+    detail: str
+
+
+class _FlowError(Exception):
+    pass
+
+
+async def resend_code(settings: Settings, kind: str, email: str) -> FlowResult:
+    """start_code_flow against KRATOS_PUBLIC_URL; never raises."""
+    timeout = httpx.Timeout(KRATOS_TIMEOUT_S)
+    async with httpx.AsyncClient(base_url=str(settings.kratos_public_url), timeout=timeout) as http:
+        return await start_code_flow(kind, email, http=http)
+
+
+async def start_code_flow(kind: str, email: str, *, http: httpx.AsyncClient) -> FlowResult:
+    """Ask Kratos to send a fresh `kind` ("verification" | "recovery") code to `email`; never raises."""
+    try:
+        flow_id = await _create_flow(http, kind)
+        response = await _submit(http, kind, flow_id, email)
+        if response.status_code == 410:  # the flow expired between the two calls: one fresh try
+            flow_id = _json(response).get("use_flow_id") or await _create_flow(http, kind)
+            response = await _submit(http, kind, str(flow_id), email)
+    except _FlowError as exc:
+        return FlowResult(False, str(exc))
+    return _judge(kind, response)
+
+
+async def _create_flow(http: httpx.AsyncClient, kind: str) -> str:
+    response = await _call(http, "GET", f"/self-service/{kind}/api")
+    if response.status_code != 200:
+        raise _FlowError(f"Kratos answered HTTP {response.status_code} when asked for a {kind} flow")
+    flow_id = _json(response).get("id")
+    if not isinstance(flow_id, str) or not flow_id:
+        raise _FlowError(f"Kratos answered a {kind} flow without an id")
+    return flow_id
+
+
+async def _submit(http: httpx.AsyncClient, kind: str, flow_id: str, email: str) -> httpx.Response:
+    return await _call(
+        http,
+        "POST",
+        f"/self-service/{kind}",
+        params={"flow": flow_id},
+        json={"method": "code", "email": email},
+    )
+
+
+async def _call(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    try:
+        return await http.request(method, path, headers={"Accept": "application/json"}, **kwargs)
+    except httpx.TimeoutException:
+        raise _FlowError("the Kratos public API did not answer in time") from None
+    except httpx.HTTPError as exc:
+        raise _FlowError(f"the Kratos public API is unreachable ({type(exc).__name__})") from None
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise _FlowError(
+            f"Kratos answered HTTP {response.status_code} with something that is not JSON"
+        ) from None
+    return body if isinstance(body, dict) else {}
+
+
+def _judge(kind: str, response: httpx.Response) -> FlowResult:
+    try:
+        body = _json(response)
+    except _FlowError as exc:
+        return FlowResult(False, str(exc))
+    if response.status_code == 200 and body.get("state") == "sent_email":
+        return FlowResult(True, f"Kratos accepted the {kind} request and queues a code email")
+    said = "; ".join(_messages(body))
+    reason = f": {said}" if said else ""
+    return FlowResult(False, f"Kratos refused the {kind} request (HTTP {response.status_code}){reason}")
+
+
+def _messages(body: dict[str, Any]) -> list[str]:
+    """Kratos's own words: the flow's UI messages, its nodes' messages, or a herodot error."""
+    ui: dict[str, Any] = body["ui"] if isinstance(body.get("ui"), dict) else {}
+    found = [m for m in ui.get("messages") or [] if isinstance(m, dict)]
+    for node in ui.get("nodes") or []:
+        if isinstance(node, dict):
+            found.extend(m for m in node.get("messages") or [] if isinstance(m, dict))
+    texts = [str(m.get("text", "")) for m in found if m.get("type") == "error"]
+    error = body.get("error")
+    if isinstance(error, dict):
+        texts.append(str(error.get("reason") or error.get("message") or ""))
+    return [text[:MESSAGE_TEXT_MAX] for text in texts if text]
