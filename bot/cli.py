@@ -10,6 +10,7 @@ import sys
 
 from bot.errors import UserFacingError
 from bot.parse import normalize_address
+from workers.log_setup import configure_logging
 from workers.settings import ConfigError, Settings, load_settings, require
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG = 0, 2, 3
@@ -61,9 +62,9 @@ def _worker(settings: Settings, burst: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings()
+        configure_logging(settings, logging.WARNING if args.command == "check" else logging.INFO)
         if args.command == "check":
             return _check(settings, args.email, args.json)
         if args.command == "bot":

@@ -22,6 +22,7 @@ from rq.job import Job
 from workers.audit import ActionEntry, AuditLog, Outcome, action_label
 from workers.jobs import run_report, settings_from_env
 from workers.kratos import KratosError
+from workers.log_setup import correlation_id
 from workers.queueing import FAILURE_TTL_S, RESULT_TTL_S, make_queue
 from workers.remediation import RESEND_FLOWS
 from workers.remediation.flush import FLUSH_TIMEOUT_S, run_flush
@@ -145,6 +146,7 @@ def conclude(
 
 
 def run_action(report_id: str, action: str, actor: str, claim: str) -> str:
+    correlation_id.set(report_id)
     ticket = Ticket(report_id, action, actor, claim)
     env = _Env.open()
     stored = env.store.load(report_id)
@@ -232,6 +234,7 @@ def follow_up(
     note: str,
     output: str,
 ) -> str:
+    correlation_id.set(report_id)
     watch = Watch(report_id, action, actor, claim, deadline, since, known, watched, note, output)
     env = _Env.open()
     stored = env.store.load(report_id)

@@ -16,6 +16,7 @@ import redis
 from rq.job import Job
 
 from workers.diagnostics import run_diagnostics
+from workers.log_setup import correlation_id
 from workers.remediation import operators_configured
 from workers.render import render_report
 from workers.report import Report, State
@@ -74,6 +75,7 @@ async def _diagnose(settings: Settings, email: str, report_id: str, progress: _P
 
 
 def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
+    correlation_id.set(report_id)  # each job runs in its own forked work-horse
     settings = settings_from_env()
     poster = SlackPoster(web_client(settings))
     progress = _Progress(poster, channel, ts, requester)

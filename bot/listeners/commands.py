@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable
 from bot.parse import Check, Help, parse_command
 from workers.jobs import mark_failed
+from workers.log_setup import correlated
 from workers.queueing import enqueue_report, enqueue_status
 from workers.render import render_report
 from workers.report import Report, new_report_id
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
     channel, requester = command["channel_id"], command["user_id"]
     stored = StoredReport(Report(new_report_id(), email), channel=channel, ts="", requester=requester)
+    with correlated(stored.report.report_id):
+        _post_and_enqueue(deps, ack, command, stored)
+
+
+def _post_and_enqueue(
+    deps: Deps, ack: Callable[..., None], command: dict[str, Any], stored: StoredReport
+) -> None:
+    channel, requester, email = stored.channel, stored.requester, stored.report.email
     try:
         deps.store.save(stored)  # proves Redis is reachable before we promise anything
     except redis.RedisError:

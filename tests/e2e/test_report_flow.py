@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from tests.conftest import Process
 from tests.e2e.helpers import payload, report_messages, run_command, unique_email, wait_for_report
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
@@ -237,3 +239,19 @@ def test_jobs_carry_plain_data_only(
         "thread_ts": "",
     }
     assert "xoxb" not in text
+
+
+def test_worker_logs_are_json_lines_correlated_by_report(bot: str, slack: SlackStandIn, kratos: KratosStandIn,
+                                                         worker: Process) -> None:
+    email = unique_email("logs")
+    kratos.add_identity(email)
+    run_command(bot, slack, email)
+    report_id = payload(wait_for_report(slack, email))["report_id"]
+
+    def lines() -> list[dict[str, Any]]:
+        parsed = [json.loads(line) for line in worker.output().splitlines() if line.startswith("{")]
+        return [line for line in parsed if line.get("report_id") == report_id]
+
+    correlated = slack.wait_for(lambda: [line for line in lines() if "complete" in line["msg"]])
+    assert correlated[0]["level"] == "info"
+    assert all(line.startswith("{") for line in worker.output().splitlines() if line.strip())
