@@ -20,6 +20,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from workers.dns_resolver import parse_nameserver
+from workers.smtp_uri import parse_smtp_uri
+
 CommaList = Annotated[tuple[str, ...], NoDecode]
 Provider = Literal["auto", "resend", "postmark", "brevo", "smtp2go", "smtp"]
 
@@ -93,11 +96,19 @@ class Settings(BaseSettings):
 
     @field_validator("courier_smtp_connection_uri")
     @classmethod
-    def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+    def _smtp_uri(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             parts = urlsplit(value.get_secret_value())
             if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
                 raise ValueError("must be smtp://host[:port] or smtps://host[:port] (Kratos format)")
+            parse_smtp_uri(value.get_secret_value())  # the probe's reader; its errors never quote credentials
+        return value
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parse_nameserver(entry)
         return value
 
     @field_validator("slack_bot_token")

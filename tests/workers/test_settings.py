@@ -68,3 +68,21 @@ def test_unreadable_config_file_is_a_config_error(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError) as raised:
         load_settings()
     assert "MAILCHECK_CONFIG" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DNS_NAMESERVERS", "127.0.0.1:99999"),
+        ("DNS_NAMESERVERS", "dns.example.com"),
+        ("COURIER_SMTP_CONNECTION_URI", "smtp://user:hunter2@smtp.example.com:abc/"),
+    ],
+)
+def test_addresses_are_checked_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert variable in str(raised.value)
+    assert "hunter2" not in str(raised.value)
