@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 
 # The bot answers inside Slack's 3-second window, so its Redis calls must fail fast.
 REDIS_SOCKET_TIMEOUT_S = 1.0
-# Listeners keep a thread after their ack (posting the parent, enqueueing); Bolt's default pool of 5
-# would make the 6th concurrent command wait for a thread before it can even ack.
+# Bolt runs each listener on this pool and the request waits for its ack; Bolt's default of 5 threads
+# would make the 6th concurrent command wait for a thread before it can even start.
 LISTENER_THREADS = 64
+POST_ACK_THREADS = 4  # few threads for post-ack Slack calls keep the GIL free for acks
 
 
 def bot_redis(settings: Settings) -> redis.Redis:
@@ -48,6 +49,7 @@ def build_deps(settings: Settings, connection: redis.Redis | None = None) -> Dep
         queue=make_queue(connection, settings),
         poster=SlackPoster(web_client(settings)),
         metrics=BotMetrics(),
+        background=ThreadPoolExecutor(max_workers=POST_ACK_THREADS, thread_name_prefix="post-ack"),
     )
 
 
@@ -64,6 +66,9 @@ def create_app(deps: Deps) -> App:
         if settings.slack_signing_secret
         else None,
         token_verification_enabled=False,
+        # Listeners ack and hand the rest to deps.background, so they return at once; running them on
+        # the request thread avoids Bolt's executor hop and its 10 ms ack polling.
+        process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
 

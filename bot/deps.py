@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import redis
@@ -21,3 +22,4 @@ class Deps:
     queue: Queue
     poster: SlackPoster
     metrics: BotMetrics
+    background: ThreadPoolExecutor  # work a listener starts after its ack

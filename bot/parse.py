@@ -50,7 +50,9 @@ def _unwrap_mailto(token: str) -> str:
 
 def normalize_address(raw: str) -> str:
     """Validate one address and return it trimmed and lower-cased."""
-    address = _unwrap_mailto(raw.strip()).strip()
+    # Lower-cased before it is judged: lower() can lengthen a string ("İ" becomes two code points), and
+    # what is validated must be what is returned.
+    address = _unwrap_mailto(raw.strip()).strip().lower()
     if len(address) > MAX_ADDRESS_LENGTH:
         raise UsageError(f"that address is longer than {MAX_ADDRESS_LENGTH} characters.")
     if "@" not in address:
@@ -59,7 +61,7 @@ def normalize_address(raw: str) -> str:
         validate_email(address, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
         raise UsageError(f"that is not a valid email address: {exc}") from None
-    return address.lower()
+    return address
 
 
 def parse_command(text: str) -> Command:

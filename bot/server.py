@@ -13,9 +13,9 @@ import redis
 import waitress
 from prometheus_client import make_wsgi_app
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.deps import Deps
+from bot.slack_http import SlackEvents
 from workers.providers.resend_webhook import handle_resend_webhook
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ def _resend_webhook(deps: Deps, environ: dict[str, Any], start_response: StartRe
 
 
 def make_wsgi(app: App, deps: Deps) -> Wsgi:
-    slack = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
+    signing_secret = deps.settings.slack_signing_secret
+    slack = SlackEvents(app, signing_secret.get_secret_value() if signing_secret else None)
     metrics = make_wsgi_app(deps.metrics.registry)
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -22,7 +22,7 @@ from rq.job import Job
 from workers.audit import ActionEntry, AuditLog, Outcome, action_label
 from workers.jobs import run_report, settings_from_env
 from workers.kratos import KratosError
-from workers.log_setup import correlation_id
+from workers.log_setup import correlated_job
 from workers.queueing import FAILURE_TTL_S, RESULT_TTL_S, make_queue
 from workers.remediation import RESEND_FLOWS
 from workers.remediation.flush import FLUSH_TIMEOUT_S, run_flush
@@ -145,8 +145,8 @@ def conclude(
     log.info("%s on report %s: %s", ticket.action, ticket.report_id, outcome.value)
 
 
+@correlated_job
 def run_action(report_id: str, action: str, actor: str, claim: str) -> str:
-    correlation_id.set(report_id)
     ticket = Ticket(report_id, action, actor, claim)
     env = _Env.open()
     stored = env.store.load(report_id)
@@ -222,6 +222,7 @@ def _resend(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     _step(env, watch, stored)
 
 
+@correlated_job
 def follow_up(
     report_id: str,
     action: str,
@@ -234,7 +235,6 @@ def follow_up(
     note: str,
     output: str,
 ) -> str:
-    correlation_id.set(report_id)
     watch = Watch(report_id, action, actor, claim, deadline, since, known, watched, note, output)
     env = _Env.open()
     stored = env.store.load(report_id)

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 KRATOS_TIMEOUT = 5.0  # per HTTP request; the whole check is still bounded by the report deadline
 SMTP_TIMEOUT = 15.0  # the probe's own bound (its phases have shorter ones), well inside the deadline
+# A hung relay must end the probe as `fail` (SPEC §8) before the deadline turns the check into `error`.
+SMTP_SHARE_OF_DEADLINE = 0.8
 
 ProgressCallback = Callable[[Report], Awaitable[None]]
 CheckFactory = Callable[[], Coroutine[Any, Any, CheckResult]]
@@ -75,7 +77,7 @@ async def _smtp(email: str, settings: Settings, sources: Sources) -> CheckResult
         relay=relay,
         from_address=settings.courier_smtp_from_address,
         resolver=sources.resolver,
-        timeout=min(SMTP_TIMEOUT, settings.report_deadline),
+        timeout=min(SMTP_TIMEOUT, settings.report_deadline * SMTP_SHARE_OF_DEADLINE),
     )
 
 

@@ -16,7 +16,16 @@ import redis
 from rq.job import Job
 
 from workers.diagnostics import run_diagnostics
-from workers.log_setup import correlation_id
+from workers.log_setup import correlated_job
+from workers.reaper import (
+    Ledger,
+    fail_report,
+    failure_reason,
+    settle,
+    show,
+    show_and_release,
+    stored_from_job,
+)
 from workers.remediation import operators_configured
 from workers.render import render_report
 from workers.report import Report, State
@@ -74,29 +83,66 @@ async def _diagnose(settings: Settings, email: str, report_id: str, progress: _P
     return report
 
 
+@correlated_job
 def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
-    correlation_id.set(report_id)  # each job runs in its own forked work-horse
     settings = settings_from_env()
     poster = SlackPoster(web_client(settings))
+    connection = redis.Redis.from_url(settings.redis_url)
+    operators = operators_configured(settings)
+    if ts and (earlier := _settled(connection, report_id)) is not None:
+        # A retry after an attempt that settled, or a report the reaper failed: only Slack may lag.
+        if Ledger(connection).deadline(report_id) is not None:
+            show_and_release(connection, earlier, report_id, poster, operators=operators)
+        return earlier.report.verdict or earlier.report.state.value
     progress = _Progress(poster, channel, ts, requester)
     report = asyncio.run(_diagnose(settings, email, report_id, progress))
     stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
-    store = ReportStore(redis.Redis.from_url(settings.redis_url))
-    store.save(stored)  # before Slack shows its buttons, so that a press always finds the report
-    rendered = render_report(report, requester=requester, operators_configured=operators_configured(settings))
     if ts:
-        poster.update(channel, ts, **rendered)
+        _settle_in_place(connection, stored, poster, operators)
     else:  # a re-run: posted once, finished, as a reply in the thread of the report it re-runs
+        store = ReportStore(connection)
+        store.save(stored)  # before Slack shows its buttons, so that a press always finds the report
+        rendered = render_report(report, requester=requester, operators_configured=operators)
         stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
         store.save(stored)
     log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
     return report.verdict
 
 
+def _settled(connection: redis.Redis, report_id: str) -> StoredReport | None:
+    stored = ReportStore(connection).load(report_id)
+    return stored if stored is not None and stored.report.state != State.RUNNING else None
+
+
+def _settle_in_place(
+    connection: redis.Redis, stored: StoredReport, poster: SlackPoster, operators: bool
+) -> None:
+    """Store the finished report unless it settled meanwhile, then show what is stored."""
+    report_id = stored.report.report_id
+    try:
+        settled = settle(connection, report_id, lambda _current: stored)
+    except redis.RedisError:
+        # Show the answer anyway, then fail this attempt: RQ's retry brings the store and the running
+        # ledger up to date once Redis is back.
+        show(stored, poster, operators=operators)
+        raise
+    if not settled.won and settled.stored is not None:
+        log.warning(
+            "report %s was already %s; this attempt's result is dropped",
+            report_id,
+            settled.stored.report.state,
+        )
+    # Also after losing: this attempt's progress updates may have hidden what is stored.
+    show_and_release(connection, settled.stored, report_id, poster, operators=operators)
+
+
 def mark_failed(stored: StoredReport, reason: str, poster: SlackPoster, store: ReportStore) -> None:
     report = stored.report
     report.state, report.failure_reason, report.actions = State.FAILED, reason, ["rerun"]
-    store.save(stored)
+    try:
+        store.save(stored)
+    except redis.RedisError as exc:  # called when Redis just failed: Slack must stop saying `running` anyway
+        log.warning("failed report %s not stored: %s", report.report_id, type(exc).__name__)
     poster.update(stored.channel, stored.ts, **render_report(report, requester=stored.requester))
 
 
@@ -104,14 +150,17 @@ def report_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
     """RQ on_failure callback: after the last attempt, the parent must not stay `running`."""
     if job.retries_left:
         return
-    kwargs = job.kwargs
     settings = settings_from_env()
-    store = ReportStore(connection)
-    stored = store.load(kwargs["report_id"]) or StoredReport(
-        report=Report(kwargs["report_id"], kwargs["email"]),
-        channel=kwargs["channel"],
-        ts=kwargs["ts"],
-        requester=kwargs["requester"],
-    )
-    reason = f"the check could not finish ({exc_info[0].__name__ if exc_info else 'worker lost'})"
-    mark_failed(stored, reason, SlackPoster(web_client(settings)), store)
+    report_id = str(job.kwargs["report_id"])
+    reason = failure_reason(exc_info[0] if exc_info else None)
+    try:
+        fail_report(
+            connection,
+            SlackPoster(web_client(settings)),
+            report_id,
+            reason,
+            operators=operators_configured(settings),
+            fallback=stored_from_job(job),
+        )
+    except Exception:  # raising here stops RQ's registry cleanup and the worker; the reaper retries
+        log.exception("report %s: its failure is left to the reaper", report_id)

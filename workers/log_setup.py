@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
 
 from workers.remediation.scrub import scrub, settings_secrets
 from workers.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
 
@@ -31,6 +36,18 @@ def correlated(report_id: str) -> Iterator[None]:
         yield
     finally:
         correlation_id.reset(token)
+
+
+def correlated_job(job: Callable[P, R]) -> Callable[P, R]:
+    """For RQ entry points whose first argument is the report id: tag their lines with it."""
+
+    @functools.wraps(job)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        report_id = str(kwargs.get("report_id") or (args[0] if args else ""))
+        with correlated(report_id):
+            return job(*args, **kwargs)
+
+    return run
 
 
 class JsonFormatter(logging.Formatter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -17,10 +18,21 @@ ON_REPORT_FAILURE = "workers.jobs.report_failed"
 JOB_SLACK_MARGIN_S = 60  # Slack updates and retries after the checks' own deadline
 RESULT_TTL_S = 3600
 FAILURE_TTL_S = 7 * 24 * 3600
+# Reports whose parent may still say `running`, scored by when the reaper should look at them
+# (workers/reaper.py); a report leaves it once Slack shows its final state.
+RUNNING_REPORTS_KEY = "mailcheck:running"
 
 
 def make_queue(connection: redis.Redis, settings: Settings) -> Queue:
     return Queue(settings.mailcheck_queue, connection=connection, serializer=JSONSerializer)
+
+
+def report_job_id(report_id: str) -> str:
+    return f"report-{report_id}"
+
+
+def report_job_timeout(settings: Settings) -> int:
+    return int(settings.report_deadline) + JOB_SLACK_MARGIN_S
 
 
 def enqueue_report(
@@ -42,17 +54,24 @@ def enqueue_report(
         "requester": requester,
         "thread_ts": thread_ts,
     }
-    return queue.enqueue(
-        RUN_REPORT,
-        kwargs=kwargs,
-        job_id=f"report-{report_id}",
-        job_timeout=int(settings.report_deadline) + JOB_SLACK_MARGIN_S,
-        retry=Retry(max=1),
-        result_ttl=RESULT_TTL_S,
-        failure_ttl=FAILURE_TTL_S,
-        on_failure=Callback(ON_REPORT_FAILURE),
-        description=f"mailcheck report {report_id}",
-    )
+    with queue.connection.pipeline() as pipe:
+        # One transaction: a report is in the running ledger exactly when its job is on the queue.
+        pipe.multi()
+        pipe.zadd(RUNNING_REPORTS_KEY, {report_id: time.time() + report_job_timeout(settings)})
+        job = queue.enqueue(
+            RUN_REPORT,
+            kwargs=kwargs,
+            job_id=report_job_id(report_id),
+            job_timeout=report_job_timeout(settings),
+            retry=Retry(max=1),
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+            on_failure=Callback(ON_REPORT_FAILURE),
+            description=f"mailcheck report {report_id}",
+            pipeline=pipe,
+        )
+        pipe.execute()
+    return job
 
 
 def enqueue_status(queue: Queue, settings: Settings, *, channel: str, requester: str) -> Job:

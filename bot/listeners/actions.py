@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,8 @@ from workers.slack_api import SlackError, respond_ephemeral
 from workers.slack_ids import ACTION_PREFIX, Action
 from workers.store import StoredReport
 
+log = logging.getLogger(__name__)
+
 
 class ReportGone(UserFacingError):
     def __init__(self) -> None:
@@ -28,6 +32,9 @@ class ReportGone(UserFacingError):
         )
 
 
+_KNOWN = frozenset(Action)
+
+
 @dataclass(frozen=True)
 class Press:
     action: str  # without the prefix
@@ -35,14 +42,39 @@ class Press:
     actor: str
 
 
+class UnknownButton(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__(
+            ":warning: mailcheck does not know this button (it may come from an older version). "
+            "Nothing was done; run `/mailcheck EMAIL` again."
+        )
+
+
+class NoActor(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__(":x: Slack's request did not say who pressed the button; nothing was done.")
+
+
 def parse_press(body: dict[str, Any]) -> Press:
     """The pressed button, from a block_actions payload; only the report id is taken from its value."""
-    action = (body.get("actions") or [{}])[0]
+    actions, user = body.get("actions"), body.get("user")
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    action_id, value = action.get("action_id"), action.get("value")
+    actor = user.get("id") if isinstance(user, dict) else None
+    if not (isinstance(action_id, str) and action_id.startswith(ACTION_PREFIX)):
+        action_id = ""  # no button of ours
     return Press(
-        action=str(action.get("action_id", "")).removeprefix(ACTION_PREFIX),
-        report_id=str(action.get("value") or ""),
-        actor=str((body.get("user") or {}).get("id", "")),
+        action=action_id.removeprefix(ACTION_PREFIX),
+        report_id=value if isinstance(value, str) else "",  # a button's value is a string, or names nothing
+        actor=actor if isinstance(actor, str) else "",
     )
+
+
+def answer(body: dict[str, Any], error: UserFacingError) -> None:
+    """Tell the presser ephemerally (Slack ignores the body of an interaction's HTTP answer)."""
+    response_url = body.get("response_url")
+    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+        respond_ephemeral(response_url, str(error))
 
 
 class _Presses:
@@ -57,15 +89,23 @@ class _Presses:
 
     def handle(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
+        # The press is handled after the ack, off the request thread (Slack calls and Redis can take a
+        # while); its errors are answered ephemerally through the response_url.
+        self._deps.background.submit(self._handle_acked, body)
+
+    def _handle_acked(self, body: dict[str, Any]) -> None:
         try:
             self._press(parse_press(body))
         except UserFacingError as exc:
-            # Answered here, not by @app.error: Bolt forgets the ack of a listener that raises after
-            # acking, and Slack would then see a 404 for a press that was handled.
-            if body.get("response_url"):
-                respond_ephemeral(str(body["response_url"]), str(exc))
+            answer(body, exc)
+        except Exception:  # off Bolt's path: nothing else would log it
+            log.exception("handling a button press failed")
 
     def _press(self, press: Press) -> None:
+        if press.action not in _KNOWN:
+            raise UnknownButton()
+        if not press.actor:
+            raise NoActor()
         try:
             stored = self._deps.store.load(press.report_id) if press.report_id else None
             if stored is None:
@@ -110,3 +150,6 @@ def register(app: App, deps: Deps) -> None:
 
     for action in Action:
         app.action(action.action_id)(on_press)
+    # Registered last, so it sees only the presses none of the five took (Bolt runs the first match):
+    # those get a clear "unknown button" answer rather than Bolt's 404.
+    app.action({"type": "block_actions", "action_id": re.compile(".*")})(on_press)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import redis
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable
+from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable, UserFacingError
 from bot.parse import Check, Help, parse_command
 from workers.jobs import mark_failed
 from workers.log_setup import correlated
@@ -25,22 +26,38 @@ from workers.store import StoredReport
 log = logging.getLogger(__name__)
 
 
+class IncompleteCommand(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__(
+            ":x: Slack's request did not say which channel and user it came from; nothing was started."
+        )
+
+
 def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
     channel, requester = command["channel_id"], command["user_id"]
     stored = StoredReport(Report(new_report_id(), email), channel=channel, ts="", requester=requester)
-    with correlated(stored.report.report_id):
-        _post_and_enqueue(deps, ack, command, stored)
-
-
-def _post_and_enqueue(
-    deps: Deps, ack: Callable[..., None], command: dict[str, Any], stored: StoredReport
-) -> None:
-    channel, requester, email = stored.channel, stored.requester, stored.report.email
     try:
         deps.store.save(stored)  # proves Redis is reachable before we promise anything
     except redis.RedisError:
         raise ServiceUnavailable("its Redis is unreachable") from None
     ack()
+    # Posting the parent and enqueueing run after the ack on a small pool of their own, off the
+    # request thread, so the HTTP answer goes out without waiting for Slack.
+    deps.background.submit(_post_and_enqueue, deps, command, stored).add_done_callback(_log_crash)
+
+
+def _log_crash(future: Future[None]) -> None:
+    if future.exception() is not None:
+        log.error("posting a report failed", exc_info=future.exception())
+
+
+def _post_and_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
+    with correlated(stored.report.report_id):
+        _post_then_enqueue(deps, command, stored)
+
+
+def _post_then_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
+    channel, requester, email = stored.channel, stored.requester, stored.report.email
     try:
         stored.ts = deps.poster.post(channel, **render_report(stored.report, requester=requester))
     except SlackError as exc:
@@ -81,11 +98,14 @@ def register(app: App, deps: Deps) -> None:
             ack(**kwargs)
             deps.metrics.ack_seconds.observe(time.perf_counter() - started)
 
-        parsed = parse_command(command.get("text", ""))
+        text = command.get("text")
+        parsed = parse_command(text if isinstance(text, str) else "")
         deps.metrics.commands.labels(kind=type(parsed).__name__.lower()).inc()
         if isinstance(parsed, Help):
             timed_ack(text=USAGE)
-        elif allowed and command.get("channel_id") not in allowed:
+        elif not all(isinstance(command.get(key), str) and command[key] for key in ("channel_id", "user_id")):
+            raise IncompleteCommand()
+        elif allowed and command["channel_id"] not in allowed:
             raise ChannelNotAllowed()
         elif isinstance(parsed, Check):
             _start_check(deps, timed_ack, command, parsed.email)

@@ -36,9 +36,15 @@ def test_parent_is_posted_running_then_updated_in_place(
     response, _ = run_command(bot, slack, f"<mailto:{email.upper()}|{email.upper()}>", user="U0ASKER")
 
     assert response.status_code == 200
-    posts = [
-        c for c in slack.calls_of("chat.postMessage") if c.body["metadata"]["event_payload"]["email"] == email
-    ]
+
+    def parent_posts() -> list[Any]:
+        return [
+            c
+            for c in slack.calls_of("chat.postMessage")
+            if c.body["metadata"]["event_payload"]["email"] == email
+        ]
+
+    posts = slack.wait_for(parent_posts)  # posted right after the ack, off the request thread
     assert len(posts) == 1
     first = posts[0].body
     assert first["metadata"]["event_type"] == "mailcheck_report"
@@ -241,8 +247,9 @@ def test_jobs_carry_plain_data_only(
     assert "xoxb" not in text
 
 
-def test_worker_logs_are_json_lines_correlated_by_report(bot: str, slack: SlackStandIn, kratos: KratosStandIn,
-                                                         worker: Process) -> None:
+def test_worker_logs_are_json_lines_correlated_by_report(
+    bot: str, slack: SlackStandIn, kratos: KratosStandIn, worker: Process
+) -> None:
     email = unique_email("logs")
     kratos.add_identity(email)
     run_command(bot, slack, email)

@@ -58,6 +58,8 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._rate_limited: dict[str, int] = {}
+        self._failing: dict[str, tuple[int, str]] = {}
+        self.throttled: list[str] = []  # the method of every call answered 429 (not in `calls`)
         self.retry_after = 1
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -89,6 +91,11 @@ class SlackStandIn:
         with self._lock:
             self._rate_limited[method] = times
             self.retry_after = retry_after
+
+    def fail(self, method: str, times: int, error: str = "service_unavailable") -> None:
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`; 0 ends it."""
+        with self._lock:
+            self._failing[method] = (times, error)
 
     def calls_of(self, method: str) -> list[Call]:
         with self._lock:
@@ -195,6 +202,14 @@ class SlackStandIn:
                 return True
             return False
 
+    def _take_failure(self, method: str) -> str | None:
+        with self._lock:
+            left, error = self._failing.get(method, (0, ""))
+            if left > 0:
+                self._failing[method] = (left - 1, error)
+                return error
+            return None
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         standin = self
 
@@ -230,12 +245,17 @@ class SlackStandIn:
                 method = self.path.removeprefix("/api/").split("?")[0]
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                 if standin._take_rate_limit(method):
+                    with standin._lock:
+                        standin.throttled.append(method)
                     self._send(
                         429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(standin.retry_after)}
                     )
                     return
                 if token != BOT_TOKEN:
                     self._send(200, {"ok": False, "error": "invalid_auth"})
+                    return
+                if (error := standin._take_failure(method)) is not None:
+                    self._send(200, {"ok": False, "error": error})
                     return
                 with standin._lock:
                     standin.calls.append(Call(method, body))

@@ -36,15 +36,21 @@ def test_lines_are_json_with_the_correlation_id() -> None:
 
 def test_secrets_codes_and_links_are_scrubbed() -> None:
     formatter = JsonFormatter(secrets=[SMTP_PASSWORD, "xoxb-real-token-value"])
-    text = formatter.format(_record(
-        "sent code 483920 via https://kratos/self-service/verification?code=483920&flow=f with %s and xoxb-real-token-value",
-        SMTP_PASSWORD, exc=True))
+    text = formatter.format(
+        _record(
+            "sent code 483920 via https://kratos/self-service/verification?code=483920&flow=f with %s and xoxb-real-token-value",
+            SMTP_PASSWORD,
+            exc=True,
+        )
+    )
     for leaked in (SMTP_PASSWORD, "483920", "self-service/verification?code", "xoxb-real-token-value"):
         assert leaked not in text
     assert "RuntimeError" in json.loads(text)["exc"]
 
 
-def test_configure_logging_installs_one_json_handler(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_configure_logging_installs_one_json_handler(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("COURIER_SMTP_CONNECTION_URI", f"smtps://user:{SMTP_PASSWORD}@smtp.example.com:465/")
     root = logging.getLogger()
     saved = root.handlers[:], root.level
