@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
@@ -40,6 +41,23 @@ def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def private_redis() -> Iterator[RedisServer]:
+    """A Redis of the module's own, for tests that empty it (the session one serves the bot)."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(private_redis: RedisServer) -> Iterator[str]:
+    """An empty database for each test."""
+    client = redis.Redis.from_url(private_redis.url)
+    client.flushdb()
+    client.close()
+    yield private_redis.url
 
 
 @pytest.fixture(scope="session")

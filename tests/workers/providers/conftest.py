@@ -8,25 +8,6 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.standins.redis_server import RedisServer
-
-
-@pytest.fixture(scope="module")
-def _provider_redis() -> Iterator[RedisServer]:
-    # `redis-server --port N --bind 127.0.0.1 --save "" --appendonly no`, stopped after the module.
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(_provider_redis: RedisServer) -> Iterator[str]:
-    """An empty database for each test."""
-    client = redis.Redis.from_url(_provider_redis.url)
-    client.flushdb()
-    client.close()
-    yield _provider_redis.url
-
 
 @pytest.fixture
 def sync_redis(redis_url: str) -> Iterator[redis.Redis]:
