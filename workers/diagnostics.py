@@ -7,17 +7,13 @@ timeout, and whatever is still running at `REPORT_DEADLINE` is reported as `erro
 from __future__ import annotations
 
 import asyncio
-import functools
-import ipaddress
 import logging
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import dns.asyncresolver
-import httpx
 import redis.asyncio
 
 from workers.advice import tell_user
@@ -28,8 +24,9 @@ from workers.checks.provider import check_provider, correlate_with_courier
 from workers.checks.recipient import check_recipient
 from workers.checks.sender_auth import check_sender_auth
 from workers.checks.smtp import check_smtp
-from workers.dns_resolver import DnsUnavailable, gather_lookups, lookup, make_resolver
-from workers.kratos import KratosAdmin
+from workers.checks.spf import sender_addresses
+from workers.dns_resolver import DnsUnavailable, make_resolver
+from workers.kratos import KratosAdmin, kratos_admin
 from workers.mail_provider import relay_host, resolve_provider
 from workers.report import CheckResult, Report, State
 from workers.settings import Settings
@@ -56,12 +53,6 @@ class Sources:
     cache: redis.asyncio.Redis | None
 
 
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """Loading the CA store costs ~20 ms of CPU; do it once per process, not once per report."""
-    return ssl.create_default_context()
-
-
 def _relay(settings: Settings) -> SmtpRelay | None:
     uri = settings.courier_smtp_connection_uri
     return parse_smtp_uri(uri.get_secret_value()) if uri is not None else None
@@ -82,18 +73,9 @@ async def _smtp(email: str, settings: Settings, sources: Sources) -> CheckResult
 
 
 async def _sending_ips(settings: Settings, provider: str, resolver: dns.asyncresolver.Resolver) -> list[str]:
-    """SENDING_IPS, or for plain SMTP the relay's own addresses (SPEC §5)."""
-    if settings.sending_ips or provider != "smtp":
-        return list(settings.sending_ips)
-    host = relay_host(settings)
-    if not host:
-        return []
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        pass  # a host name: resolve it through DNS_NAMESERVERS like every other lookup
-    records = await gather_lookups([lookup(resolver, host, "A"), lookup(resolver, host, "AAAA")])
-    return [record.to_text() for answer in records for record in answer]
+    """SENDING_IPS, or for plain SMTP the relay's own addresses (SPEC §5), as sender_auth reads them."""
+    relay = relay_host(settings) if provider == "smtp" else None
+    return await sender_addresses(resolver, settings.sending_ips, relay)
 
 
 async def _blocklists(settings: Settings, provider: str, sources: Sources) -> CheckResult:
@@ -220,12 +202,9 @@ async def run_diagnostics(
         if on_progress is not None:
             await on_progress(report)
 
-    timeout = httpx.Timeout(min(KRATOS_TIMEOUT, settings.report_deadline))
-    async with httpx.AsyncClient(
-        base_url=str(settings.kratos_admin_url), timeout=timeout, verify=tls_context()
-    ) as http:
+    async with kratos_admin(settings, timeout=min(KRATOS_TIMEOUT, settings.report_deadline)) as kratos:
         resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
-        factories = _factories(email, settings, Sources(KratosAdmin(http), resolver, cache))
+        factories = _factories(email, settings, Sources(kratos, resolver, cache))
         report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
     _correlate(report.checks)
     return finish(report, settings, started)

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from workers.http_tls import client_tls_context
+from workers.settings import Settings
 
 PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
 MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty
@@ -133,3 +137,12 @@ class KratosAdmin:
             for d in raw_dispatches
             if isinstance(d, dict)
         ]
+
+
+@asynccontextmanager
+async def kratos_admin(settings: Settings, *, timeout: float) -> AsyncIterator[KratosAdmin]:
+    """A client of KRATOS_ADMIN_URL for one report or job; `timeout` bounds each request."""
+    async with httpx.AsyncClient(
+        base_url=str(settings.kratos_admin_url), timeout=httpx.Timeout(timeout), verify=client_tls_context()
+    ) as http:
+        yield KratosAdmin(http)

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from workers.courier_health import CourierHealth, courier_health
 from workers.diagnostics import KRATOS_TIMEOUT
 from workers.jobs import settings_from_env
-from workers.kratos import KratosAdmin, KratosError
+from workers.kratos import KratosError, kratos_admin
 from workers.render_status import render_status
 from workers.settings import Settings
 from workers.slack_api import SlackPoster, web_client
 
 
 async def _health(settings: Settings) -> CourierHealth:
-    timeout = httpx.Timeout(min(KRATOS_TIMEOUT, settings.report_deadline))
-    async with httpx.AsyncClient(base_url=str(settings.kratos_admin_url), timeout=timeout) as http:
+    async with kratos_admin(settings, timeout=min(KRATOS_TIMEOUT, settings.report_deadline)) as kratos:
         return await asyncio.wait_for(
             courier_health(
-                KratosAdmin(http),
+                kratos,
                 lookback_days=settings.lookback_days,
                 stuck_after=settings.courier_stuck_after,
             ),

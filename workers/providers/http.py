@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from workers.http_tls import client_tls_context
 from workers.providers.base import ProviderSpec
 
 M = TypeVar("M", bound=BaseModel)
@@ -71,7 +72,9 @@ class ProviderHttp:
         cls, spec: ProviderSpec, *, api_key: str, api_url: str | None, timeout: float
     ) -> AsyncIterator[ProviderHttp]:
         base = (api_url or spec.base_url).rstrip("/")
-        async with httpx.AsyncClient(base_url=base, headers=spec.headers(api_key)) as client:
+        async with httpx.AsyncClient(
+            base_url=base, headers=spec.headers(api_key), verify=client_tls_context()
+        ) as client:
             yield cls(spec, client, secret=api_key, deadline=time.monotonic() + timeout)
 
     @property

@@ -7,17 +7,15 @@ the provider); `workers.action_jobs` runs one per short RQ job and re-schedules 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import redis.asyncio
 
 from workers.checks.provider import SPECS, check_provider, correlate_with_courier
-from workers.kratos import KratosAdmin, KratosError
+from workers.kratos import KratosAdmin, KratosError, kratos_admin
 from workers.mail_provider import resolve_provider
 from workers.providers import cache as provider_cache
 from workers.report import CheckResult
@@ -130,18 +128,11 @@ class ProviderProbe:
         return correlate_with_courier(result, [message])
 
 
-@asynccontextmanager
-async def kratos_admin(settings: Settings) -> AsyncIterator[KratosAdmin]:
-    timeout = httpx.Timeout(KRATOS_TIMEOUT_S)
-    async with httpx.AsyncClient(base_url=str(settings.kratos_admin_url), timeout=timeout) as http:
-        yield KratosAdmin(http)
-
-
 async def snapshot(
     settings: Settings, email: str, *, since: datetime, pending_only: bool = False
 ) -> list[str]:
     """What is there before an action, to tell what it changed (raises KratosError)."""
-    async with kratos_admin(settings) as kratos:
+    async with kratos_admin(settings, timeout=KRATOS_TIMEOUT_S) as kratos:
         return await message_ids(kratos, email, since=since, pending_only=pending_only)
 
 
@@ -155,7 +146,7 @@ async def observe(
     watched: Sequence[str],
 ) -> Observation:
     """One look after a resend (`kind` = its flow) or a flush (`kind` None); never raises."""
-    async with kratos_admin(settings) as kratos:
+    async with kratos_admin(settings, timeout=KRATOS_TIMEOUT_S) as kratos:
         if kind is None:
             return await observe_flush(kratos, email, watched=watched, since=since)
         cache = redis.asyncio.Redis.from_url(settings.redis_url)

@@ -1,0 +1,15 @@
+"""One TLS client context per process for HTTPS APIs (Kratos, the providers).
+
+Loading the CA store costs ~20–25 ms of CPU; httpx would do it for every client it builds, which is
+once per report. An SSLContext is safe to share between clients.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+
+
+@functools.cache
+def client_tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
