@@ -64,6 +64,20 @@ def _failing(checks: Checks) -> bool:
     return newest["status"] == "abandoned" or (newest["status"] in PENDING_STATUSES and failed)
 
 
+def _probe_refused(checks: Checks) -> bool:
+    """The live probe shows the relay refusing us: the class of a failed `smtp` check."""
+    smtp = checks.get("smtp")
+    return (
+        smtp is not None and smtp.status == Status.FAIL and smtp.details.get("classification") in SMTP_CLASSES
+    )
+
+
+def _relay_refuses_courier_unknown(checks: Checks) -> bool:
+    """Rule 5's exception: with the courier unreadable, a relay that refuses us explains missing mail."""
+    courier = checks.get("courier")
+    return (courier is None or not courier.usable) and _probe_refused(checks)
+
+
 def smtp_failure_class(checks: Checks) -> str:
     """Rule 5's class: the dispatch errors decide; the live probe only when they carry no text."""
     courier = _details(checks, "courier") or {}
@@ -106,7 +120,7 @@ _RULES: tuple[tuple[str, Callable[[Checks], bool]], ...] = (
     ("recipient_invalid", _recipient_invalid),
     ("no_identity", _no_identity),
     ("courier_stuck", _stuck),
-    ("smtp_failure", _failing),
+    ("smtp_failure", lambda checks: _failing(checks) or _relay_refuses_courier_unknown(checks)),
     ("provider_suppressed", _suppressed),
     ("courier_pending", _pending),
     ("provider_bounced", lambda checks: _provider_outcome(checks) in BOUNCED_OUTCOMES),
@@ -133,8 +147,9 @@ def spam_risk(checks: Checks) -> str:
         return "high"
     if Severity.WARN in severities:
         return "medium"
-    if all(result.status in (Status.ERROR, Status.SKIPPED) for result in relevant):
-        return "unknown"
+    sender_auth = checks.get("sender_auth")
+    if sender_auth is None or not sender_auth.usable:
+        return "unknown"  # SPF/DKIM/DMARC not read is never "low"
     return "low"
 
 

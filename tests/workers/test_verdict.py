@@ -40,6 +40,41 @@ def recipient(*codes: str, disposable: bool = False) -> CheckResult:
     return CheckResult(Status.FAIL if codes else Status.OK, "", {"disposable": disposable}, findings)
 
 
+def probe(classification: str | None, status: Status = Status.FAIL) -> CheckResult:
+    return CheckResult(status, "", {"classification": classification})
+
+
+KRATOS_DOWN = {"identity": CheckResult.error("down"), "courier": CheckResult.error("down")}
+
+
+@pytest.mark.parametrize(
+    ("given", "verdict"),
+    [
+        # Rule 5's exception: the courier is unknown and the relay refuses us.
+        ({**KRATOS_DOWN, "smtp": probe("smtp_auth_failed")}, "smtp_auth_failed"),
+        (
+            {"courier": CheckResult.skipped("no Kratos"), "smtp": probe("smtp_unreachable")},
+            "smtp_unreachable",
+        ),
+        (
+            {**KRATOS_DOWN, "smtp": probe("smtp_tls_failed"), "provider": provider("delivered")},
+            "smtp_tls_failed",
+        ),
+        ({**KRATOS_DOWN, "smtp": probe("smtp_rejected")}, "smtp_rejected"),
+        # Not a refusal by the relay: nothing to explain the missing mail with.
+        ({**KRATOS_DOWN, "smtp": probe(None)}, "unknown"),
+        ({**KRATOS_DOWN, "smtp": CheckResult.error("resolver down")}, "unknown"),
+        ({**KRATOS_DOWN, "smtp": probe(None, Status.OK)}, "unknown"),
+        # With the courier readable, its own record decides; the probe only adds evidence.
+        ({"smtp": probe("smtp_auth_failed")}, "sent"),
+    ],
+)
+def test_a_refusing_relay_decides_when_the_courier_is_unknown(
+    given: dict[str, CheckResult], verdict: str
+) -> None:
+    assert decide_verdict(checks(**given)) == verdict
+
+
 @pytest.mark.parametrize(
     ("given", "verdict"),
     [
@@ -117,7 +152,11 @@ def _auth(*severities: Severity, status: Status = Status.OK) -> CheckResult:
         (_auth(Severity.INFO), _auth(Severity.WARN), "medium"),
         (_auth(Severity.INFO), _auth(), "low"),
         (CheckResult.skipped(""), CheckResult.error(""), "unknown"),
-        (CheckResult.skipped(""), _auth(), "low"),
+        # SPF/DKIM/DMARC not read is never "low", whatever the blocklists say (SPEC §6.1).
+        (CheckResult.skipped(""), _auth(), "unknown"),
+        (CheckResult.error("timed out"), _auth(), "unknown"),
+        (CheckResult.error("timed out"), _auth(Severity.FAIL), "high"),
+        (_auth(), CheckResult.error("zone refused"), "low"),
     ],
 )
 def test_spam_risk(sender_auth: CheckResult, blocklists: CheckResult, risk: str) -> None:
