@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from workers.http_tls import client_tls_context
-from workers.kratos_misdirected import misdirection, shown_url
+from workers.kratos_misdirected import misdirection
 from workers.settings import Settings
+from workers.url_text import shown_url
 
 PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
 MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty

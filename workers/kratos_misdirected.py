@@ -15,6 +15,8 @@ from typing import Literal
 
 import httpx
 
+from workers.url_text import shown_url
+
 Api = Literal["admin", "public"]
 
 
@@ -32,13 +34,6 @@ _SIDES: dict[Api, _Side] = {
     "public": _Side("public API", "KRATOS_PUBLIC_URL", "admin API", {3101: 3100, 4101: 4100}, (3101, 3100)),
 }
 SETTINGS: dict[Api, str] = {api: side.setting for api, side in _SIDES.items()}
-
-
-def shown_url(url: httpx.URL) -> str:
-    """scheme://host[:port][/path]: never the userinfo, query or fragment of a configured URL."""
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    port = f":{url.port}" if url.port is not None else ""
-    return f"{url.scheme}://{host}{port}{url.path.rstrip('/')}"
 
 
 def misdirection(response: httpx.Response, *, api: Api, base_url: httpx.URL) -> str | None:

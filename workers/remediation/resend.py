@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 
 from workers.http_tls import client_tls_context
-from workers.kratos_misdirected import misdirection, shown_url
+from workers.kratos_misdirected import misdirection
 from workers.settings import Settings
+from workers.url_text import shown_url
 
 KRATOS_TIMEOUT_S = 10.0
 MESSAGE_TEXT_MAX = 200
