@@ -127,6 +127,7 @@ def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, Ch
             lookback_days=settings.lookback_days,
             cache=sources.cache,
             timeout=deadline,
+            configured=settings.mail_provider,
         ),
     }
 

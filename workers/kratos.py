@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from workers.http_tls import client_tls_context
+from workers.kratos_misdirected import misdirection
 from workers.settings import Settings
+from workers.url_text import shown_url
 
 PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
 MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty
@@ -36,17 +38,32 @@ _DISPATCH_FIELDS = ("id", "status", "created_at")
 class KratosError(Exception):
     """Kratos could not be examined: unreachable, slow, or answering something that is not Kratos."""
 
+    def details(self) -> dict[str, str]:
+        """Detail keys a check adds to its `error` result."""
+        return {}
+
+
+class KratosConfigError(KratosError):
+    """KRATOS_ADMIN_URL points at something that is not the Kratos admin API (auth proxy, public port, web UI)."""
+
+    def __init__(self, text: str, *, setting: str) -> None:
+        super().__init__(text)
+        self.setting = setting
+
+    def details(self) -> dict[str, str]:
+        return {"error": "config", "setting": self.setting}
+
 
 def parse_time(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (AttributeError, ValueError) as exc:
-        raise KratosError(f"unexpected timestamp {value!r} from Kratos") from exc
+        raise KratosError(f"Kratos answered an unreadable timestamp {value!r}") from exc
 
 
 def _message_metadata(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or "status" not in raw:
-        raise KratosError("unexpected courier message shape from Kratos")
+        raise KratosError("Kratos answered a courier message in an unexpected shape")
     return {key: raw.get(key) for key in _MESSAGE_FIELDS}
 
 
@@ -68,7 +85,11 @@ class KratosAdmin:
         except httpx.TimeoutException as exc:
             raise KratosError(f"Kratos admin API timed out ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
-            raise KratosError(f"Kratos admin API unreachable: {exc}") from exc
+            where = shown_url(self._client.base_url)
+            raise KratosError(f"Kratos admin API unreachable at KRATOS_ADMIN_URL ({where}): {exc}") from exc
+        wrong = misdirection(response, api="admin", base_url=self._client.base_url)
+        if wrong is not None:
+            raise KratosConfigError(wrong, setting="KRATOS_ADMIN_URL")
         if response.status_code >= 400:
             raise KratosError(
                 f"Kratos admin API answered HTTP {response.status_code} for {response.url.path}"
@@ -80,13 +101,15 @@ class KratosAdmin:
         try:
             return response.json()
         except ValueError as exc:
-            raise KratosError(f"Kratos answered non-JSON for {response.url.path}") from exc
+            raise KratosError(
+                f"Kratos admin API answered something that is not JSON for {response.url.path}"
+            ) from exc
 
     async def find_identity(self, email: str) -> dict[str, Any] | None:
         response = await self._get("/admin/identities", {"credentials_identifier": email.lower()})
         body = self._json(response)
         if not isinstance(body, list) or any(not isinstance(item, dict) for item in body):
-            raise KratosError("unexpected identity list shape from Kratos")
+            raise KratosError("Kratos answered the identity list in an unexpected shape")
         return body[0] if body else None
 
     async def courier_messages(
@@ -106,7 +129,7 @@ class KratosAdmin:
             response = await self._get(url, params)
             body = self._json(response)
             if not isinstance(body, list):
-                raise KratosError("unexpected courier message list shape from Kratos")
+                raise KratosError("Kratos answered the courier message list in an unexpected shape")
             for raw in body:
                 message = _message_metadata(raw)
                 if parse_time(str(message["created_at"])) < since:
@@ -128,10 +151,10 @@ class KratosAdmin:
         """The dispatch attempts of one message, newest first, with the error text only."""
         body = self._json(await self._get(f"/admin/courier/messages/{message_id}"))
         if not isinstance(body, dict):
-            raise KratosError("unexpected courier message shape from Kratos")
+            raise KratosError("Kratos answered a courier message in an unexpected shape")
         raw_dispatches = body.get("dispatches") or []
         if not isinstance(raw_dispatches, list):
-            raise KratosError("unexpected dispatch list shape from Kratos")
+            raise KratosError("Kratos answered a dispatch list in an unexpected shape")
         return [
             {**{key: d.get(key) for key in _DISPATCH_FIELDS}, "error": dispatch_error_text(d.get("error"))}
             for d in raw_dispatches

@@ -65,6 +65,17 @@ _HERODOT_MESSAGES = {
     404: "The requested resource could not be found",
     500: "An internal server error occurred, please contact the system administrator",
 }
+# What answers when KRATOS_*_URL points at something else (`misdirected`); none of it is Kratos's JSON.
+Misdirection = Literal["auth_proxy", "public_port", "admin_port", "login_page"]
+_AUTH_PROXY_PAGE = (
+    b"<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n"
+    b"<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+_LOGIN_PAGE = (
+    b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>\n'
+    b'<body><form method="post" action="/login"><input name="username"><input name="password" '
+    b'type="password"><button>Sign in</button></form></body></html>\n'
+)
 _GARBAGE = {
     "html": (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
     "json": (b'{"data": null, "items": "nope"}', "application/json"),
@@ -259,6 +270,23 @@ class _Reply:
     content_type: str = "application/json"
 
 
+# Kratos's router (httprouter) answers unknown routes in plain text.
+_GO_404 = _Reply(404, raw=b"404 page not found\n", content_type="text/plain; charset=utf-8")
+
+
+def _misdirected(mode: Misdirection, path: str) -> _Reply | None:
+    """What the thing a wrong KRATOS_*_URL points at answers instead of Kratos (None: Kratos answers)."""
+    if mode == "auth_proxy":  # nginx with auth_basic in front of everything
+        headers = (("WWW-Authenticate", 'Basic realm="kratos admin"'),)
+        return _Reply(401, headers=headers, raw=_AUTH_PROXY_PAGE, content_type="text/html")
+    if mode == "login_page":  # a web UI or an SSO proxy's sign-in page, answered 200 to every path
+        return _Reply(200, raw=_LOGIN_PAGE, content_type="text/html; charset=utf-8")
+    on_admin_route = path == "/admin" or path.startswith("/admin/")
+    if mode == "public_port":  # the public router has no /admin/… routes
+        return _GO_404 if on_admin_route else None
+    return None if on_admin_route else _GO_404  # the admin router serves only /admin/…
+
+
 class _Rejected(Exception):
     def __init__(self, reply: _Reply) -> None:
         super().__init__(reply.status)
@@ -321,7 +349,9 @@ class KratosStandIn:
 
     Programmable state: add_identity, add_message, set_message_status, run_courier, reset.
     Faults: `latency` (s), `fail_with` (HTTP status), `garbage` (True/"html", "json", "truncated"),
-    `hang`, and stop(). Observability: `requests`, `violations`, `issued_codes`.
+    `hang`, and stop(). `misdirected` answers as what a wrong KRATOS_*_URL reaches: "auth_proxy" (401
+    to everything), "public_port" (404 for /admin/…), "admin_port" (404 outside /admin/…) or
+    "login_page" (an HTML page, 200, to everything). Observability: `requests`, `violations`, `issued_codes`.
     """
 
     def __init__(
@@ -406,6 +436,7 @@ class KratosStandIn:
             self.fail_with: int | None = None
             self.garbage: bool | str = False
             self.hang = False
+            self.misdirected: Misdirection | None = None
 
     def add_identity(
         self,
@@ -539,10 +570,12 @@ class KratosStandIn:
 
     def _reply(self, method: str, target: str, body: bytes) -> tuple[_Reply, bool]:
         """The answer, and whether the spec covers it (only JSON answers of known routes are)."""
+        url = urlsplit(target)
+        if self.misdirected is not None and (wrong := _misdirected(self.misdirected, url.path)):
+            return wrong, False
         if self.garbage:
             raw, content_type = _GARBAGE["html" if self.garbage is True else str(self.garbage)]
             return _Reply(200, raw=raw, content_type=content_type), False
-        url = urlsplit(target)
         route = next(
             (
                 (action, match)
@@ -554,8 +587,7 @@ class KratosStandIn:
         if self.fail_with is not None:
             return _Reply(self.fail_with, herodot(self.fail_with)), route is not None
         if route is None:
-            # Kratos's router (httprouter) answers unknown routes in plain text.
-            return _Reply(404, raw=b"404 page not found\n", content_type="text/plain; charset=utf-8"), False
+            return _GO_404, False
         action, match = route
         request = _Request(
             method, url.path, parse_qs(url.query, keep_blank_values=True), body, match.groupdict()

@@ -20,6 +20,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SUBJECT = "Your verification code is 907314"  # must never appear in any result
+# A sign-in page, as a web UI or an SSO proxy answers in place of an API.
+LOGIN_PAGE = (
+    b'<!DOCTYPE html>\n<html lang="en"><head><title>Sign in</title></head><body><form method="post">'
+    b'<input name="username"><input name="password" type="password"><button>Sign in</button></form></body></html>\n'
+)
+# What a web server answers for a path it has no route for (plain text, like Go's and many gateways').
+NO_ROUTE = b"404 page not found\n"
 
 
 @dataclass
@@ -110,6 +117,13 @@ class ProviderStandIn:
         reply = Reply(200, b"<html>502 Bad Gateway</html>", {"Content-Type": "text/html"})
         self._add_fault(times, path, reply)
 
+    def login_page(self, times: int = 1, path: str | None = None) -> None:
+        """Answer as a web UI or SSO proxy would that MAIL_PROVIDER_API_URL points at by mistake."""
+        self._add_fault(times, path, Reply(200, LOGIN_PAGE, {"Content-Type": "text/html; charset=utf-8"}))
+
+    def not_json(self, times: int = 1, path: str | None = None) -> None:
+        self._add_fault(times, path, Reply(200, b'{"data": [', {"Content-Type": "application/json"}))
+
     def answer(self, status: int, body: Any, times: int = 1, path: str | None = None) -> None:
         self._add_fault(times, path, Reply(status, body))
 
@@ -155,8 +169,14 @@ class ProviderStandIn:
             fault = self._next_fault(local)
         if self.latency:
             self._stopping.wait(self.latency)
-        reply = fault or self.auth_failure(headers, body) or self.route(method, local, query, body)
-        self._write(handler, reply)
+        reply = fault or self._outside(path) or self.auth_failure(headers, body)
+        self._write(handler, reply or self.route(method, local, query, body))
+
+    def _outside(self, path: str) -> Reply | None:
+        """The API lives under its prefix (Brevo's and SMTP2GO's /v3); anything else has no route."""
+        if self.prefix and not path.startswith(self.prefix + "/"):
+            return Reply(404, NO_ROUTE, {"Content-Type": "text/plain; charset=utf-8"})
+        return None
 
     @staticmethod
     def _write(handler: BaseHTTPRequestHandler, reply: Reply) -> None:

@@ -399,3 +399,38 @@ def test_a_standin_crash_is_a_500_and_a_violation() -> None:
         assert response.status_code == 500 and response.json()["error"]["code"] == 500
         [violation] = standin.violations
         assert "stand-in crashed" in violation
+
+
+# ---- misdirected URLs: what answers when KRATOS_*_URL points at something else -------------------
+
+
+def test_auth_proxy_answers_401_to_everything(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.misdirected = "auth_proxy"
+    for path in ("/admin/identities", "/admin/courier/messages", "/self-service/verification/api"):
+        response = admin.get(path)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Basic")
+        assert "text/html" in response.headers["content-type"]
+
+
+def test_public_port_has_no_admin_routes(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.misdirected = "public_port"
+    listing = admin.get("/admin/identities")
+    assert (listing.status_code, listing.text) == (404, "404 page not found\n")
+    assert admin.get("/admin/courier/messages").status_code == 404
+    assert admin.get("/self-service/verification/api").status_code == 200  # the flows still work
+
+
+def test_admin_port_has_no_self_service_routes(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.misdirected = "admin_port"
+    assert admin.get("/self-service/recovery/api").status_code == 404
+    assert admin.get("/admin/identities").status_code == 200
+
+
+def test_login_page_answers_html_200_to_everything(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.misdirected = "login_page"
+    response = admin.get("/admin/identities")
+    assert response.status_code == 200 and response.text.startswith("<!DOCTYPE html>")
+    assert admin.post("/self-service/verification", json={}).status_code == 200
+    standin.reset()
+    assert standin.misdirected is None and admin.get("/admin/identities").json() == []

@@ -91,7 +91,7 @@ async def check_courier(
             message["dispatches"] = []
         await _with_dispatches(kratos, messages)
     except KratosError as exc:
-        return CheckResult.error(str(exc))
+        return CheckResult.error(str(exc), **exc.details())
     listed = [{k: v for k, v in m.items() if k not in ("recipient", "type")} for m in messages[:MAX_LISTED]]
     details: dict[str, Any] = {
         "window_days": lookback_days,

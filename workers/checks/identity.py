@@ -41,7 +41,7 @@ async def check_identity(email: str, *, kratos: KratosAdmin) -> CheckResult:
     try:
         identity = await kratos.find_identity(email)
     except KratosError as exc:
-        return CheckResult.error(str(exc))
+        return CheckResult.error(str(exc), **exc.details())
     if identity is None:
         return CheckResult(
             Status.FAIL,

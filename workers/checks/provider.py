@@ -56,12 +56,12 @@ async def check_provider(
     cache: redis.asyncio.Redis | None,
     timeout: float,
     now: datetime | None = None,
+    configured: str = "auto",
 ) -> CheckResult:
+    """`provider` is the resolved provider; `configured` is MAIL_PROVIDER as set ("auto" when inferred)."""
     spec = SPECS.get(provider)
     if spec is None:
-        if provider == "smtp":
-            return CheckResult.skipped("no provider API for plain SMTP; set MAIL_PROVIDER", provider=provider)
-        return CheckResult.skipped(f"no provider API adapter for {provider!r}", provider=provider)
+        return CheckResult.skipped(_no_api_text(provider, configured), provider=provider)
     if api_key is None:
         return CheckResult.skipped(_no_key_text(spec), provider=provider)
     email = email.strip().lower()
@@ -78,7 +78,8 @@ async def check_provider(
             ) as http:
                 record = await _fetch(http, email, since=since, now=now, stream=postmark_stream, events=cache)
     except ProviderError as exc:
-        return CheckResult.error(str(exc), provider=provider, error=exc.kind)
+        setting = {"setting": exc.setting} if exc.setting else {}
+        return CheckResult.error(str(exc), provider=provider, error=exc.kind, **setting)
     except TimeoutError:
         return CheckResult.error(
             f"{spec.label} API did not answer within {timeout:g} s", provider=provider, error="unavailable"
@@ -89,8 +90,21 @@ async def check_provider(
     return assess(details)
 
 
+def _no_api_text(provider: str, configured: str) -> str:
+    if provider != "smtp":
+        return f"mailcheck has no API adapter for the provider {provider!r}, so nothing was asked"
+    if configured == "smtp":
+        return (
+            "MAIL_PROVIDER=smtp: mail goes out through a plain SMTP relay, so there is no provider API to ask"
+        )
+    return (
+        "The SMTP relay is not one of the providers mailcheck knows, so there is no provider API to ask; "
+        "set MAIL_PROVIDER if Resend, Postmark, Brevo or SMTP2GO sends the mail"
+    )
+
+
 def _no_key_text(spec: ProviderSpec) -> str:
-    text = f"set MAIL_PROVIDER_API_KEY to read what {spec.label} saw"
+    text = f"Set MAIL_PROVIDER_API_KEY to read what {spec.label} saw of mail to this address"
     if spec is resend.SPEC:
         text += " (and RESEND_WEBHOOK_SECRET, with a webhook to /webhooks/resend, for bounce details)"
     return text

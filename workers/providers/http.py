@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from workers.http_tls import client_tls_context
 from workers.providers.base import ProviderSpec
+from workers.url_text import shown_url
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,12 +34,21 @@ class ProviderError(Exception):
     """The provider API could not be examined. `str()` is a short, key-free reason."""
 
     kind = "failed"
+    setting: str | None = None  # the setting to fix, when the answer shows which
 
 
 class ProviderAuthError(ProviderError):
     """The key was refused: a configuration error, not an outage."""
 
     kind = "config"
+    setting = "MAIL_PROVIDER_API_KEY"
+
+
+class ProviderUrlError(ProviderError):
+    """MAIL_PROVIDER_API_URL leads somewhere that is not the provider's API (no such path, a web page)."""
+
+    kind = "config"
+    setting = "MAIL_PROVIDER_API_URL"
 
 
 class ProviderRateLimited(ProviderError):
@@ -60,11 +70,21 @@ class ProviderBadAnswer(ProviderError):
 class ProviderHttp:
     """One provider's API for the duration of one check, bounded by one deadline."""
 
-    def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient, *, secret: str, deadline: float):
+    def __init__(
+        self,
+        spec: ProviderSpec,
+        client: httpx.AsyncClient,
+        *,
+        secret: str,
+        deadline: float,
+        override: str | None = None,
+    ):
         self.spec = spec
         self._client = client
         self._secret = secret
         self._deadline = deadline
+        # MAIL_PROVIDER_API_URL as it may be shown, when it replaces the provider's public URL
+        self._override = shown_url(override) if override else None
 
     @classmethod
     @asynccontextmanager
@@ -75,7 +95,7 @@ class ProviderHttp:
         async with httpx.AsyncClient(
             base_url=base, headers=spec.headers(api_key), verify=client_tls_context()
         ) as client:
-            yield cls(spec, client, secret=api_key, deadline=time.monotonic() + timeout)
+            yield cls(spec, client, secret=api_key, deadline=time.monotonic() + timeout, override=api_url)
 
     @property
     def label(self) -> str:
@@ -96,8 +116,8 @@ class ProviderHttp:
             if response.status_code != 429:
                 break
             await self._wait_out_rate_limit(response, last_try=attempt == MAX_RATE_LIMIT_RETRIES)
-        if response.is_success or response.status_code in passthrough:
-            return response
+        if response.is_success or (response.status_code in passthrough and _is_json(response)):
+            return response  # a passthrough status that is not JSON is not the provider talking
         raise self._status_error(response)
 
     async def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
@@ -110,6 +130,8 @@ class ProviderHttp:
         try:
             return response.json()
         except ValueError:
+            if _is_html(response):
+                raise self._html_error(response) from None
             raise ProviderBadAnswer(f"{self.label} API answered with something that is not JSON") from None
 
     def parse(self, model: type[M], data: Any) -> M:
@@ -145,7 +167,12 @@ class ProviderHttp:
             raise ProviderUnavailable(f"{self.label} API did not answer in time") from None
         except httpx.HTTPError as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__
-            raise ProviderUnavailable(f"{self.label} API unreachable: {reason}") from None
+            if self._override is None:
+                raise ProviderUnavailable(f"{self.label} API unreachable: {reason}") from None
+            raise ProviderUrlError(
+                f"{self.label} API unreachable at MAIL_PROVIDER_API_URL ({self._override}): {reason}; "
+                f"check that setting, or unset it to use {self.spec.base_url}"
+            ) from None
 
     async def _wait_out_rate_limit(self, response: httpx.Response, *, last_try: bool) -> None:
         wait = retry_after_seconds(response.headers, self.spec.reset_headers)
@@ -164,10 +191,40 @@ class ProviderHttp:
             )
         if status >= 500:
             return ProviderUnavailable(f"{self.label} API is failing ({status})")
+        if _is_html(response):
+            return self._html_error(response)
+        if status == 404 and self._override is not None:
+            return ProviderUrlError(
+                f"{self.label} API answered 404 for {response.url.path}: MAIL_PROVIDER_API_URL "
+                f"({self._override}) probably does not point at the {self.label} API ({self.spec.base_url})"
+            )
         detail = self.scrub(response.text)
         return ProviderError(
             f"{self.label} API refused the request ({status}){': ' + detail if detail else ''}"
         )
+
+    def _html_error(self, response: httpx.Response) -> ProviderError:
+        said = f"{self.label} API answered an HTML page for {response.url.path} (HTTP {response.status_code})"
+        if self._override is None:
+            return ProviderBadAnswer(f"{said}, not JSON: a proxy or web page is in the way")
+        return ProviderUrlError(
+            f"{said}, not JSON: MAIL_PROVIDER_API_URL ({self._override}) probably points at a web page "
+            f"or a proxy, not the {self.label} API ({self.spec.base_url})"
+        )
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _is_html(response: httpx.Response) -> bool:
+    if "html" in response.headers.get("content-type", "").lower():
+        return True
+    return response.content[:64].lstrip().lower().startswith((b"<!doctype", b"<html"))
 
 
 def retry_after_seconds(headers: Mapping[str, str], reset_headers: tuple[str, ...]) -> float | None:

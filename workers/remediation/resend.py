@@ -17,7 +17,10 @@ from typing import Any
 
 import httpx
 
+from workers.http_tls import client_tls_context
+from workers.kratos_misdirected import misdirection
 from workers.settings import Settings
+from workers.url_text import shown_url
 
 KRATOS_TIMEOUT_S = 10.0
 MESSAGE_TEXT_MAX = 200
@@ -36,7 +39,9 @@ class _FlowError(Exception):
 async def resend_code(settings: Settings, kind: str, email: str) -> FlowResult:
     """start_code_flow against KRATOS_PUBLIC_URL; never raises."""
     timeout = httpx.Timeout(KRATOS_TIMEOUT_S)
-    async with httpx.AsyncClient(base_url=str(settings.kratos_public_url), timeout=timeout) as http:
+    async with httpx.AsyncClient(
+        base_url=str(settings.kratos_public_url), timeout=timeout, verify=client_tls_context()
+    ) as http:
         return await start_code_flow(kind, email, http=http)
 
 
@@ -74,12 +79,20 @@ async def _submit(http: httpx.AsyncClient, kind: str, flow_id: str, email: str) 
 
 
 async def _call(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The answer, unless it shows KRATOS_PUBLIC_URL points at something that is not Kratos."""
     try:
-        return await http.request(method, path, headers={"Accept": "application/json"}, **kwargs)
+        response = await http.request(method, path, headers={"Accept": "application/json"}, **kwargs)
     except httpx.TimeoutException:
         raise _FlowError("the Kratos public API did not answer in time") from None
     except httpx.HTTPError as exc:
-        raise _FlowError(f"the Kratos public API is unreachable ({type(exc).__name__})") from None
+        where = shown_url(http.base_url)
+        raise _FlowError(
+            f"the Kratos public API is unreachable at KRATOS_PUBLIC_URL ({where}) ({type(exc).__name__})"
+        ) from None
+    wrong = misdirection(response, api="public", base_url=http.base_url)
+    if wrong is not None:
+        raise _FlowError(wrong)
+    return response
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from workers.report import CheckResult, Status
 TOKEN = KEYS["postmark"]
 
 
-def skipped(provider: str, api_key: SecretStr | None) -> CheckResult:
+def skipped(provider: str, api_key: SecretStr | None, configured: str = "auto") -> CheckResult:
     return asyncio.run(
         check_provider(
             EMAIL,
@@ -27,21 +27,31 @@ def skipped(provider: str, api_key: SecretStr | None) -> CheckResult:
             lookback_days=7,
             cache=None,
             timeout=1,
+            configured=configured,
         )
     )
 
 
-def test_plain_smtp_is_skipped() -> None:
+def test_inferred_plain_smtp_is_skipped_with_advice_to_set_mail_provider() -> None:
     result = skipped("smtp", SecretStr("x"))
     assert result.status is Status.SKIPPED
-    assert result.summary == "no provider API for plain SMTP; set MAIL_PROVIDER"
+    assert result.summary.startswith("The SMTP relay is not one of the providers mailcheck knows")
+    assert "set MAIL_PROVIDER if Resend, Postmark, Brevo or SMTP2GO sends the mail" in result.summary
+
+
+def test_explicit_plain_smtp_says_there_is_no_api_to_ask() -> None:
+    result = skipped("smtp", SecretStr("x"), configured="smtp")
+    assert result.status is Status.SKIPPED
+    assert result.summary.startswith("MAIL_PROVIDER=smtp: ")
+    assert "there is no provider API to ask" in result.summary
+    assert "set MAIL_PROVIDER" not in result.summary
 
 
 @pytest.mark.parametrize("provider", ["resend", "postmark", "brevo", "smtp2go"])
 def test_no_key_is_skipped_with_what_to_set(provider: str) -> None:
     result = skipped(provider, None)
     assert result.status is Status.SKIPPED
-    assert "MAIL_PROVIDER_API_KEY" in result.summary
+    assert result.summary.startswith("Set MAIL_PROVIDER_API_KEY to read what ")
     assert ("RESEND_WEBHOOK_SECRET" in result.summary) is (provider == "resend")
 
 

@@ -55,6 +55,7 @@ def test_wrong_key_is_a_configuration_error(provider: str) -> None:
     assert "configuration error" in result.summary
     assert result.details["error"] == "config"
     assert "wrong-key" not in json.dumps(result.to_dict())
+    assert result.details["setting"] == "MAIL_PROVIDER_API_KEY"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -77,7 +78,7 @@ def test_connection_refused_is_an_error(provider: str) -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_garbage_is_an_error(provider: str) -> None:
     with standin(provider) as api:
-        api.garbage(times=50)
+        api.not_json(times=50)
         result = run_check(provider, api.url)
     assert result.status is Status.ERROR
     assert result.summary == f"{LABELS[provider]} API answered with something that is not JSON"

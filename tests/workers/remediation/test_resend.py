@@ -8,13 +8,16 @@ import json
 import httpx
 import pytest
 
-from tests.standins.kratos import KratosStandIn
+from tests.standins.kratos import KratosStandIn, Misdirection
 from workers.remediation.resend import FlowResult, start_code_flow
 
 
-def _start(kratos_api: KratosStandIn, kind: str, email: str, **client: object) -> FlowResult:
+def _start(
+    kratos_api: KratosStandIn, kind: str, email: str, *, base_url: str | None = None, **client: object
+) -> FlowResult:
     async def go() -> FlowResult:
-        async with httpx.AsyncClient(base_url=kratos_api.public_url, timeout=5, **client) as http:  # type: ignore[arg-type]
+        url = base_url or kratos_api.public_url
+        async with httpx.AsyncClient(base_url=url, timeout=5, **client) as http:  # type: ignore[arg-type]
             return await start_code_flow(kind, email, http=http)
 
     return asyncio.run(go())
@@ -89,3 +92,38 @@ def test_kratos_failing_or_gone_is_a_failure_not_an_exception(kratos_api: Kratos
 
     result = asyncio.run(gone())
     assert not result.ok and "unreachable" in result.detail
+
+
+# What the flow must say when KRATOS_PUBLIC_URL reaches something that is not Kratos's public API.
+MISDIRECTED: dict[Misdirection, tuple[str, ...]] = {
+    "auth_proxy": ("answered 401 for /self-service/verification/api", "an authenticating proxy"),
+    "admin_port": ("answered 404 for /self-service/verification/api", "probably points at the admin API"),
+    "login_page": ("answered an HTML page", "a web UI or a proxy's login page"),
+}
+
+
+@pytest.mark.parametrize("mode", list(MISDIRECTED))
+def test_a_wrong_public_url_names_kratos_public_url(kratos_api: KratosStandIn, mode: Misdirection) -> None:
+    kratos_api.add_identity("user@example.com")
+    kratos_api.misdirected = mode
+    with_credentials = kratos_api.public_url.replace("http://", "http://mailcheck:s3cr3t-pass@")
+    result = _start(kratos_api, "verification", "user@example.com", base_url=with_credentials)
+    assert not result.ok
+    assert f"KRATOS_PUBLIC_URL ({kratos_api.public_url})" in result.detail
+    for phrase in MISDIRECTED[mode]:
+        assert phrase in result.detail, result.detail
+    assert "s3cr3t" not in result.detail and "mailcheck@" not in result.detail
+    assert kratos_api.messages() == []  # nothing was sent
+
+
+def test_an_unreachable_public_url_is_named(kratos_api: KratosStandIn) -> None:
+    url = kratos_api.public_url
+    kratos_api.stop()
+
+    async def gone() -> FlowResult:
+        async with httpx.AsyncClient(base_url=url.replace("http://", "http://u:s3cr3t@"), timeout=2) as http:
+            return await start_code_flow("recovery", "user@example.com", http=http)
+
+    result = asyncio.run(gone())
+    assert not result.ok and f"unreachable at KRATOS_PUBLIC_URL ({url})" in result.detail
+    assert "s3cr3t" not in result.detail
