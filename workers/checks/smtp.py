@@ -40,7 +40,8 @@ import dns.exception
 import dns.resolver
 
 from workers.checks import smtp_summary
-from workers.checks.smtp_probe import ProbeFailure, ProbeLog, Session, describe, step
+from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
+from workers.checks.smtp_probe import Session
 from workers.checks.smtp_summary import Probed
 from workers.checks.smtp_tls import answers_tls, tls_context
 from workers.report import CheckResult, Status

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workers.checks.smtp_probe import ProbeFailure
+from workers.checks.smtp_phases import ProbeFailure
 from workers.report import CheckResult, Finding, Severity, Status
 from workers.smtp_classify import SMTP_AUTH_FAILED, SMTP_UNREACHABLE, refuses_sender, relay_denied
 from workers.smtp_uri import SmtpRelay
