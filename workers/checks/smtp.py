@@ -68,11 +68,11 @@ async def check_smtp(
 ) -> CheckResult:
     """Probe the relay up to RCPT TO. `ca_file` adds trusted CAs to the system store (tests, private CAs)."""
     if relay is None:
-        return CheckResult.skipped("COURIER_SMTP_CONNECTION_URI is not set")
+        return CheckResult.skipped("COURIER_SMTP_CONNECTION_URI is not set, so there is no relay to probe.")
     sender = from_address or KRATOS_DEFAULT_FROM
-    for name, address in (("the recipient", email), ("COURIER_SMTP_FROM_ADDRESS", sender)):
+    for name, address in (("The recipient", email), ("COURIER_SMTP_FROM_ADDRESS", sender)):
         if not _fits_envelope(address):
-            return CheckResult.error(f"{name} is not an address SMTP can carry", relay=relay.describe())
+            return CheckResult.error(f"{name} is not an address SMTP can carry.", relay=relay.describe())
     started = time.monotonic()
     log = ProbeLog(scrub=secret_scrubber(relay))
     session = Session(relay, log, sender=sender, recipient=email, phase_timeout=phase_timeout)

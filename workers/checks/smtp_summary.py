@@ -89,36 +89,65 @@ def explain(probed: Probed) -> tuple[str, str | None]:
 
 
 def _config_mistake(probed: Probed) -> tuple[str, str | None] | None:
-    failure, relay, where, evidence = probed.failure, probed.relay, probed.where, probed.evidence
-    if _implicit_tls_port(probed):
-        why = (
-            "answers a TLS handshake"
-            if probed.answers_tls
-            else f"port {IMPLICIT_TLS_PORT} is the implicit-TLS port"
-        )
-        return (
-            f"{_cap(where)} sent no SMTP greeting ({evidence}) but {why}: it expects TLS from the first "
-            f"byte, so {URI_SETTING} should start with smtps:// instead of smtp://.",
-            URI_SETTING,
-        )
-    envelope = failure.phase in ("mail_from", "rcpt_to")
-    if envelope and relay.username is None and _wants_login(probed):
-        return (
-            f"{_cap(where)} refused at {probed.step} ({evidence}): {URI_SETTING} carries no username or "
-            "password, and this relay wants Kratos to authenticate before it relays mail. "
-            "Add the relay's credentials to the URI.",
-            URI_SETTING,
-        )
-    if failure.phase == "mail_from" or (
-        failure.phase == "rcpt_to"
-        and refuses_sender(evidence, sender=probed.sender, recipient=probed.recipient)
+    for rule in (_smtp_on_tls_port, _no_credentials, _sender_refused, _tls_rule, _credentials_refused):
+        found = rule(probed)
+        if found is not None:
+            return found
+    return None
+
+
+def _smtp_on_tls_port(probed: Probed) -> tuple[str, str | None] | None:
+    if not _implicit_tls_port(probed):
+        return None
+    why = (
+        "answers a TLS handshake"
+        if probed.answers_tls
+        else f"port {IMPLICIT_TLS_PORT} is the implicit-TLS port"
+    )
+    return (
+        f"{_cap(probed.where)} sent no SMTP greeting ({probed.evidence}) but {why}: it expects TLS from the "
+        f"first byte, so {URI_SETTING} should start with smtps:// instead of smtp://.",
+        URI_SETTING,
+    )
+
+
+def _no_credentials(probed: Probed) -> tuple[str, str | None] | None:
+    envelope = probed.failure.phase in ("mail_from", "rcpt_to")
+    if not envelope or probed.relay.username is not None or not _wants_login(probed):
+        return None
+    return (
+        f"{_cap(probed.where)} refused at {probed.step} ({probed.evidence}): {URI_SETTING} carries no "
+        "username or password, and this relay wants Kratos to authenticate before it relays mail. "
+        "Add the relay's credentials to the URI.",
+        URI_SETTING,
+    )
+
+
+def _sender_refused(probed: Probed) -> tuple[str, str | None] | None:
+    phase, evidence = probed.failure.phase, probed.evidence
+    about_sender = phase == "mail_from" or (
+        phase == "rcpt_to" and refuses_sender(evidence, sender=probed.sender, recipient=probed.recipient)
+    )
+    if not about_sender:
+        return None
+    verb = "deferred" if probed.failure.temporary else "refused"
+    return (
+        f"{_cap(probed.where)} {verb} the sender {probed.sender} ({FROM_SETTING}) at {probed.step}: {evidence}.",
+        FROM_SETTING,
+    )
+
+
+def _credentials_refused(probed: Probed) -> tuple[str, str | None] | None:
+    if (
+        probed.failure.phase != "auth"
+        or probed.classification != SMTP_AUTH_FAILED
+        or probed.failure.temporary
     ):
-        verb = "deferred" if failure.temporary else "refused"
-        return (
-            f"{_cap(where)} {verb} the sender {probed.sender} ({FROM_SETTING}) at {probed.step}: {evidence}.",
-            FROM_SETTING,
-        )
-    return _tls_rule(probed)
+        return None
+    return (
+        f"{_cap(probed.where)} refused the username and password in {URI_SETTING}: {probed.evidence}.",
+        URI_SETTING,
+    )
 
 
 def _tls_rule(probed: Probed) -> tuple[str, str | None] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -90,6 +91,14 @@ def assert_failed(
     evidence = result.details["reply"] or result.details["error"]
     assert evidence and finding.summary == result.summary
     assert evidence in result.summary or not quoted, result.summary
+    assert_sentence(result)
+
+
+def assert_sentence(result: CheckResult) -> None:
+    """A sentence a support engineer reads: capitalised, finished, and no finding or class codes."""
+    summary = result.summary
+    assert summary[:1].isupper() and summary.endswith("."), summary
+    assert not re.search(r"\bsmtp_[a-z_]+\b", summary), summary
 
 
 @pytest.fixture
@@ -191,6 +200,8 @@ def test_bad_credentials(pki: Pki, mode: Mode) -> None:
         result = probe(relay.uri(password="wrong"), ca_file=pki.ca_file)
     assert_failed(result, phase="auth", classification="smtp_auth_failed")
     assert "535" in result.details["reply"]
+    assert "username and password in COURIER_SMTP_CONNECTION_URI" in result.summary
+    assert result.details["setting"] == "COURIER_SMTP_CONNECTION_URI"
     assert relay.handler.commands[-2:] == ["AUTH PLAIN", "QUIT"]  # a polite goodbye, no MAIL
 
 
@@ -369,7 +380,7 @@ def test_auth_plain_is_never_sent_unencrypted_to_a_remote_host(pki: Pki) -> None
 def test_no_relay_configured_is_skipped() -> None:
     result = asyncio.run(check_smtp(RECIPIENT, relay=None, from_address=SENDER, resolver=None, timeout=1.0))
     assert result.status is Status.SKIPPED
-    assert result.summary == "COURIER_SMTP_CONNECTION_URI is not set"
+    assert result.summary == "COURIER_SMTP_CONNECTION_URI is not set, so there is no relay to probe."
 
 
 def test_uri_without_port_fails_because_kratos_dials_port_zero(pki: Pki) -> None:
@@ -388,6 +399,7 @@ def test_uri_without_port_fails_because_kratos_dials_port_zero(pki: Pki) -> None
 def test_an_address_smtp_cannot_carry_is_an_error() -> None:
     result = probe("smtp://u:p@127.0.0.1:2525/", email="user@example.com>\r\nDATA")
     assert result.status is Status.ERROR
+    assert result.summary == "The recipient is not an address SMTP can carry."
 
 
 def test_scrubber_removes_credentials_and_their_base64_forms() -> None:

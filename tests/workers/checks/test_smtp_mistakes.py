@@ -5,7 +5,6 @@ greeting, and keeps concurrent probes apart. Real aiosmtpd relays on 127.0.0.1."
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from pathlib import Path
 
@@ -19,7 +18,15 @@ from tests.standins.smtp_server import (
     make_pki,
     server_context,
 )
-from tests.workers.checks.test_smtp import FAST, RECIPIENT, SENDER, assert_failed, phase_names, probe
+from tests.workers.checks.test_smtp import (
+    FAST,
+    RECIPIENT,
+    SENDER,
+    assert_failed,
+    assert_sentence,
+    phase_names,
+    probe,
+)
 from workers.checks.smtp import check_smtp
 from workers.checks.smtp_tls import tls_context
 from workers.report import CheckResult, Status
@@ -32,13 +39,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 @pytest.fixture
 def pki(tmp_path: Path) -> Pki:
     return make_pki(tmp_path)
-
-
-def assert_sentence(result: CheckResult) -> None:
-    """A sentence a support engineer reads: capitalised, finished, and no finding or class codes."""
-    summary = result.summary
-    assert summary[:1].isupper() and summary.endswith("."), summary
-    assert not re.search(r"\bsmtp_[a-z_]+\b", summary), summary
 
 
 # -- relaying denied without credentials ----------------------------------------------------------------
