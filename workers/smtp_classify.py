@@ -89,3 +89,30 @@ def classify_probe_failure(phase: str, text: str, *, timed_out: bool = False) ->
     if phase == "auth" and by_text != SMTP_TLS_FAILED:
         return SMTP_AUTH_FAILED
     return by_text or _PROBE_PHASE_CLASS.get(phase)
+
+
+# Relays refusing to pass mail on for a client that has not logged in: Postfix "Relay access denied",
+# Sendmail "Relaying denied", Exim "relay not permitted", Exchange "Unable to relay".
+_RELAY_DENIED = re.compile(
+    r"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)|unable to relay|"
+    r"not permitted to relay|we do not relay|authentication required",
+    re.I,
+)
+_SENDER_WORD = re.compile(r"\bsender\b", re.I)
+
+
+def relay_denied(text: str) -> bool:
+    """The reply says the relay will not relay for us, or wants us to authenticate first."""
+    return bool(_RELAY_DENIED.search(text))
+
+
+def refuses_sender(text: str, *, sender: str, recipient: str) -> bool:
+    """The reply (at RCPT TO, say) is about the envelope sender rather than the recipient.
+
+    Postfix, for one, delays sender restrictions to RCPT: "553 5.7.1 <no-reply@x>: Sender address
+    rejected: not owned by user …".
+    """
+    lowered = text.lower()
+    if _SENDER_WORD.search(text):
+        return True
+    return sender.lower() in lowered and recipient.lower() not in lowered

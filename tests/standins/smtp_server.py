@@ -215,10 +215,17 @@ class SmtpStandin:
         return int(self._controller.port)
 
     def uri(
-        self, *, host: str = HOST, user: str | None = None, password: str | None = None, **query: str
+        self,
+        *,
+        host: str = HOST,
+        user: str | None = None,
+        password: str | None = None,
+        scheme: str | None = None,
+        **query: str,
     ) -> str:
-        """A Kratos connection URI for this server (credentials percent-encoded, as Kratos expects)."""
-        scheme = "smtps" if self.mode == "implicit" else "smtp"
+        """A Kratos connection URI for this server (credentials percent-encoded, as Kratos expects);
+        `user=""` leaves the credentials out; `scheme` overrides the one that fits the mode."""
+        scheme = scheme or ("smtps" if self.mode == "implicit" else "smtp")
         if self.mode == "plain":
             query.setdefault("disable_starttls", "true")
         user = self.handler.username if user is None else user
@@ -239,10 +246,15 @@ class SmtpStandin:
 
 
 class SilentServer:
-    """Accepts connections and never sends a byte; with `tls`, completes the TLS handshake first."""
+    """Accepts connections and never sends a byte; with `tls`, completes the TLS handshake first.
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    With `hold`, the server waits for the client's ClientHello, sets `hello_seen`, and completes the
+    handshake only once `hold` is set: the test decides when the client's handshake finishes."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, *, hold: threading.Event | None = None) -> None:
         self._tls = tls
+        self._hold = hold
+        self.hello_seen = threading.Event()
         self._listener = socket.create_server((HOST, 0))
         self._listener.settimeout(0.05)
         self.port: int = self._listener.getsockname()[1]
@@ -260,7 +272,17 @@ class SilentServer:
             if self._tls is not None:
                 conn.settimeout(2.0)
                 with contextlib.suppress(OSError):  # the client gave up first: nothing to hold
+                    self._wait_for_release(conn)
                     self._held.append(self._tls.wrap_socket(conn, server_side=True))
+
+    def _wait_for_release(self, conn: socket.socket) -> None:
+        if self._hold is None:
+            return
+        conn.settimeout(10.0)
+        conn.recv(1, socket.MSG_PEEK)  # the ClientHello has arrived: the client is mid-handshake
+        self.hello_seen.set()
+        self._hold.wait(10.0)
+        conn.settimeout(2.0)
 
     def __enter__(self) -> SilentServer:
         self._thread.start()

@@ -9,6 +9,8 @@ from workers.smtp_classify import (
     SMTP_UNREACHABLE,
     classify_error_text,
     classify_probe_failure,
+    refuses_sender,
+    relay_denied,
 )
 
 # The `message` of failed Kratos dispatches (reference/olympus_kratos.md §2.3) and what they mean.
@@ -75,3 +77,34 @@ def test_probe_failures(phase: str, text: str, expected: str) -> None:
 def test_a_relay_that_stops_answering_is_unreachable(phase: str) -> None:
     # Kratos reports the same hang as "i/o timeout", whatever step it reached.
     assert classify_probe_failure(phase, "no answer within 0.5 s", timed_out=True) == SMTP_UNREACHABLE
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "554 5.7.1 <user@example.com>: Relay access denied",
+        "550 5.7.1 <user@example.com>... Relaying denied",
+        "550 relay not permitted",
+        "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain",
+        "530 5.7.0 Authentication required",
+    ],
+)
+def test_relay_denied_replies(reply: str) -> None:
+    assert relay_denied(reply)
+
+
+def test_a_plain_recipient_refusal_is_not_relay_denied() -> None:
+    assert not relay_denied("550 5.1.1 <user@example.com>: Recipient address rejected: User unknown")
+
+
+@pytest.mark.parametrize(
+    ("reply", "about_sender"),
+    [
+        ("553 5.7.1 <no-reply@acme.test>: Sender address rejected: not owned by user x", True),
+        ("550 5.7.1 <no-reply@acme.test>: not permitted", True),
+        ("550 5.1.1 <user@example.com>: Recipient address rejected: User unknown", False),
+        ("554 5.7.1 <user@example.com>: Relay access denied", False),
+    ],
+)
+def test_sender_refusals_are_told_from_recipient_refusals(reply: str, about_sender: bool) -> None:
+    assert refuses_sender(reply, sender="No-Reply@acme.test", recipient="user@example.com") is about_sender

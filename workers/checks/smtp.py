@@ -15,6 +15,10 @@ Finds the relay (through `resolver`, so DNS_NAMESERVERS applies), connects, and 
   classification  smtp_auth_failed | smtp_unreachable | smtp_tls_failed | smtp_rejected, or None
   reply           the decisive server reply, e.g. "550 5.1.1 user unknown", or None
   error           the decisive error that is not an SMTP reply (refused, timed out, certificate), or None
+  answers_tls     for smtp:// to a port that sent no greeting: whether a second connection completed a
+                  TLS handshake (an implicit-TLS port, so smtps:// was meant); None when not asked
+  setting         the setting to fix when the failure is a configuration mistake
+                  (COURIER_SMTP_CONNECTION_URI, COURIER_SMTP_FROM_ADDRESS, DNS_NAMESERVERS), else None
   elapsed_ms      the whole probe
 Replies and errors never contain the credentials (see `secret_scrubber`); the username is not
 reported either, because some providers use an API token as the SMTP user name.
@@ -24,11 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import ipaddress
 import re
 import socket
-import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,28 +39,21 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
-from workers.checks.smtp_probe import ProbeFailure, ProbeLog, Session, describe, step
-from workers.report import CheckResult, Finding, Severity, Status
-from workers.smtp_classify import SMTP_UNREACHABLE, classify_probe_failure
+from workers.checks import smtp_summary
+from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
+from workers.checks.smtp_probe import Session
+from workers.checks.smtp_summary import Probed
+from workers.checks.smtp_tls import answers_tls, tls_context
+from workers.report import CheckResult, Status
+from workers.smtp_classify import classify_probe_failure
 from workers.smtp_uri import SmtpRelay
 
-FINDING_CODE = "smtp_probe_failed"
+FINDING_CODE = smtp_summary.FINDING_CODE
 KRATOS_DEFAULT_FROM = "no-reply@ory.kratos.sh"  # courier.smtp.from_address when unset
 _SHORT_SECRET = 8
 _NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
 
-_PHASE_TEXT = {
-    "resolve": "looking up the relay",
-    "connect": "connecting",
-    "tls": "the TLS handshake",
-    "banner": "the greeting",
-    "ehlo": "EHLO",
-    "starttls": "STARTTLS",
-    "ehlo_tls": "EHLO after STARTTLS",
-    "auth": "AUTH",
-    "mail_from": "MAIL FROM",
-    "rcpt_to": "RCPT TO",
-}
+_SNIFF_MIN = 0.1  # seconds; with less left, the implicit-TLS sniff could not finish anyway
 
 
 async def check_smtp(
@@ -73,17 +68,19 @@ async def check_smtp(
 ) -> CheckResult:
     """Probe the relay up to RCPT TO. `ca_file` adds trusted CAs to the system store (tests, private CAs)."""
     if relay is None:
-        return CheckResult.skipped("COURIER_SMTP_CONNECTION_URI is not set")
+        return CheckResult.skipped("COURIER_SMTP_CONNECTION_URI is not set, so there is no relay to probe.")
     sender = from_address or KRATOS_DEFAULT_FROM
-    for name, address in (("the recipient", email), ("COURIER_SMTP_FROM_ADDRESS", sender)):
+    for name, address in (("The recipient", email), ("COURIER_SMTP_FROM_ADDRESS", sender)):
         if not _fits_envelope(address):
-            return CheckResult.error(f"{name} is not an address SMTP can carry", relay=relay.describe())
+            return CheckResult.error(f"{name} is not an address SMTP can carry.", relay=relay.describe())
     started = time.monotonic()
     log = ProbeLog(scrub=secret_scrubber(relay))
     session = Session(relay, log, sender=sender, recipient=email, phase_timeout=phase_timeout)
     failure = await _run(session, resolver, timeout=timeout, ca_file=ca_file)
-    details = _details(relay, log, failure, sender, started)
-    return _result(relay, failure, details)
+    left = min(phase_timeout, started + timeout - time.monotonic())
+    answers = await _implicit_tls_instead(relay, log.address, failure, left)
+    details = _details(relay, log, failure, sender, started, answers_tls=answers)
+    return _result(relay, failure, details, sender=sender, recipient=email)
 
 
 async def _run(
@@ -109,21 +106,15 @@ async def _run(
     return failure
 
 
-def tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext:
-    """The system trust store (plus `ca_file`), verifying unless the URI says skip_ssl_verify."""
-    return _context(relay.verify_certificate, ca_file)
-
-
-@functools.lru_cache(maxsize=8)
-def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
-    # Loading the CA store takes ~25 ms; a context is reusable, so build each kind once per process.
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+async def _implicit_tls_instead(
+    relay: SmtpRelay, address: str | None, failure: ProbeFailure | None, left: float
+) -> bool | None:
+    """smtp:// met a port that sent no greeting: does it speak TLS from the first byte instead?
+    Asked on a connection of its own, within what is left of the probe's time; None when not asked."""
+    silent = failure is not None and failure.phase == "banner" and failure.timed_out
+    if not silent or relay.implicit_tls or address is None or left < _SNIFF_MIN:
+        return None
+    return await answers_tls(address, relay.port, relay.tls_server_name, left)
 
 
 # -- resolve and connect ---------------------------------------------------------------------------
@@ -245,7 +236,13 @@ def _fits_envelope(address: str) -> bool:
 
 
 def _details(
-    relay: SmtpRelay, log: ProbeLog, failure: ProbeFailure | None, sender: str, started: float
+    relay: SmtpRelay,
+    log: ProbeLog,
+    failure: ProbeFailure | None,
+    sender: str,
+    started: float,
+    *,
+    answers_tls: bool | None,
 ) -> dict[str, Any]:
     classification = None
     if failure is not None and not failure.temporary and not failure.resolver_failed:
@@ -262,41 +259,29 @@ def _details(
         "classification": classification,
         "reply": failure.reply if failure else None,
         "error": failure.error if failure else None,
+        "answers_tls": answers_tls,
         "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
 
 
-def _result(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any]) -> CheckResult:
-    where = f"[{relay.host}]:{relay.port}" if ":" in relay.host else f"{relay.host}:{relay.port}"
+def _result(
+    relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any], *, sender: str, recipient: str
+) -> CheckResult:
     if not relay.port_in_uri:
-        return _no_port(relay, failure, details)
+        return smtp_summary.no_port(relay, failure, details)
     if failure is None:
-        summary = f"{where} ({_mode_text(relay, details)}) accepted MAIL FROM and RCPT TO in {details['elapsed_ms']} ms"
-        return CheckResult(Status.OK, summary, details)
-    evidence = failure.reply or failure.error
-    step_text = _PHASE_TEXT.get(failure.phase, failure.phase)
+        summary = smtp_summary.success(relay, _mode_text(relay, details), details["elapsed_ms"])
+        return CheckResult(Status.OK, summary, {**details, "setting": None})
     if failure.resolver_failed:
-        return CheckResult.error(f"could not look up {relay.host}: {evidence}", **details)
-    if failure.temporary:
-        summary = f"{where}: {step_text} deferred (temporary; Kratos retries) — {evidence}"
-        return CheckResult(Status.WARN, summary, details, (Finding(FINDING_CODE, Severity.WARN, summary),))
-    summary = f"{where}: {step_text} failed — {evidence}"
-    return CheckResult(Status.FAIL, summary, details, (Finding(FINDING_CODE, Severity.FAIL, summary),))
-
-
-def _no_port(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any]) -> CheckResult:
-    """Kratos reads a missing port as 0 and every dial fails, whatever the relay would say on the usual port."""
-    seen = "answered normally" if failure is None else f"failed at {failure.phase}"
-    summary = (
-        f"COURIER_SMTP_CONNECTION_URI has no port, so Kratos dials {relay.host}:0 and cannot connect; "
-        f"add :{relay.port} (the probe used it and the relay {seen})"
-    )
-    details = {
-        **details,
-        "classification": SMTP_UNREACHABLE,
-        "failed_phase": failure.phase if failure else "config",
-    }
-    return CheckResult(Status.FAIL, summary, details, (Finding(FINDING_CODE, Severity.FAIL, summary),))
+        summary = (
+            f"Could not look up the relay {relay.host} because mailcheck's own resolver failed, which says "
+            f"nothing about the relay: {failure.reply or failure.error}. Check DNS_NAMESERVERS "
+            "(the system resolver is used when it is unset)."
+        )
+        return CheckResult.error(summary, **details, setting="DNS_NAMESERVERS")
+    probed = Probed(relay, failure, sender, recipient, details["classification"], details["answers_tls"])
+    summary, setting = smtp_summary.explain(probed)
+    return smtp_summary.failed(summary, {**details, "setting": setting}, temporary=failure.temporary)
 
 
 def _mode_text(relay: SmtpRelay, details: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -77,7 +78,10 @@ def phase_names(result: CheckResult) -> list[str]:
     return [phase["phase"] for phase in result.details["phases"]]
 
 
-def assert_failed(result: CheckResult, *, phase: str, classification: str | None) -> None:
+def assert_failed(
+    result: CheckResult, *, phase: str, classification: str | None, quoted: bool = True
+) -> None:
+    """A `fail` at `phase`; with `quoted`, the summary quotes the relay's reply (or the error) as evidence."""
     assert result.status is Status.FAIL, result.summary
     assert result.details["failed_phase"] == phase
     assert result.details["classification"] == classification
@@ -85,7 +89,16 @@ def assert_failed(result: CheckResult, *, phase: str, classification: str | None
     [finding] = result.findings
     assert (finding.code, finding.severity) == ("smtp_probe_failed", Severity.FAIL)
     evidence = result.details["reply"] or result.details["error"]
-    assert evidence and evidence in finding.summary and evidence in result.summary
+    assert evidence and finding.summary == result.summary
+    assert evidence in result.summary or not quoted, result.summary
+    assert_sentence(result)
+
+
+def assert_sentence(result: CheckResult) -> None:
+    """A sentence a support engineer reads: capitalised, finished, and no finding or class codes."""
+    summary = result.summary
+    assert summary[:1].isupper() and summary.endswith("."), summary
+    assert not re.search(r"\bsmtp_[a-z_]+\b", summary), summary
 
 
 @pytest.fixture
@@ -187,6 +200,8 @@ def test_bad_credentials(pki: Pki, mode: Mode) -> None:
         result = probe(relay.uri(password="wrong"), ca_file=pki.ca_file)
     assert_failed(result, phase="auth", classification="smtp_auth_failed")
     assert "535" in result.details["reply"]
+    assert "username and password in COURIER_SMTP_CONNECTION_URI" in result.summary
+    assert result.details["setting"] == "COURIER_SMTP_CONNECTION_URI"
     assert relay.handler.commands[-2:] == ["AUTH PLAIN", "QUIT"]  # a polite goodbye, no MAIL
 
 
@@ -287,7 +302,8 @@ def test_our_dns_resolver_failing_is_an_error_not_a_broken_relay() -> None:
         result = probe("smtps://u:p@smtp.example.com:465/", resolver=resolver)
     assert result.status is Status.ERROR, result.summary
     assert result.details["failed_phase"] == "resolve" and result.details["classification"] is None
-    assert result.findings == () and "could not look up smtp.example.com" in result.summary
+    assert result.findings == () and "Could not look up the relay smtp.example.com" in result.summary
+    assert "DNS_NAMESERVERS" in result.summary and result.details["setting"] == "DNS_NAMESERVERS"
 
 
 def test_our_dns_resolver_timing_out_is_an_error() -> None:
@@ -343,8 +359,10 @@ def test_kratos_ignores_skip_ssl_verify_on_an_opportunistic_upgrade(pki: Pki) ->
 def test_starttls_required_but_not_offered(pki: Pki) -> None:
     with SmtpStandin(pki, mode="plain") as relay:
         result = probe(relay.uri(disable_starttls="false"))
-    assert_failed(result, phase="starttls", classification="smtp_tls_failed")
+    assert_failed(result, phase="starttls", classification="smtp_tls_failed", quoted=False)
     assert "STARTTLS" in result.details["error"]
+    assert "does not offer STARTTLS" in result.summary and "COURIER_SMTP_CONNECTION_URI" in result.summary
+    assert relay.handler.commands == ["QUIT"]  # a polite goodbye; no AUTH, no MAIL
 
 
 def test_auth_plain_is_never_sent_unencrypted_to_a_remote_host(pki: Pki) -> None:
@@ -352,7 +370,8 @@ def test_auth_plain_is_never_sent_unencrypted_to_a_remote_host(pki: Pki) -> None
         resolver = make_resolver([dns_server.nameserver], timeout=1.0)
         result = probe(relay.uri(host=RELAY_NAME), resolver=resolver)
     assert_failed(result, phase="auth", classification="smtp_tls_failed")
-    assert not any(command.startswith("AUTH") for command in relay.handler.commands)
+    assert relay.handler.commands == ["QUIT"]  # a polite goodbye; the password never left
+    assert "COURIER_SMTP_CONNECTION_URI" in result.summary
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -361,7 +380,7 @@ def test_auth_plain_is_never_sent_unencrypted_to_a_remote_host(pki: Pki) -> None
 def test_no_relay_configured_is_skipped() -> None:
     result = asyncio.run(check_smtp(RECIPIENT, relay=None, from_address=SENDER, resolver=None, timeout=1.0))
     assert result.status is Status.SKIPPED
-    assert result.summary == "COURIER_SMTP_CONNECTION_URI is not set"
+    assert result.summary == "COURIER_SMTP_CONNECTION_URI is not set, so there is no relay to probe."
 
 
 def test_uri_without_port_fails_because_kratos_dials_port_zero(pki: Pki) -> None:
@@ -380,6 +399,7 @@ def test_uri_without_port_fails_because_kratos_dials_port_zero(pki: Pki) -> None
 def test_an_address_smtp_cannot_carry_is_an_error() -> None:
     result = probe("smtp://u:p@127.0.0.1:2525/", email="user@example.com>\r\nDATA")
     assert result.status is Status.ERROR
+    assert result.summary == "The recipient is not an address SMTP can carry."
 
 
 def test_scrubber_removes_credentials_and_their_base64_forms() -> None:
