@@ -170,7 +170,8 @@ async def check_blocklists(
     base = {"ips": ips, "domain": domain, "ip_part_skipped": ip_part_skipped, "invalid_ips": invalid_ips}
     if ip_part_skipped and not (domain and domain_zone_list):
         return CheckResult.skipped(
-            "no sending IPs and no sender domain to look up; set SENDING_IPS and COURIER_SMTP_FROM_ADDRESS",
+            "Blocklists were not checked: no sending IPs and no sender domain are known; set SENDING_IPS and "
+            "COURIER_SMTP_FROM_ADDRESS.",
             **base,
         )
     outcomes = _plan(ips, domain, ip_zone_list, domain_zone_list)

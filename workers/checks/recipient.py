@@ -61,12 +61,12 @@ def disposable_match(domain: str) -> str | None:
 async def check_recipient(email: str, *, resolver: dns.asyncresolver.Resolver, timeout: float) -> CheckResult:
     domain = domain_of(email)
     if domain is None:
-        return CheckResult.error("not an email address: no domain part")
+        return CheckResult.error("This is not an email address: it has no domain part.")
     listed = disposable_match(domain)
     try:
         name = dns.name.from_text(domain)
     except dns.exception.DNSException as exc:
-        return CheckResult.error(f"{domain} is not a valid domain name: {exc}", domain=domain)
+        return CheckResult.error(f"{domain} is not a valid domain name ({exc}).", domain=domain)
     try:
         async with asyncio.timeout(timeout):
             found = await _lookup(name, resolver)
