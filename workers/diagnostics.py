@@ -25,7 +25,7 @@ from workers.checks.recipient import check_recipient
 from workers.checks.sender_auth import check_sender_auth
 from workers.checks.smtp import check_smtp
 from workers.checks.spf import sender_addresses
-from workers.dns_resolver import DnsUnavailable, make_resolver
+from workers.dns_resolver import DnsUnavailable, broken_resolver_summary, make_resolver, vantage_problem
 from workers.kratos import KratosAdmin, kratos_admin
 from workers.mail_provider import relay_host, resolve_provider
 from workers.report import CheckResult, Report, State
@@ -82,7 +82,12 @@ async def _blocklists(settings: Settings, provider: str, sources: Sources) -> Ch
     try:
         ips = await _sending_ips(settings, provider, sources.resolver)
     except DnsUnavailable as exc:
-        return CheckResult.error(f"could not resolve the SMTP relay's addresses: {exc}")
+        problem = await vantage_problem(sources.resolver, [relay_host(settings) or ""])
+        if problem is not None:
+            return CheckResult.error(
+                broken_resolver_summary(sources.resolver, problem), resolver_problem=problem
+            )
+        return CheckResult.error(f"The SMTP relay's addresses could not be resolved: {exc}.")
     return await check_blocklists(
         sending_ips=ips,
         sender_domain=settings.from_domain,

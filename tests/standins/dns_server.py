@@ -2,12 +2,15 @@
 
 Built from dnspython's message/rrset machinery on stdlib socketserver threads, so clients exercise the
 real wire protocol (truncation and the TCP retry included). Knobs for failure modes: `latency`,
-`drop`, `refuse`, `servfail`. Every query is recorded in `queries` (and TCP ones in `tcp_queries`);
-an exception while answering is kept in `errors` and answered SERVFAIL.
+`drop`, `refuse`, `servfail` (per name), and `broken` (the whole resolver: one of BROKEN_MODES).
+Every query is recorded in `queries` (and TCP ones in `tcp_queries`); an exception while answering is
+kept in `errors` and answered SERVFAIL.
 
 Semantics: NODATA (with an SOA) for a name that exists with other types or only has descendants,
 NXDOMAIN otherwise; CNAMEs chased inside the zones; `*.name` wildcards per RFC 4592; UDP answers
 over the client's EDNS payload (512 without EDNS) come back truncated (TC) so clients retry on TCP.
+Like a recursive resolver, it answers an SOA for the root and for every TLD that has names under it
+(the vantage control query of SPEC §5).
 
     with DnsServer({"example.com": {"TXT": ['"v=spf1 -all"']}}) as dns_server:
         resolver = make_resolver([dns_server.nameserver], timeout=1.0)
@@ -34,6 +37,14 @@ import dns.rdatatype
 import dns.rrset
 
 _MAX_CNAME_HOPS = 8
+# A resolver broken as a whole, as seen in containers and behind filtering DNS: it answers every
+# name NXDOMAIN, SERVFAIL or REFUSED, or never answers at all.
+BROKEN_MODES = ("nxdomain", "servfail", "refused", "timeout")
+_BROKEN_RCODES = {
+    "nxdomain": dns.rcode.NXDOMAIN,
+    "servfail": dns.rcode.SERVFAIL,
+    "refused": dns.rcode.REFUSED,
+}
 _POLL = 0.05  # how often blocked handler threads look at the stop flag
 _SERVE_POLL = 0.5  # stop() wakes the serving loops itself, so they can sleep long
 
@@ -58,6 +69,7 @@ class DnsServer:
         self.drop = False
         self.refuse: set[str] = set()
         self.servfail: set[str] = set()
+        self.broken: str | None = None  # one of BROKEN_MODES
         self.queries: list[tuple[str, str]] = []
         self.tcp_queries: list[tuple[str, str]] = []
         self.errors: list[Exception] = []  # exceptions raised while answering (answered SERVFAIL)
@@ -172,7 +184,7 @@ class DnsServer:
                 self.tcp_queries.append(entry)
         if self.latency and self._stop.wait(self.latency):
             return None
-        if self.drop:
+        if self.drop or self.broken == "timeout":
             return None
         try:
             response = self._respond(query, question.name, question.rdtype)
@@ -200,6 +212,9 @@ class DnsServer:
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         name = _key(qname)
+        if self.broken is not None:
+            response.set_rcode(_BROKEN_RCODES[self.broken])
+            return response
         if name in {_norm(n) for n in self.refuse}:
             response.set_rcode(dns.rcode.REFUSED)
             return response
@@ -229,6 +244,9 @@ class DnsServer:
             if wanted in node:
                 response.answer.append(self._rrset(qname, wanted, node[wanted]))
                 return dns.rcode.NOERROR
+            if wanted == "SOA" and "." not in _key(qname):  # the root or a TLD: a zone apex
+                response.answer.append(self._soa(_key(qname)))
+                return dns.rcode.NOERROR
             if "CNAME" not in node:
                 return dns.rcode.NOERROR  # NODATA
             response.answer.append(self._rrset(qname, "CNAME", node["CNAME"]))
@@ -237,6 +255,8 @@ class DnsServer:
 
     def _node(self, name: str) -> dict[str, list[dns.rdata.Rdata]] | None:
         """The records at name: exact, an empty non-terminal ({}), a wildcard match, or None."""
+        if not name:  # the root always exists
+            return self._zones.get("", {})
         if name in self._zones:
             return self._zones[name]
         if self._has_descendants(name):

@@ -158,3 +158,31 @@ def test_stop_releases_port_and_threads() -> None:
 def test_bad_rdata_fails_at_add() -> None:
     with pytest.raises(dns.exception.SyntaxError):
         DnsServer({"example.com": {"A": ["not-an-ip"]}})
+
+
+def test_root_and_tld_answer_an_soa_like_a_recursive_resolver(server: DnsServer) -> None:
+    for name in (".", "com."):
+        reply = ask(server, name, "SOA")
+        assert reply.rcode() == dns.rcode.NOERROR
+        assert [rrset.rdtype for rrset in reply.answer] == [dns.rdatatype.SOA]
+    assert ask(server, "nosuchtld.", "SOA").rcode() == dns.rcode.NXDOMAIN
+
+
+@pytest.mark.parametrize(
+    ("mode", "rcode"),
+    [("nxdomain", dns.rcode.NXDOMAIN), ("servfail", dns.rcode.SERVFAIL), ("refused", dns.rcode.REFUSED)],
+)
+def test_broken_modes_answer_every_name_alike(server: DnsServer, mode: str, rcode: dns.rcode.Rcode) -> None:
+    server.broken = mode
+    for name, rdtype in (("example.com", "MX"), ("com.", "SOA"), (".", "SOA")):
+        reply = ask(server, name, rdtype)
+        assert reply.rcode() == rcode
+        assert reply.answer == []
+
+
+def test_broken_timeout_mode_never_answers(server: DnsServer) -> None:
+    server.broken = "timeout"
+    query = dns.message.make_query("example.com", "MX")
+    with pytest.raises(dns.exception.Timeout):
+        dns.query.udp(query, server.host, port=server.port, timeout=0.2)
+    assert server.queries == [("example.com", "MX")]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.standins.dns_server import DnsServer
+from tests.standins.dns_server import BROKEN_MODES, DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.mail_dns import sender_zones
 from tests.standins.providers import ResendStandIn
@@ -217,3 +217,35 @@ def test_dead_dns_and_dead_kratos_still_give_a_complete_report(dns, kratos, rela
     assert report.state.value == "complete"
     assert report.spam_risk == "unknown"
     assert report.verdict == "unknown"
+
+
+@pytest.mark.parametrize("mode", BROKEN_MODES)
+def test_broken_resolver_never_blames_the_user(dns, kratos, relay, mode: str) -> None:
+    email = _user(kratos, f"vantage-{mode}")
+    dns.broken = mode
+    try:
+        report = diagnose(email, dns=dns, kratos=kratos, relay=relay, resend=None)
+    finally:
+        dns.broken = None
+    for name in ("recipient", "sender_auth", "blocklists"):
+        check = report.checks[name]
+        assert check.status.value == "error", name
+        assert "DNS_NAMESERVERS" in check.summary, name
+        assert check.findings == (), name
+    assert report.verdict != "recipient_invalid"
+    assert report.verdict == "sent"  # Kratos's courier evidence decides, not our broken DNS
+    assert report.spam_risk == "unknown"
+    assert not [f for f in report.findings if f.code.startswith(("recipient_", "spf_", "dkim_", "dmarc_"))]
+
+
+def test_healthy_resolver_pays_one_control_query_per_tld(kratos, relay) -> None:
+    zones = {**ZONES}
+    del zones["_dmarc.acme.test"]  # sender_auth needs the control for .test, as the recipient does
+    email = _user(kratos, "control", "nowhere.test")
+    with DnsServer(zones) as server:
+        report = diagnose(email, dns=server, kratos=kratos, relay=relay, resend=None)
+    assert report.checks["recipient"].findings[0].code == "recipient_nxdomain"
+    assert [f.code for f in report.checks["sender_auth"].findings] == ["dmarc_missing"]
+    assert report.checks["blocklists"].status.value == "ok"
+    controls = [name for name, rdtype in server.queries if rdtype == "SOA"]
+    assert sorted(controls) == ["", "org", "test"]  # .org does not exist here: the root answers for it

@@ -10,7 +10,15 @@ import dns.resolver
 import pytest
 
 from tests.standins.dns_server import DnsServer
-from workers.dns_resolver import make_resolver, parse_nameserver
+from workers.dns_resolver import (
+    DnsUnavailable,
+    broken_resolver_summary,
+    lookup,
+    make_resolver,
+    parse_nameserver,
+    top_level_domain,
+    vantage_problem,
+)
 
 BIG_TXT = " ".join(f'"{"k" * 250}"' for _ in range(10))
 
@@ -89,3 +97,56 @@ def test_timeout_bounds_the_whole_lookup() -> None:
         resolver = make_resolver([server.nameserver], timeout=0.3)
         with pytest.raises(dns.exception.Timeout):
             asyncio.run(resolver.resolve("example.com", "A"))
+
+
+def test_top_level_domain() -> None:
+    assert top_level_domain("Mail.Example.COM.") == "com."
+    assert top_level_domain("com") == "com."
+    assert top_level_domain("") == "."
+
+
+def test_control_query_is_asked_once_per_tld_and_resolver() -> None:
+    async def many(resolver: dns.asyncresolver.Resolver) -> list[str | None]:
+        names = ["a.example.com", "b.example.com", "example.net"]
+        return list(await asyncio.gather(*(vantage_problem(resolver, names) for _ in range(5))))
+
+    with DnsServer({"example.com": {"A": ["192.0.2.1"]}, "example.net": {"A": ["192.0.2.2"]}}) as server:
+        resolver = make_resolver([server.nameserver], timeout=1.0)
+        assert asyncio.run(many(resolver)) == [None] * 5
+        assert asyncio.run(vantage_problem(resolver, ["other.com"])) is None
+        assert sorted(server.queries) == [("com", "SOA"), ("net", "SOA")]
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("nxdomain", "was answered NXDOMAIN (no such name)"),
+        ("servfail", "was answered SERVFAIL"),
+        ("refused", "was answered REFUSED"),
+        ("timeout", "timed out"),
+    ],
+)
+def test_broken_resolver_fails_the_control_query(mode: str, said: str) -> None:
+    with DnsServer({"example.com": {"A": ["192.0.2.1"]}}) as server:
+        server.broken = mode
+        resolver = make_resolver([server.nameserver], timeout=0.3)
+        problem = asyncio.run(vantage_problem(resolver, ["example.com"]))
+        assert problem == f"the control query (SOA of com.) {said}"
+        summary = broken_resolver_summary(resolver, problem)
+    assert f"resolver {server.nameserver}, from DNS_NAMESERVERS" in summary
+    assert "broken or filtering" in summary
+
+
+def test_a_tld_that_does_not_exist_is_not_our_resolver_failing() -> None:
+    with DnsServer({"gmail.com": {"MX": ["5 mx.gmail.com."]}}) as server:
+        resolver = make_resolver([server.nameserver], timeout=1.0)
+        assert asyncio.run(vantage_problem(resolver, ["gmail.cmo"])) is None
+        assert server.queries == [("cmo", "SOA"), ("", "SOA")]
+
+
+def test_lookup_failures_read_as_sentences() -> None:
+    with DnsServer({"example.com": {"A": ["192.0.2.1"]}}) as server:
+        server.refuse.add("example.com")
+        resolver = make_resolver([server.nameserver], timeout=1.0)
+        with pytest.raises(DnsUnavailable, match=r"^the TXT lookup of example.com was answered REFUSED$"):
+            asyncio.run(lookup(resolver, "example.com", "TXT"))

@@ -3,18 +3,21 @@
 RFC 5782 lookups through the injected resolver, all concurrent. The trap this module exists to avoid
 (reference/deliverability.md §4.3): Spamhaus answers 127.255.255.x to queries it will not serve (public
 resolvers, rate limits), and a naive checker reports every IP as listed. Those answers, and the other
-"refused" codes below, make a zone unknown and are never a listing.
+"refused" codes (dnsbl_zones.py), make a zone unknown, with advice that fits that zone, and are never a
+listing. "Not listed" (NXDOMAIN) only counts once the vantage control query shows our own resolver
+works (SPEC §5); otherwise the check is `error` naming DNS_NAMESERVERS. With IP zones configured and
+none of them readable, the check is `error` too: a clean domain says nothing about our IPs.
 
-details: ips, domain, zones {zone: {kind, listed, codes, reason, error}}, listed [{kind, item, zone,
-codes, reason}], ip_part_skipped, invalid_ips, note. Zone names with a Spamhaus DQS key are shown
-with the key masked.
+details: ips, domain, zones {zone: {kind, listed, codes, reason, error, advice}}, listed [{kind, item,
+zone, codes, reason}], ip_part_skipped, invalid_ips, note; only ips, domain, ip_part_skipped,
+invalid_ips and resolver_problem when our own resolver is broken. Zone names with a Spamhaus DQS key
+are shown with the key masked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,64 +27,25 @@ import dns.exception
 import dns.name
 import dns.resolver
 
+from workers.checks.dnsbl_zones import (
+    DEFAULT_DOMAIN_ZONES,
+    DEFAULT_IP_ZONES,
+    DOMAIN,
+    IP,
+    code_meaning,
+    is_refusal,
+    public_zone_name,
+    refusal,
+    unanswered_advice,
+)
+from workers.dns_resolver import broken_resolver_summary, failure_text, vantage_problem
 from workers.report import CheckResult, Finding, Severity, Status
 
-# Live lists only (reference/deliverability.md §4.2): SORBS is gone since June 2024; UCEPROTECT L2/L3
-# list whole ranges and ASNs, so only L1. Barracuda answers registered resolvers only; elsewhere it
-# shows up as "unknown", never as clean.
-DEFAULT_IP_ZONES: tuple[str, ...] = (
-    "zen.spamhaus.org",
-    "bl.spamcop.net",
-    "b.barracudacentral.org",
-    "bl.mailspike.net",
-    "psbl.surriel.com",
-    "dnsbl-1.uceprotect.net",
-)
-DEFAULT_DOMAIN_ZONES: tuple[str, ...] = ("dbl.spamhaus.org", "multi.surbl.org", "multi.uribl.com")
+__all__ = ["DEFAULT_DOMAIN_ZONES", "DEFAULT_IP_ZONES", "check_blocklists", "public_zone_name", "query_name"]
 
-# Answers that mean "this list did not answer you", whatever zone sent them.
-_REFUSALS: dict[str, str] = {
-    "127.0.0.1": "not a listing by RFC 5782; URIBL and SURBL answer it to resolvers they block",
-    "127.0.1.255": "an IP address was queried on a domain list",
-    "127.255.255.250": "Spamhaus DQS key disabled or invalid",
-    "127.255.255.251": "Spamhaus DQS key disabled or invalid",
-    "127.255.255.252": "typo in the zone name",
-    "127.255.255.254": "query came through a public/open resolver: use your own resolver or a DQS key",
-    "127.255.255.255": "too many queries from this resolver",
-}
-_SPAMHAUS_ERRORS = ipaddress.ip_network("127.255.255.0/24")
-_LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
-
-_ZEN_CODES = {
-    "127.0.0.2": "SBL",
-    "127.0.0.3": "SBL CSS",
-    "127.0.0.4": "XBL (exploited/infected host)",
-    "127.0.0.9": "SBL DROP",
-    "127.0.0.10": "PBL (ISP: end-user range)",
-    "127.0.0.11": "PBL (Spamhaus: end-user range)",
-    "127.0.0.30": "BCL",
-}
-_DBL_CODES = {
-    "127.0.1.2": "spam domain",
-    "127.0.1.4": "phishing domain",
-    "127.0.1.5": "malware domain",
-    "127.0.1.6": "botnet C&C domain",
-    "127.0.1.102": "abused legit domain (spam)",
-    "127.0.1.103": "abused legit redirector",
-    "127.0.1.104": "abused legit domain (phishing)",
-    "127.0.1.105": "abused legit domain (malware)",
-    "127.0.1.106": "abused legit domain (botnet C&C)",
-}
-# Public mirror and DQS (<key>.zen.dq.spamhaus.net) names of the same data.
-_CODE_TABLES = (
-    (("zen.spamhaus.org", "zen.dq.spamhaus.net"), _ZEN_CODES),
-    (("dbl.spamhaus.org", "dbl.dq.spamhaus.net"), _DBL_CODES),
-)
-
-IP, DOMAIN = "ip", "domain"
 SKIPPED_IP_NOTE = "IP blocklists skipped: no sending IPs known; set SENDING_IPS"
+_LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 _REASON_CAP = 200
-_DQS_KEY = re.compile(r"^[a-z0-9]{26}\.(?=.*\.dq\.spamhaus\.net$)")
 
 
 @dataclass
@@ -100,26 +64,10 @@ class _Outcome:
     def answered(self) -> bool:
         return self.error is None and not self.refused
 
-
-def refusal_meaning(code: str) -> str | None:
-    if code in _REFUSALS:
-        return _REFUSALS[code]
-    if ipaddress.ip_address(code) in _SPAMHAUS_ERRORS:
-        return "blocklist error code"
-    return None
-
-
-def code_meaning(zone: str, code: str) -> str:
-    zone = zone.lower().rstrip(".")
-    for suffixes, table in _CODE_TABLES:
-        if any(zone == suffix or zone.endswith("." + suffix) for suffix in suffixes):
-            return table.get(code, "")
-    return ""
-
-
-def public_zone_name(zone: str) -> str:
-    """The zone as shown in results: a DQS key is an account secret, so mask it."""
-    return _DQS_KEY.sub("<dqs-key>.", zone.lower().rstrip("."))
+    @property
+    def negative(self) -> bool:
+        """Clean or failed: only believed once our own resolver is shown to work (SPEC §5)."""
+        return not self.codes and not self.refused
 
 
 def query_name(item: str, kind: str, zone: str) -> str:
@@ -151,14 +99,8 @@ async def _lookup(outcome: _Outcome, resolver: dns.asyncresolver.Resolver) -> _O
         answer = await resolver.resolve(name, "A")
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return outcome  # RFC 5782: no A record = not listed
-    except dns.exception.Timeout:
-        outcome.error = "timed out"
-        return outcome
-    except dns.resolver.NoNameservers:
-        outcome.error = "no answer (SERVFAIL or REFUSED)"
-        return outcome
     except dns.exception.DNSException as exc:
-        outcome.error = f"lookup failed: {type(exc).__name__}"
+        outcome.error = f"the lookup {failure_text(exc)}"
         return outcome
     _classify(outcome, [rdata.to_text() for rdata in answer])
     if outcome.codes:
@@ -169,13 +111,13 @@ async def _lookup(outcome: _Outcome, resolver: dns.asyncresolver.Resolver) -> _O
 def _classify(outcome: _Outcome, addresses: list[str]) -> None:
     for text in addresses:
         address = ipaddress.ip_address(text)
-        if refusal_meaning(text) is not None:
+        if is_refusal(text):
             outcome.refused.append(text)
         elif address in _LOOPBACK:
             outcome.codes.append(text)
         else:
             # Not a DNSBL answer: typically a resolver that rewrites NXDOMAIN to an ad server.
-            outcome.error = f"unexpected answer {text} (outside 127.0.0.0/8)"
+            outcome.error = f"it answered {text}, outside 127.0.0.0/8, which no blocklist sends"
     if outcome.error or outcome.refused:
         outcome.codes = []  # one bad code makes the whole answer untrustworthy
 
@@ -199,7 +141,7 @@ async def _run_all(outcomes: list[_Outcome], resolver: dns.asyncresolver.Resolve
     await asyncio.gather(*pending, return_exceptions=True)
     for outcome, task in zip(outcomes, tasks, strict=True):
         if task in pending:
-            outcome.error = f"timed out after {timeout:g} s"
+            outcome.error = f"the lookup did not finish within {timeout:g} s"
 
 
 def _plan(
@@ -225,23 +167,23 @@ async def check_blocklists(
     ip_zone_list = list(DEFAULT_IP_ZONES if ip_zones is None else ip_zones)
     domain_zone_list = list(DEFAULT_DOMAIN_ZONES if domain_zones is None else domain_zones)
     ip_part_skipped = not ips or not ip_zone_list
+    base = {"ips": ips, "domain": domain, "ip_part_skipped": ip_part_skipped, "invalid_ips": invalid_ips}
     if ip_part_skipped and not (domain and domain_zone_list):
         return CheckResult.skipped(
-            "no sending IPs and no sender domain to look up; set SENDING_IPS and COURIER_SMTP_FROM_ADDRESS",
-            ips=ips,
-            domain=domain,
-            ip_part_skipped=True,
-            invalid_ips=invalid_ips,
+            "Blocklists were not checked: no sending IPs and no sender domain are known; set SENDING_IPS and "
+            "COURIER_SMTP_FROM_ADDRESS.",
+            **base,
         )
     outcomes = _plan(ips, domain, ip_zone_list, domain_zone_list)
     await _run_all(outcomes, resolver, timeout)
+    unproven = [outcome.zone for outcome in outcomes if outcome.negative]
+    problem = await vantage_problem(resolver, unproven) if unproven else None
+    if problem is not None:
+        return CheckResult.error(broken_resolver_summary(resolver, problem), **base, resolver_problem=problem)
     details: dict[str, Any] = {
-        "ips": ips,
-        "domain": domain,
+        **base,
         "zones": _zone_details(outcomes),
         "listed": [_listed_row(o) for o in outcomes if o.codes],
-        "ip_part_skipped": ip_part_skipped,
-        "invalid_ips": invalid_ips,
     }
     if ip_part_skipped:
         details["note"] = SKIPPED_IP_NOTE if not ips else "IP blocklists skipped: no IP zones configured"
@@ -263,23 +205,26 @@ def _zone_details(outcomes: list[_Outcome]) -> dict[str, dict[str, Any]]:
     for outcome in outcomes:
         zone = zones.setdefault(
             public_zone_name(outcome.zone),
-            {"kind": outcome.kind, "listed": [], "codes": [], "reason": None, "error": None},
+            {"kind": outcome.kind, "listed": [], "codes": [], "reason": None, "error": None, "advice": None},
         )
         if outcome.codes:
             zone["listed"].append(outcome.item)
             zone["codes"] += [code for code in outcome.codes if code not in zone["codes"]]
             zone["reason"] = zone["reason"] or outcome.reason
-        problem = _problem(outcome)
-        if problem and zone["error"] is None:
-            zone["error"] = problem
+        if zone["error"] is None:
+            zone["error"], zone["advice"] = _problem(outcome)
     return zones
 
 
-def _problem(outcome: _Outcome) -> str | None:
+def _problem(outcome: _Outcome) -> tuple[str | None, str | None]:
+    """Why this lookup says nothing about the item, and what would fix it (None, None: it answered)."""
     if outcome.refused:
         code = outcome.refused[0]
-        return f"query refused ({code}: {refusal_meaning(code)})"
-    return outcome.error
+        why = refusal(outcome.zone, outcome.kind, code)
+        return f"it answered {code} ({why.meaning})", why.advice
+    if outcome.error:
+        return outcome.error, unanswered_advice(outcome.zone)
+    return None, None
 
 
 def _findings(outcomes: list[_Outcome]) -> list[Finding]:
@@ -290,14 +235,13 @@ def _findings(outcomes: list[_Outcome]) -> list[Finding]:
         if outcome.codes:
             code = "ip_blocklisted" if outcome.kind == IP else "domain_blocklisted"
             meanings = ", ".join(f"{c} {code_meaning(outcome.zone, c)}".strip() for c in outcome.codes)
-            findings.append(Finding(code, Severity.FAIL, f"{outcome.item} is listed on {zone} ({meanings})"))
+            text = f"{outcome.item} is listed on {zone} ({meanings})."
+            findings.append(Finding(code, Severity.FAIL, text))
         elif outcome.refused and zone not in refused_zones:
             refused_zones.add(zone)
-            code = outcome.refused[0]
-            summary = (
-                f"{zone} did not serve our query: it answered {code} ({refusal_meaning(code)}), not a listing"
-            )
-            findings.append(Finding("blocklist_query_refused", Severity.INFO, summary))
+            error, advice = _problem(outcome)
+            text = f"{zone} is unknown, not a listing: {error}. {advice}"
+            findings.append(Finding("blocklist_query_refused", Severity.INFO, text))
     return findings
 
 
@@ -306,20 +250,31 @@ def _result(outcomes: list[_Outcome], details: dict[str, Any]) -> CheckResult:
     zones = details["zones"]
     answered = {public_zone_name(o.zone) for o in outcomes if o.answered}
     unknown = [zone for zone in zones if zone not in answered]
+    ip_zones = [zone for zone in zones if zones[zone]["kind"] == IP]
     listed = [f for f in findings if f.severity is Severity.FAIL]
+    unread = "" if not unknown else " " + _unknown_text(zones, unknown)
     if listed:
-        summary = "; ".join(f.summary for f in listed)
-        return CheckResult(Status.FAIL, summary, details, findings)
+        return CheckResult(Status.FAIL, " ".join(f.summary for f in listed) + unread, details, findings)
     if not answered:
-        summary = f"no blocklist answered ({len(unknown)} zones unknown): " + _unknown_text(zones, unknown)
+        summary = f"No blocklist zone could be read, so listings are unknown.{unread}"
         return CheckResult(Status.ERROR, summary, details, findings)
-    summary = f"not listed on {len(answered)} blocklist zone(s)"
-    if unknown:
-        summary += f"; {len(unknown)} unknown: " + _unknown_text(zones, unknown)
+    if ip_zones and not answered.intersection(ip_zones):
+        summary = (
+            f"No IP blocklist zone could be read, so whether our sending IPs are listed is unknown.{unread}"
+        )
+        return CheckResult(Status.ERROR, summary, details, findings)
+    summary = f"Not listed on any of the {len(answered)} blocklist zones that answered.{unread}"
     if details["ip_part_skipped"]:
-        summary += f" ({details['note']})"
+        summary += f" {details['note']}."
     return CheckResult(Status.OK, summary, details, findings)
 
 
 def _unknown_text(zones: dict[str, dict[str, Any]], unknown: list[str]) -> str:
-    return ", ".join(f"{zone} ({zones[zone]['error']})" for zone in unknown)
+    """One sentence per unreadable zone, with the advice that fits that zone."""
+    sentences = []
+    for zone in unknown:
+        sentence = f"{zone} could not be read: {zones[zone]['error']}."
+        if zones[zone]["advice"]:
+            sentence += f" {zones[zone]['advice']}"
+        sentences.append(sentence)
+    return " ".join(sentences)

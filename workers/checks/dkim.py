@@ -111,18 +111,21 @@ async def check_dkim(
     details: dict[str, Any] = {"selectors": {}, "skipped_reason": None}
     if not chosen:
         details["skipped_reason"] = f"no DKIM selector is known for {provider}: set DKIM_SELECTORS"
-        return AuthPart("DKIM not checked (set DKIM_SELECTORS)", details)
+        return AuthPart(
+            f"DKIM was not checked: no selector is known for {provider}; set DKIM_SELECTORS.", details
+        )
     try:
         entries = await gather_lookups(_selector(resolver, selector, from_domain) for selector in chosen)
     except DnsUnavailable as exc:
-        return AuthPart(f"DKIM: DNS lookup failed ({exc})", details, error=str(exc))
+        return AuthPart(f"DKIM could not be checked: {exc}.", details, error=str(exc))
     details["selectors"] = dict(zip(chosen, entries, strict=True))
     usable = {selector: entry for selector, entry in details["selectors"].items() if _usable(entry)}
     if not usable:
-        return AuthPart("DKIM: no usable key", details, [_missing(from_domain, details["selectors"])])
+        missing = _missing(from_domain, details["selectors"])
+        return AuthPart(missing.summary, details, [missing])
     findings = _weak_keys(usable)
     keys = ", ".join(f"{s} ({e['key_type']} {e['key_bits']}-bit)" for s, e in usable.items())
-    return AuthPart(f"DKIM key {keys}", details, findings)
+    return AuthPart(f"DKIM key found: {keys}.", details, findings)
 
 
 def _missing(domain: str, entries: dict[str, dict[str, Any]]) -> Finding:
@@ -134,7 +137,7 @@ def _missing(domain: str, entries: dict[str, dict[str, Any]]) -> Finding:
         elif entry.get("error"):
             reason = entry["error"]
         reasons.append(f"{selector}: {reason}")
-    text = f"No usable DKIM key for {domain} ({'; '.join(reasons)})"
+    text = f"No usable DKIM key for {domain}, so receivers see our mail as unsigned ({'; '.join(reasons)})."
     return Finding("dkim_missing", Severity.FAIL, text)
 
 
@@ -149,4 +152,5 @@ def _weak_keys(usable: dict[str, dict[str, Any]]) -> list[Finding]:
     text = f"Weak DKIM RSA key ({listed}); use 2048 bits"
     if severity is Severity.FAIL:
         text += f": keys under {MIN_BITS} bits are ignored by receivers"
+    text += "."
     return [Finding("dkim_weak_key", severity, text)]

@@ -102,18 +102,18 @@ def assess_dmarc(
     details: dict[str, Any] = {"domain": None, "record": None, "policy": None}
     details.update(aligned_spf=None, aligned_dkim=None)
     if found.error:
-        return AuthPart(f"DMARC: DNS lookup failed ({found.error})", details, error=found.error)
+        return AuthPart(f"DMARC could not be checked: {found.error}.", details, error=found.error)
     if not found.records:
-        text = f"No DMARC record at _dmarc.{from_domain} or its organizational domain"
-        return AuthPart("DMARC: no record", details, [Finding("dmarc_missing", Severity.WARN, text)])
+        text = f"No DMARC record at _dmarc.{from_domain} or at its organizational domain."
+        return AuthPart(text, details, [Finding("dmarc_missing", Severity.WARN, text)])
     details.update(domain=f"_dmarc.{found.domain}", record=found.records[0])
     try:
         if len(found.records) > 1:
             raise DmarcRecordError(f"{len(found.records)} DMARC records; receivers use none of them")
         tags = parse_dmarc(found.records[0])
     except DmarcRecordError as exc:
-        text = f"DMARC record at _dmarc.{found.domain} is invalid: {exc}"
-        return AuthPart("DMARC invalid", details, [Finding("dmarc_invalid", Severity.FAIL, text)])
+        text = f"The DMARC record at _dmarc.{found.domain} is invalid, so receivers ignore it: {exc}."
+        return AuthPart(text, details, [Finding("dmarc_invalid", Severity.FAIL, text)])
     _describe(details, tags, found.domain != from_domain)
     details["aligned_spf"] = _spf_alignment(return_path, from_domain, tags.get("aspf", "r"), spf_authorizes)
     details["aligned_dkim"] = dkim_usable  # our selectors sit under the From domain: d= is aligned
@@ -144,7 +144,7 @@ def _spf_alignment(
 def _policy_findings(details: dict[str, Any]) -> list[Finding]:
     if details["effective_policy"] != "none":
         return []
-    text = f"DMARC policy is p=none at {details['domain']}: monitoring only, receivers enforce nothing"
+    text = f"DMARC policy is p=none at {details['domain']}: monitoring only, receivers enforce nothing."
     return [Finding("dmarc_policy_none", Severity.INFO, text)]
 
 
@@ -153,9 +153,9 @@ def _summary(details: dict[str, Any]) -> str:
         return {True: "aligned", False: "not aligned", None: "unknown"}[value]
 
     text = (
-        f"DMARC p={details['effective_policy']} ({details['domain']}); "
-        f"SPF {word(details['aligned_spf'])}, DKIM {word(details['aligned_dkim'])}"
+        f"DMARC policy {details['effective_policy']} at {details['domain']}, with SPF "
+        f"{word(details['aligned_spf'])} and DKIM {word(details['aligned_dkim'])}"
     )
     if details["aligned_spf"] is False and details["aligned_dkim"] is False:
         text += ": our mail cannot pass DMARC"
-    return text
+    return text + "."

@@ -2,11 +2,14 @@
 
 Evidence for verdicts 1-2 (`disposable_domain`, `recipient_invalid`) and the mailbox provider behind
 the MX for the advice text. A DNS outage is `error`, never an invalid recipient: the verdict engine then
-skips rules 1-2 instead of blaming the user's address for our resolver's trouble.
+skips rules 1-2 instead of blaming the user's address for our resolver's trouble. NXDOMAIN or "no MX"
+only counts once the vantage control query shows our resolver works (SPEC §5); otherwise the check is
+`error` naming DNS_NAMESERVERS, with no finding.
 
 details: domain, mx [{preference, exchange}] (most preferred first), null_mx, nxdomain, implicit_mx,
 addresses (A/AAAA, only looked up when there is no MX), disposable, disposable_match (the listed domain
-that matched, may be a parent), mailbox_provider (key or None), mailbox_provider_name, note.
+that matched, may be a parent), mailbox_provider (key or None), mailbox_provider_name, note;
+resolver_problem (the failed control query) when our own resolver is broken.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import dns.name
 import dns.resolver
 from disposable_email_domains import blocklist as _DISPOSABLE
 
+from workers.dns_resolver import broken_resolver_summary, failure_text, vantage_problem
 from workers.mailbox_providers import detect_provider
 from workers.report import CheckResult, Finding, Severity, Status
 
@@ -57,19 +61,34 @@ def disposable_match(domain: str) -> str | None:
 async def check_recipient(email: str, *, resolver: dns.asyncresolver.Resolver, timeout: float) -> CheckResult:
     domain = domain_of(email)
     if domain is None:
-        return CheckResult.error("not an email address: no domain part")
+        return CheckResult.error("This is not an email address: it has no domain part.")
     listed = disposable_match(domain)
     try:
         name = dns.name.from_text(domain)
     except dns.exception.DNSException as exc:
-        return CheckResult.error(f"{domain} is not a valid domain name: {exc}", domain=domain)
+        return CheckResult.error(f"{domain} is not a valid domain name ({exc}).", domain=domain)
     try:
         async with asyncio.timeout(timeout):
             found = await _lookup(name, resolver)
     except TimeoutError:
-        return _dns_error(domain, f"no answer within {timeout:g} s", listed)
+        reason = f"got no answer within {timeout:g} s"
     except dns.exception.DNSException as exc:
-        return _dns_error(domain, _describe_dns_error(exc), listed)
+        reason = failure_text(exc)
+    else:
+        if found.mx or found.addresses:  # a positive answer: the resolver evidently works
+            return _result(domain, found, listed)
+        reason = ""
+    problem = await vantage_problem(resolver, [domain])
+    if problem is not None:
+        return _dns_error(
+            broken_resolver_summary(resolver, problem), domain, listed, resolver_problem=problem
+        )
+    if reason:
+        return _dns_error(
+            f"The mail lookup of {domain} {reason}, so whether it can receive mail is unknown.",
+            domain,
+            listed,
+        )
     return _result(domain, found, listed)
 
 
@@ -110,19 +129,12 @@ async def _implicit_mx(name: dns.name.Name, resolver: dns.asyncresolver.Resolver
     return _MailDns()
 
 
-def _describe_dns_error(exc: dns.exception.DNSException) -> str:
-    if isinstance(exc, dns.exception.Timeout):
-        return "DNS query timed out"
-    if isinstance(exc, dns.resolver.NoNameservers):
-        return "no nameserver answered (SERVFAIL or REFUSED)"
-    return f"DNS lookup failed: {type(exc).__name__}"
-
-
-def _dns_error(domain: str, reason: str, listed: str | None) -> CheckResult:
-    summary = f"could not look up {domain}: {reason}"
+def _dns_error(summary: str, domain: str, listed: str | None, **details: Any) -> CheckResult:
     if listed:
-        summary += f" ({domain} is on the disposable-domain list)"
-    return CheckResult.error(summary, domain=domain, disposable=listed is not None, disposable_match=listed)
+        summary += f" ({domain} is on the disposable-domain list.)"
+    return CheckResult.error(
+        summary, domain=domain, disposable=listed is not None, disposable_match=listed, **details
+    )
 
 
 def _findings(domain: str, found: _MailDns, listed: str | None) -> list[Finding]:
@@ -133,19 +145,24 @@ def _findings(domain: str, found: _MailDns, listed: str | None) -> list[Finding]
             Finding(
                 "disposable_domain",
                 Severity.FAIL,
-                f"{domain}{via} is a disposable (throw-away) email domain",
+                f"{domain}{via} is a disposable (throw-away) email domain.",
             )
         )
     if found.nxdomain:
         findings.append(
-            Finding("recipient_nxdomain", Severity.FAIL, f"{domain} does not exist (NXDOMAIN): a typo?")
+            Finding(
+                "recipient_nxdomain",
+                Severity.FAIL,
+                f"The domain {domain} does not exist (NXDOMAIN), so it cannot receive mail: a typo?",
+            )
         )
     elif found.null_mx:
         findings.append(
-            Finding("recipient_null_mx", Severity.FAIL, f"{domain} publishes a null MX: it accepts no mail")
+            Finding("recipient_null_mx", Severity.FAIL, f"{domain} publishes a null MX: it accepts no mail.")
         )
     elif not found.mx and not found.addresses:
-        findings.append(Finding("recipient_no_mx", Severity.FAIL, f"{domain} has no MX and no A/AAAA record"))
+        text = f"{domain} has no MX and no A/AAAA record, so mail to it has nowhere to go."
+        findings.append(Finding("recipient_no_mx", Severity.FAIL, text))
     return findings
 
 
@@ -169,7 +186,7 @@ def _result(domain: str, found: _MailDns, listed: str | None) -> CheckResult:
         details["note"] = IMPLICIT_MX_NOTE
     findings = _findings(domain, found, listed)
     if findings:
-        summary = "; ".join(finding.summary for finding in findings)
+        summary = " ".join(finding.summary for finding in findings)
         return CheckResult(Status.FAIL, summary, details, tuple(findings))
     return CheckResult(Status.OK, _ok_summary(domain, exchanges, implicit, details), details)
 
@@ -179,4 +196,4 @@ def _ok_summary(domain: str, exchanges: list[str], implicit: bool, details: dict
     summary = f"{domain} accepts mail via {where}"
     if details["mailbox_provider_name"]:
         summary += f" — {details['mailbox_provider_name']}"
-    return summary if not implicit else summary + " (implicit MX, RFC 5321 §5.1)"
+    return (summary if not implicit else summary + " (implicit MX, RFC 5321 §5.1)") + "."

@@ -2,7 +2,9 @@
 
 The three parts look up DNS concurrently under one deadline; DMARC alignment is then decided from
 what SPF and DKIM found. A resolver failure makes the check `error` (a DNS outage says nothing about
-the records) while the parts that did get answers keep their findings as evidence.
+the records) while the parts that did get answers keep their findings as evidence. Before a missing
+record or a failed lookup is reported, the vantage control query must show that our own resolver
+works (SPEC §5); when it does not, the check is `error` naming DNS_NAMESERVERS, with no finding.
 
 details: {"from_domain", "provider",
           "spf": {"domain", "record", "lookups", "void_lookups", "authorizes", "result", "requires",
@@ -12,6 +14,7 @@ details: {"from_domain", "provider",
           "dmarc": {"domain", "record", "policy", "subdomain_policy"?, "effective_policy"?, "pct"?,
                     "adkim"?, "aspf"?, "aligned_spf", "aligned_dkim"},
           "errors"?: [reason, …]}
+When our own resolver is broken: {"from_domain", "provider", "resolver_problem"} only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from workers.checks.auth_part import AuthPart
 from workers.checks.dkim import check_dkim
 from workers.checks.dmarc import assess_dmarc, fetch_dmarc
 from workers.checks.spf import check_spf, spf_domain_for
+from workers.dns_resolver import broken_resolver_summary, vantage_problem
 from workers.report import CheckResult, Severity, Status
 
 
@@ -59,15 +63,32 @@ async def check_sender_auth(
                 fetch_dmarc(resolver, domain),
             )
     except TimeoutError:
-        return CheckResult.error(f"DNS lookups did not finish within {timeout:g}s", from_domain=domain)
-    dmarc = assess_dmarc(
-        dmarc_lookup,
-        from_domain=domain,
-        return_path=_return_path(domain, provider, return_path_domain),
-        spf_authorizes=spf.details["authorizes"],
-        dkim_usable=_dkim_usable(dkim),
-    )
-    return _combine(domain, provider, spf, dkim, dmarc)
+        summary = f"The SPF, DKIM and DMARC lookups did not finish within {timeout:g} s."
+        result = CheckResult.error(summary, from_domain=domain)
+    else:
+        dmarc = assess_dmarc(
+            dmarc_lookup,
+            from_domain=domain,
+            return_path=_return_path(domain, provider, return_path_domain),
+            spf_authorizes=spf.details["authorizes"],
+            dkim_usable=_dkim_usable(dkim),
+        )
+        result = _combine(domain, provider, spf, dkim, dmarc)
+    names = [domain, spf_domain_for(domain, provider, return_path_domain)]
+    return await _unless_resolver_broken(result, resolver, names, provider)
+
+
+async def _unless_resolver_broken(
+    result: CheckResult, resolver: dns.asyncresolver.Resolver, names: list[str], provider: str
+) -> CheckResult:
+    """A missing record or failed lookup only counts once the vantage control query works (SPEC §5)."""
+    if result.status is Status.OK and not result.findings:
+        return result  # every record was found: the resolver evidently works
+    problem = await vantage_problem(resolver, names)
+    if problem is None:
+        return result
+    summary = broken_resolver_summary(resolver, problem)
+    return CheckResult.error(summary, from_domain=names[0], provider=provider, resolver_problem=problem)
 
 
 def _return_path(from_domain: str, provider: str, return_path_domain: str | None) -> str | None:
@@ -94,7 +115,7 @@ def _combine(domain: str, provider: str, spf: AuthPart, dkim: AuthPart, dmarc: A
         "dmarc": dmarc.details,
     }
     errors = [part.error for part in parts if part.error]
-    summary = "; ".join(part.summary for part in parts)
+    summary = " ".join(part.summary for part in parts)
     if errors:
         details["errors"] = errors
         return CheckResult(Status.ERROR, summary, details, findings)

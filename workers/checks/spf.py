@@ -78,11 +78,11 @@ async def _child(resolver: dns.asyncresolver.Resolver, target: str, tree: SpfTre
     try:
         text = await fetch_record(resolver, target)
         if text is None:
-            tree.problems.append(f"{target} (included) has no SPF record: receivers return permerror")
+            tree.problems.append(f"the included {target} has no SPF record, so receivers return permerror")
             return None
         return parse_record(text)
     except SpfSyntaxError as exc:
-        tree.problems.append(f"{target} (included): {exc}")
+        tree.problems.append(f"the included {target} is invalid ({exc})")
         return None
 
 
@@ -149,7 +149,7 @@ async def check_spf(
     except* DnsUnavailable as failures:
         failure = str(failures.exceptions[0])
     if failure:
-        return AuthPart(f"SPF: DNS lookup failed ({failure})", details, error=failure)
+        return AuthPart(f"SPF could not be checked: {failure}.", details, error=failure)
     return part
 
 
@@ -183,7 +183,8 @@ async def _assess(
     if record is None:
         addresses.cancel()
         details["authorizes"] = False if provider in ("resend", "smtp") else None
-        return AuthPart(f"SPF: no record at {domain}", details, [_missing(domain, provider)])
+        missing = _missing(domain, provider)
+        return AuthPart(missing.summary, details, [missing])
     tree = await analyse_tree(resolver, domain, record)
     details.update(lookups=tree.lookups, void_lookups=tree.void_lookups, includes=tree.includes)
     findings = _limit_findings(domain, tree)
@@ -215,42 +216,49 @@ async def _authorize_ips(
 
 
 def _limit_findings(domain: str, tree: SpfTree) -> list[Finding]:
-    findings = [Finding("spf_invalid", Severity.FAIL, f"SPF at {domain}: {p}") for p in tree.problems]
+    findings = [
+        Finding("spf_invalid", Severity.FAIL, f"The SPF record at {domain} is broken: {p}.")
+        for p in tree.problems
+    ]
     if tree.lookups > MAX_LOOKUPS:
-        text = f"SPF at {domain} needs {tree.lookups} DNS lookups (limit {MAX_LOOKUPS}): permerror"
+        text = (
+            f"SPF at {domain} needs {tree.lookups} DNS lookups, more than the limit of {MAX_LOOKUPS}, "
+            "so receivers treat it as an error (permerror)."
+        )
         findings.append(Finding("spf_too_many_lookups", Severity.FAIL, text))
     if tree.void_lookups > MAX_VOID_LOOKUPS:
         text = (
-            f"SPF at {domain} has {tree.void_lookups} void lookups "
-            f"(names with no records; limit {MAX_VOID_LOOKUPS}): permerror"
+            f"SPF at {domain} makes {tree.void_lookups} void lookups (names with no records), more than "
+            f"the limit of {MAX_VOID_LOOKUPS}, so receivers treat it as an error (permerror)."
         )
         findings.append(Finding("spf_too_many_lookups", Severity.FAIL, text))
     return findings
 
 
 def _invalid(domain: str, reason: str, details: dict[str, Any]) -> AuthPart:
-    finding = Finding("spf_invalid", Severity.FAIL, f"SPF at {domain} is invalid: {reason}")
-    return AuthPart(f"SPF at {domain} invalid", details, [finding])
+    finding = Finding("spf_invalid", Severity.FAIL, f"The SPF record at {domain} is invalid: {reason}.")
+    return AuthPart(finding.summary, details, [finding])
 
 
 def _missing(domain: str, provider: str) -> Finding:
     text = f"No SPF record at {domain}"
     if provider == "resend":
         text += f" (Resend's return path needs `v=spf1 include:{RESEND_INCLUDE} ~all` there)"
+    text += "."
     return Finding("spf_missing", Severity.WARN, text)
 
 
 def _not_authorized(domain: str, provider: str, details: dict[str, Any]) -> Finding:
     if provider == "resend":
-        text = f"SPF at {domain} does not include {RESEND_INCLUDE}, which Resend sends through"
+        text = f"SPF at {domain} does not include {RESEND_INCLUDE}, which Resend sends through."
     else:
         results = ", ".join(f"{ip}: {result}" for ip, result in details.get("ip_results", {}).items())
-        text = f"SPF at {domain} does not authorize the sending IPs ({results})"
+        text = f"SPF at {domain} does not authorize the sending IPs ({results})."
     return Finding("spf_provider_not_authorized", Severity.WARN, text)
 
 
 def _summary(domain: str, details: dict[str, Any], findings: list[Finding]) -> str:
     if findings:
-        return f"SPF at {domain}: " + ", ".join(sorted({f.code for f in findings}))
-    authorizes = {True: ", authorizes the sender", None: ""}.get(details["authorizes"], "")
-    return f"SPF at {domain} valid ({details['lookups']}/{MAX_LOOKUPS} DNS lookups{authorizes})"
+        return " ".join(finding.summary for finding in findings)
+    authorizes = {True: " and authorizes the sender", None: ""}.get(details["authorizes"], "")
+    return f"SPF at {domain} is valid ({details['lookups']} of {MAX_LOOKUPS} DNS lookups){authorizes}."

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 import dns.message
 import pytest
 
-from tests.standins.dns_server import DnsServer
+from tests.standins.dns_server import BROKEN_MODES, DnsServer
 from workers.checks.blocklists import (
     DEFAULT_DOMAIN_ZONES,
     DEFAULT_IP_ZONES,
@@ -83,6 +83,7 @@ def test_listed_ipv4_is_fail_with_zone_code_and_reason(dns_server: DnsServer) ->
         "codes": ["127.0.0.2"],
         "reason": "https://check.spamhaus.org/sbl/query/SBL1",
         "error": None,
+        "advice": None,
     }
     assert result.details["zones"][SPAMCOP]["listed"] == []
     assert result.details["listed"] == [
@@ -103,11 +104,17 @@ def test_not_listed_is_ok_and_queries_reversed_octets(dns_server: DnsServer) -> 
     assert result.findings == ()
     assert result.details["listed"] == []
     assert result.details["ip_part_skipped"] is False
-    assert sorted(dns_server.queries) == [
+    assert sorted(query for query in dns_server.queries if query[1] == "A") == [
         ("10.2.0.192.bl.spamcop.net", "A"),
         ("10.2.0.192.zen.spamhaus.org", "A"),
         ("7.100.51.198.bl.spamcop.net", "A"),
         ("7.100.51.198.zen.spamhaus.org", "A"),
+    ]
+    # "Not listed" is only believed after one control query per TLD (the root: no .net/.org here).
+    assert sorted(query for query in dns_server.queries if query[1] == "SOA") == [
+        ("", "SOA"),
+        ("net", "SOA"),
+        ("org", "SOA"),
     ]
     assert all(zone["error"] is None for zone in result.details["zones"].values())
 
@@ -121,8 +128,9 @@ def test_spamhaus_refusal_code_is_never_a_listing(dns_server: DnsServer) -> None
     zen = result.details["zones"][ZEN]
     assert zen["listed"] == [] and zen["codes"] == []
     assert "127.255.255.254" in zen["error"]
+    assert "DQS key" in zen["advice"] and "DNS_NAMESERVERS" in zen["advice"]
     assert result.details["listed"] == []
-    assert "1 unknown" in result.summary
+    assert "zen.spamhaus.org could not be read" in result.summary
 
 
 def test_every_zone_refusing_is_error(dns_server: DnsServer) -> None:
@@ -153,9 +161,9 @@ def test_silent_zone_is_unknown_while_others_answer() -> None:
     with SilentZoneDnsServer(silent=[SPAMCOP]) as server:
         result = run(server, ips=["192.0.2.10"], dns_timeout=0.3)
     assert result.status is Status.OK
-    assert result.details["zones"][SPAMCOP]["error"] == "timed out"
+    assert result.details["zones"][SPAMCOP]["error"] == "the lookup timed out"
     assert result.details["zones"][ZEN]["error"] is None
-    assert "bl.spamcop.net (timed out)" in result.summary
+    assert "bl.spamcop.net could not be read: the lookup timed out." in result.summary
 
 
 def test_servfail_zone_is_unknown(dns_server: DnsServer) -> None:
@@ -188,19 +196,71 @@ def test_listed_domain_is_domain_blocklisted(dns_server: DnsServer) -> None:
     assert ("dbltest.com.dbl.spamhaus.org", "A") in dns_server.queries
 
 
-def test_all_zones_down_is_error(dns_server: DnsServer) -> None:
-    dns_server.drop = True
-    result = run(dns_server, ips=["192.0.2.10"], domain="example.org", dns_timeout=0.2)
+def test_all_zones_down_is_error() -> None:
+    with SilentZoneDnsServer(silent=[ZEN, SPAMCOP, DBL]) as server:
+        result = run(server, ips=["192.0.2.10"], domain="example.org", dns_timeout=0.2)
     assert result.status is Status.ERROR
     assert result.findings == ()
-    assert {zone["error"] for zone in result.details["zones"].values()} == {"timed out"}
+    assert {zone["error"] for zone in result.details["zones"].values()} == {"the lookup timed out"}
+    assert "DNS_NAMESERVERS" not in result.summary  # the control query worked: the zones are down
+
+
+def test_no_ip_zone_readable_is_error_even_when_domain_zones_answer(dns_server: DnsServer) -> None:
+    dns_server.add("10.2.0.192.zen.spamhaus.org", "A", "127.255.255.254")
+    dns_server.servfail.add("10.2.0.192.bl.spamcop.net")
+    result = run(dns_server, ips=["192.0.2.10"], domain="example.org")
+    assert result.details["zones"][DBL]["error"] is None  # the domain list answered "not listed"
+    assert result.status is Status.ERROR
+    assert result.summary.startswith("No IP blocklist zone could be read")
+
+
+@pytest.mark.parametrize("mode", BROKEN_MODES)
+def test_broken_resolver_is_error_not_clean(dns_server: DnsServer, mode: str) -> None:
+    dns_server.broken = mode
+    result = run(dns_server, ips=["192.0.2.10"], domain="example.org", dns_timeout=0.3)
+    assert result.status is Status.ERROR
+    assert result.findings == ()
+    assert "DNS_NAMESERVERS" in result.summary
+    assert "zones" not in result.details  # no zone is shown as "not listed"
+    assert result.details["resolver_problem"].startswith("the control query (SOA of ")
+
+
+@pytest.mark.parametrize(
+    ("zone", "says", "never"),
+    [
+        (ZEN, "DQS key", "barracudacentral"),
+        ("b.barracudacentral.org", "register the resolver", "DQS"),
+        (SPAMCOP, "refused or rate-limited the query from this resolver", "Spamhaus"),
+        ("psbl.surriel.com", "refused or rate-limited the query from this resolver", "DQS"),
+    ],
+)
+def test_refusal_advice_fits_the_zone(dns_server: DnsServer, zone: str, says: str, never: str) -> None:
+    dns_server.add(f"10.2.0.192.{zone}", "A", "127.255.255.254")
+    result = run(dns_server, ips=["192.0.2.10"], ip_zones=[zone], domain_zones=())
+    assert result.status is Status.ERROR  # the only IP zone could not be read
+    assert codes(result) == ["blocklist_query_refused"]
+    text = result.findings[0].summary + result.summary + str(result.details["zones"][zone]["advice"])
+    assert says in text
+    assert never not in text
+    assert "listed on" not in result.summary
+
+
+def test_silent_barracuda_says_to_register_the_resolver() -> None:
+    barracuda = "b.barracudacentral.org"
+    with SilentZoneDnsServer(silent=[barracuda]) as server:
+        result = run(server, ips=["192.0.2.10"], ip_zones=[ZEN, barracuda], dns_timeout=0.3)
+    assert result.status is Status.OK
+    assert "register the resolver" in result.details["zones"][barracuda]["advice"]
+    assert "register the resolver" in result.summary
 
 
 def test_check_deadline_cancels_slow_lookups(dns_server: DnsServer) -> None:
     dns_server.latency = 1.0
     result = run(dns_server, ips=["192.0.2.10"], dns_timeout=2.0, timeout=0.1)
     assert result.status is Status.ERROR
-    assert {zone["error"] for zone in result.details["zones"].values()} == {"timed out after 0.1 s"}
+    assert {zone["error"] for zone in result.details["zones"].values()} == {
+        "the lookup did not finish within 0.1 s"
+    }
 
 
 def test_no_sending_ips_skips_ip_part_but_checks_domain(dns_server: DnsServer) -> None:
@@ -208,7 +268,7 @@ def test_no_sending_ips_skips_ip_part_but_checks_domain(dns_server: DnsServer) -
     assert result.status is Status.OK
     assert result.details["ip_part_skipped"] is True
     assert "SENDING_IPS" in result.details["note"]
-    assert dns_server.queries == [("example.org.dbl.spamhaus.org", "A")]
+    assert dns_server.queries == [("example.org.dbl.spamhaus.org", "A"), ("org", "SOA"), ("", "SOA")]
 
 
 def test_nothing_to_check_is_skipped(dns_server: DnsServer) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from disposable_email_domains import blocklist
 
-from tests.standins.dns_server import DnsServer
+from tests.standins.dns_server import BROKEN_MODES, DnsServer
 from workers.checks.recipient import check_recipient, disposable_match, domain_of
 from workers.dns_resolver import make_resolver
 from workers.report import CheckResult, Status
@@ -63,12 +63,42 @@ def test_null_mx_fails_with_recipient_null_mx(dns_server: DnsServer) -> None:
 
 
 def test_nxdomain_gives_recipient_nxdomain_alone(dns_server: DnsServer) -> None:
+    dns_server.add("gmail.example", "MX", "5 mx.gmail.example.")
     result = run(dns_server, "x@gmial.example")
     assert result.status is Status.FAIL
     assert codes(result) == ["recipient_nxdomain"]
     assert result.details["nxdomain"] is True
-    # NXDOMAIN settles it: no pointless A/AAAA fallback queries.
-    assert dns_server.queries == [("gmial.example", "MX")]
+    assert "does not exist" in result.summary
+    # NXDOMAIN settles it once the TLD's SOA shows our resolver works: no A/AAAA fallback queries.
+    assert dns_server.queries == [("gmial.example", "MX"), ("example", "SOA")]
+
+
+def test_nxdomain_tld_is_believed_when_the_root_answers(dns_server: DnsServer) -> None:
+    dns_server.add("gmail.com", "MX", "5 gmail-smtp-in.l.google.com.")
+    result = run(dns_server, "x@gmail.cmo")
+    assert result.status is Status.FAIL
+    assert codes(result) == ["recipient_nxdomain"]
+    # The TLD itself is the typo; the root's SOA shows the resolver is fine.
+    assert dns_server.queries == [("gmail.cmo", "MX"), ("cmo", "SOA"), ("", "SOA")]
+
+
+def test_found_mx_needs_no_control_query(dns_server: DnsServer) -> None:
+    dns_server.add("gmail.com", "MX", "5 gmail-smtp-in.l.google.com.")
+    run(dns_server, "x@gmail.com")
+    assert dns_server.queries == [("gmail.com", "MX")]
+
+
+@pytest.mark.parametrize("mode", BROKEN_MODES)
+def test_broken_resolver_is_error_naming_the_setting(dns_server: DnsServer, mode: str) -> None:
+    dns_server.add("gmail.com", "MX", "5 gmail-smtp-in.l.google.com.")
+    dns_server.broken = mode
+    result = run(dns_server, "user@gmail.com", dns_timeout=0.3)
+    assert result.status is Status.ERROR
+    assert result.findings == ()
+    assert "DNS_NAMESERVERS" in result.summary
+    assert "broken or filtering" in result.summary
+    assert dns_server.nameserver in result.summary
+    assert "SOA of com." in result.details["resolver_problem"]
 
 
 def test_no_mx_but_a_record_is_implicit_mx(dns_server: DnsServer) -> None:
@@ -130,7 +160,11 @@ def test_servfail_is_error(dns_server: DnsServer) -> None:
     dns_server.servfail.add("broken.example")
     result = run(dns_server, "x@broken.example")
     assert result.status is Status.ERROR
+    assert result.findings == ()
     assert "SERVFAIL" in result.summary
+    # The control query worked: the domain's own servers fail, not our resolver.
+    assert "DNS_NAMESERVERS" not in result.summary
+    assert ("example", "SOA") in dns_server.queries
 
 
 def test_check_deadline_is_error(dns_server: DnsServer) -> None:

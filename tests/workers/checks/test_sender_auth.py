@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.standins.dns_server import DnsServer
+from tests.standins.dns_server import BROKEN_MODES, DnsServer
 from tests.standins.mail_dns import RELAY_IP, Zones, sender_zones
 from workers.checks.sender_auth import check_sender_auth
 from workers.dns_resolver import make_resolver
@@ -203,15 +203,32 @@ def test_findings_decide_status_fail_over_warn() -> None:
     assert result.status is Status.FAIL
 
 
-def test_dns_down_is_error_not_fail() -> None:
-    def drop(server: DnsServer) -> None:
-        server.drop = True
+@pytest.mark.parametrize("mode", BROKEN_MODES)
+def test_broken_resolver_is_error_with_no_finding(mode: str) -> None:
+    def break_it(server: DnsServer) -> None:
+        server.broken = mode
 
-    result, _ = run(sender_zones("resend"), provider="resend", server_setup=drop, dns_timeout=0.3)
+    result, server = run(sender_zones("resend"), provider="resend", server_setup=break_it, dns_timeout=0.3)
     assert result.status is Status.ERROR
-    assert result.findings == ()
-    assert "timed out" in result.summary
-    assert len(result.details["errors"]) == 3
+    assert result.findings == ()  # never spf_missing / dkim_missing / dmarc_missing from our own outage
+    assert "DNS_NAMESERVERS" in result.summary
+    assert "SOA of com." in result.details["resolver_problem"]
+    assert ("com", "SOA") in server.queries
+
+
+def test_missing_records_count_once_the_control_query_works() -> None:
+    zones = sender_zones("resend")
+    del zones["_dmarc.example.com"]
+    result, server = run(zones, provider="resend")
+    assert codes(result) == {"dmarc_missing": Severity.WARN}
+    assert "No DMARC record at _dmarc.example.com" in result.summary
+    assert server.queries.count(("com", "SOA")) == 1
+
+
+def test_healthy_records_need_no_control_query() -> None:
+    result, server = run(sender_zones("resend"), provider="resend")
+    assert (result.status, result.findings) == (Status.OK, ())
+    assert not [query for query in server.queries if query[1] == "SOA"]
 
 
 def test_servfail_on_one_part_is_error_and_keeps_other_evidence() -> None:
@@ -222,9 +239,11 @@ def test_servfail_on_one_part_is_error_and_keeps_other_evidence() -> None:
 
     result, _ = run(zones, provider="resend", server_setup=servfail_dmarc)
     assert result.status is Status.ERROR
-    assert result.details["errors"] == [
-        "TXT _dmarc.example.com: no nameserver answered (SERVFAIL or REFUSED)"
-    ]
+    assert result.details["errors"] == ["the TXT lookup of _dmarc.example.com was answered SERVFAIL"]
+    assert "DMARC could not be checked: the TXT lookup of _dmarc.example.com was answered SERVFAIL." in (
+        result.summary
+    )
+    assert "DNS_NAMESERVERS" not in result.summary  # the control query worked: not our resolver
     assert codes(result) == {"dkim_weak_key": Severity.WARN}
 
 
@@ -236,7 +255,16 @@ def test_check_deadline_gives_error() -> None:
         sender_zones("resend"), provider="resend", server_setup=slow, dns_timeout=2.0, timeout=0.1
     )
     assert result.status is Status.ERROR
-    assert result.summary == "DNS lookups did not finish within 0.1s"
+    assert result.summary == "The SPF, DKIM and DMARC lookups did not finish within 0.1 s."
+
+
+def test_summaries_are_sentences_not_codes() -> None:
+    zones = sender_zones("smtp")
+    zones["example.com"]["TXT"] = ['"v=spf1 ' + " ".join(f"a:h{n}.example.com" for n in range(11)) + ' -all"']
+    result, _ = run(zones, provider="smtp", relay_host="smtp.example.com", dkim_selectors=("mail",))
+    assert "spf_too_many_lookups" in {finding.code for finding in result.findings}
+    assert "_" not in result.summary.replace("_dmarc", "").replace("_domainkey", "")
+    assert "needs 11 DNS lookups, more than the limit of 10" in result.summary
 
 
 def test_details_are_json_and_hold_no_key_material() -> None:
