@@ -1,4 +1,4 @@
-"""The `mailcheck` console script: `check`, `bot`, `worker` (SPEC §2)."""
+"""The `mailcheck` console script: `check`, `bot`, `worker` (SPEC §2), `healthcheck`, `--version`."""
 
 from __future__ import annotations
 
@@ -14,10 +14,29 @@ from workers.log_setup import configure_logging
 from workers.settings import ConfigError, Settings, load_settings, require
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG = 0, 2, 3
+EXIT_UNHEALTHY = 1
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked for (start-up time, SPEC §9)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("mailcheck")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        print(f"mailcheck {found}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailcheck", description="Why did that user not get our email?")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="run every diagnostic here and print the report")
     check.add_argument("email")
@@ -27,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     bot.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default: 0.0.0.0)")  # noqa: S104
     worker = sub.add_parser("worker", help="run an RQ worker with the scheduler")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    health = sub.add_parser("healthcheck", help="exit 0 when this container's bot or worker is healthy")
+    health.add_argument("role", choices=["bot", "worker"])
+    health.add_argument("--port", type=int, default=None, help="bot: HTTP port (default: $PORT or 3000)")
     return parser
 
 
@@ -60,8 +82,23 @@ def _worker(settings: Settings, burst: bool) -> int:
     return EXIT_OK
 
 
+def _healthcheck(role: str, port: int | None) -> int:
+    from bot.healthcheck import check_bot, check_worker
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"{role} unhealthy: {str(exc).splitlines()[-1].strip()}")
+        return EXIT_UNHEALTHY
+    status, line = check_bot(settings, port) if role == "bot" else check_worker(settings)
+    print(line)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "healthcheck":
+        return _healthcheck(args.role, args.port)
     try:
         settings = load_settings()
         configure_logging(settings, logging.WARNING if args.command == "check" else logging.INFO)

@@ -1,10 +1,14 @@
-"""manifest.yml stays in step with the code: listeners, commands and scopes."""
+"""manifest.yml stays in step with the code (listeners, commands, scopes) and with Slack's own schema."""
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
 import yaml
 from slack_bolt.request import BoltRequest
 
@@ -16,10 +20,49 @@ from workers.slack_api import EXTRA_SCOPES, METHOD_SCOPES
 from workers.slack_ids import SLASH_COMMAND
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+# Slack's published app manifest schema; source and licence in tests/schemas/slack/README.md.
+MANIFEST_SCHEMA = Path(__file__).resolve().parent / "schemas" / "slack" / "manifest.schema.1.0.0.json"
 
 
 def _manifest() -> dict[str, Any]:
     return dict(yaml.safe_load(MANIFEST.read_text()))
+
+
+def _validator() -> jsonschema.Draft7Validator:
+    schema = json.loads(MANIFEST_SCHEMA.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+def test_manifest_matches_slacks_published_schema() -> None:
+    _validator().validate(_manifest())
+
+
+def test_manifest_for_http_mode_as_its_comments_describe_matches_the_schema() -> None:
+    manifest = copy.deepcopy(_manifest())
+    events_url = "https://mailcheck.example.com/slack/events"
+    manifest["settings"]["socket_mode_enabled"] = False
+    manifest["settings"]["interactivity"]["request_url"] = events_url
+    for command in manifest["features"]["slash_commands"]:
+        command["url"] = events_url
+    _validator().validate(manifest)
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda m: m["display_information"].update(name="x" * 36),
+        lambda m: m["settings"].update(socket_mode=True),
+        lambda m: m["oauth_config"]["scopes"].update(bot="commands"),
+        lambda m: m.pop("display_information"),
+    ],
+    ids=["name-too-long", "unknown-setting", "scopes-not-a-list", "no-display-information"],
+)
+def test_the_schema_rejects_a_broken_manifest(breakage: Any) -> None:
+    manifest = copy.deepcopy(_manifest())
+    breakage(manifest)
+    with pytest.raises(jsonschema.ValidationError):
+        _validator().validate(manifest)
 
 
 def test_manifest_declares_every_scope_the_code_uses() -> None:

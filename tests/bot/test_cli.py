@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import version
 
 from tests.conftest import ROOT, mailcheck_env
 from tests.e2e.helpers import unique_email
@@ -74,3 +76,12 @@ def test_bad_setting_stops_start_up_naming_the_variable() -> None:
     assert done.returncode == 3 and "SLACK_BOT_TOKEN" in done.stderr
     done = mailcheck("worker")
     assert done.returncode == 3 and "SLACK_BOT_TOKEN" in done.stderr
+
+
+def test_version_prints_the_installed_version() -> None:
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        declared = tomllib.load(file)["project"]["version"]
+    done = mailcheck("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"mailcheck {version('mailcheck')}\n"
+    assert version("mailcheck") == declared
