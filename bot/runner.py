@@ -16,6 +16,7 @@ from slack_sdk.web import WebClient
 from websocket import WebSocketApp
 
 from bot.app import build_deps, create_app
+from bot.reaping import BotReaper
 from bot.server import serve
 from workers.settings import ConfigError, Settings, require
 
@@ -101,12 +102,17 @@ def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
         require(settings, "slack_signing_secret")
     deps = build_deps(settings)
     app = create_app(deps)
-    if settings.slack_app_token is not None:
-        # The client opens connections through app.client, so apps.connections.open goes to
-        # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
-        run_socket_mode(socket_mode_handler(app, settings.slack_app_token.get_secret_value()))
-        return
-    serve(app, deps, host=host, port=port or settings.port)
+    # Reports must be settled even when no worker runs (SPEC §8), so the bot reaps as well.
+    reaper = BotReaper(deps).start()
+    try:
+        if settings.slack_app_token is not None:
+            # The client opens connections through app.client, so apps.connections.open goes to
+            # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
+            run_socket_mode(socket_mode_handler(app, settings.slack_app_token.get_secret_value()))
+        else:
+            serve(app, deps, host=host, port=port or settings.port)
+    finally:
+        reaper.stop()
 
 
 def run_socket_mode(handler: SocketModeHandler) -> None:

@@ -202,6 +202,29 @@ def test_sigterm_closes_the_connection_cleanly(
         slack.stop()
 
 
+def test_the_bot_reaps_in_socket_mode_too(
+    private_redis: RedisServer, kratos: KratosStandIn, dns: DnsServer, tmp_path: Path
+) -> None:
+    """No worker at all: the Socket Mode bot's own reaper fails the report after QUEUE_TIMEOUT."""
+    slack = SocketModeStandIn().start()
+    # A Redis of its own: other tests' bots reap the session Redis with another QUEUE_TIMEOUT.
+    env = socket_env(private_redis, slack, kratos, dns, QUEUE_TIMEOUT="1")
+    bot = Process(["bot"], env, tmp_path / "bot.log")
+    try:
+        wait_connected(slack, bot, 1)
+        email = unique_email("socket-no-worker")
+        hook = slack.hook_url("socket-no-worker")
+        ack_payload(slack, slack.push_slash_command(email, response_url=hook))
+
+        failed = wait_for_report(slack, email, state="failed", timeout=BOUND_S)
+
+        assert "mailcheck worker" in json.dumps(failed["blocks"])
+        assert "No `mailcheck worker` is running" in slack.hooks_for("socket-no-worker")[0]["text"]
+    finally:
+        bot.stop()
+        slack.stop()
+
+
 def test_refused_app_token_is_a_configuration_error(
     socket_slack: SocketModeStandIn, redis_server: RedisServer, kratos: KratosStandIn, dns: DnsServer
 ) -> None:
