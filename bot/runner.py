@@ -9,8 +9,11 @@ import time
 from types import FrameType
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
 from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
 from slack_sdk.web import WebClient
 from websocket import WebSocketApp
@@ -18,6 +21,7 @@ from websocket import WebSocketApp
 from bot.app import build_deps, create_app
 from bot.reaping import BotReaper
 from bot.server import serve
+from bot.slack_http import MalformedRequest, socket_mode_request
 from workers.settings import ConfigError, Settings, require
 
 log = logging.getLogger(__name__)
@@ -90,6 +94,18 @@ class _SocketModeHandler(SocketModeHandler):
         self.app_token = app_token
         self.client = _PromptSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client)
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Bolt's handler behind the same guards as the HTTP entry (bot/slack_http.py)."""
+        start = time.time()
+        try:
+            request = socket_mode_request(req.payload, build_headers(req))
+        except MalformedRequest as exc:
+            # Acked, so that Slack does not deliver it again; nothing else happens.
+            log.warning("Socket Mode envelope refused: malformed request: %s", exc)
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        send_response(client, req, self.app.dispatch(request), start)
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
