@@ -13,7 +13,7 @@ import threading
 import redis
 
 from bot.deps import Deps
-from workers.reaper import reap
+from workers.reaper import Ledger, reap
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,21 @@ class BotReaper:
         while not self._stop.wait(self._interval):
             self.reap_once()
 
+    def _settle_unqueued(self) -> None:
+        """Reports the bot failed in Slack while Redis was down: stored failed, out of the ledger."""
+        unsettled, ledger = self._deps.unsettled, Ledger(self._deps.redis)
+        while not unsettled.empty():
+            stored = unsettled.get()
+            try:
+                self._deps.store.save(stored)
+                ledger.untrack(stored.report.report_id)
+            except redis.RedisError:
+                unsettled.put(stored)
+                raise
+
     def reap_once(self) -> int:
         try:
+            self._settle_unqueued()
             reaped = reap(self._deps.redis, self._deps.poster, self._deps.settings)
         except redis.RedisError as exc:
             if not self._redis_down:  # once per outage; healthz says the rest

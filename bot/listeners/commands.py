@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -88,8 +87,10 @@ def _post_then_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport
     except redis.RedisError:
         mark_failed(stored, "the check could not be queued (Redis unreachable)", deps.poster, deps.store)
         respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
-        with contextlib.suppress(redis.RedisError):  # else the reaper settles it once Redis is back
+        try:
             Ledger(deps.redis).untrack(stored.report.report_id)
+        except redis.RedisError:
+            deps.unsettled.put(stored)  # the bot's reaper stores it and untracks it once Redis is back
         return
     if not _worker_alive(deps):
         respond_ephemeral(
