@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from queue import SimpleQueue
 
 import redis
 from rq import Queue
@@ -11,7 +12,7 @@ from rq import Queue
 from bot.metrics import BotMetrics
 from workers.settings import Settings
 from workers.slack_api import SlackPoster
-from workers.store import ReportStore
+from workers.store import ReportStore, StoredReport
 
 
 @dataclass(frozen=True)
@@ -23,3 +24,5 @@ class Deps:
     poster: SlackPoster
     metrics: BotMetrics
     background: ThreadPoolExecutor  # work a listener starts after its ack
+    # Reports failed in Slack while Redis was down, for the bot's reaper to store once Redis is back.
+    unsettled: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)

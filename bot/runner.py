@@ -9,14 +9,19 @@ import time
 from types import FrameType
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
 from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.socket_mode.websocket_client import SocketModeClient
 from slack_sdk.web import WebClient
 from websocket import WebSocketApp
 
 from bot.app import build_deps, create_app
+from bot.reaping import BotReaper
 from bot.server import serve
+from bot.slack_http import MalformedRequest, socket_mode_request
 from workers.settings import ConfigError, Settings, require
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,18 @@ class _SocketModeHandler(SocketModeHandler):
         self.client = _PromptSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client)
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Bolt's handler behind the same guards as the HTTP entry (bot/slack_http.py)."""
+        start = time.time()
+        try:
+            request = socket_mode_request(req.payload, build_headers(req))
+        except MalformedRequest as exc:
+            # Acked, so that Slack does not deliver it again; nothing else happens.
+            log.warning("Socket Mode envelope refused: malformed request: %s", exc)
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        send_response(client, req, self.app.dispatch(request), start)
+
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
     return _SocketModeHandler(app, app_token)
@@ -101,12 +118,17 @@ def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
         require(settings, "slack_signing_secret")
     deps = build_deps(settings)
     app = create_app(deps)
-    if settings.slack_app_token is not None:
-        # The client opens connections through app.client, so apps.connections.open goes to
-        # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
-        run_socket_mode(socket_mode_handler(app, settings.slack_app_token.get_secret_value()))
-        return
-    serve(app, deps, host=host, port=port or settings.port)
+    # Reports must be settled even when no worker runs (SPEC §8), so the bot reaps as well.
+    reaper = BotReaper(deps).start()
+    try:
+        if settings.slack_app_token is not None:
+            # The client opens connections through app.client, so apps.connections.open goes to
+            # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
+            run_socket_mode(socket_mode_handler(app, settings.slack_app_token.get_secret_value()))
+        else:
+            serve(app, deps, host=host, port=port or settings.port)
+    finally:
+        reaper.stop()
 
 
 def run_socket_mode(handler: SocketModeHandler) -> None:

@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
@@ -82,13 +82,27 @@ def _check_actions(body: dict[str, Any]) -> None:
 def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
     """Events API: a JSON object. Slash commands: a form. Interactions: a form whose `payload` is JSON."""
     if (content_type or "").startswith("application/json") or text.startswith("{"):
-        body = _json_object(text)
-    else:
-        form = dict(parse_qsl(text, keep_blank_values=True))
-        body = _json_object(form["payload"]) if "payload" in form else form
+        return _json_object(text)
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    return _json_object(form["payload"]) if "payload" in form else form
+
+
+def guard_body(body: object) -> BoltContext:
+    """The one entry for every body Slack sends, over HTTP or in a Socket Mode envelope: a JSON object
+    of the shapes Bolt trusts, or MalformedRequest. Returns the context Bolt would build from it."""
+    if not isinstance(body, dict):
+        raise MalformedRequest("the body is not a JSON object")
     if body.get("type") == "block_actions":
         _check_actions(body)
-    return body
+    # Bolt reads these parts of every body for every listener and for its error handler, trusting
+    # their shape; one it cannot read would fail even the error handler (a 500). Read them here once.
+    try:
+        context = build_context(BoltContext({}), body)
+        for extract in _BOLT_EXTRACTORS:
+            extract(body)
+    except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise MalformedRequest(f"unexpected shape ({type(exc).__name__})") from None
+    return context
 
 
 def bolt_request(raw: str, body: dict[str, Any], environ: dict[str, Any]) -> BoltRequest:
@@ -96,14 +110,21 @@ def bolt_request(raw: str, body: dict[str, Any], environ: dict[str, Any]) -> Bol
     request = BoltRequest(body="", query=wsgi.query_string, headers=wsgi.get_headers())
     request.raw_body = raw  # what Bolt's verification middleware checks again
     request.body = body
-    # Bolt reads these parts of every body for every listener and for its error handler, trusting
-    # their shape; one it cannot read would fail even the error handler (a 500). Read them here once.
+    request.context = guard_body(body)
+    return request
+
+
+def socket_mode_request(payload: object, headers: dict[str, Any] | None = None) -> BoltRequest:
+    """A Socket Mode envelope's payload through the same guards as an HTTP body (the size included)."""
     try:
-        request.context = build_context(BoltContext({}), body)
-        for extract in _BOLT_EXTRACTORS:
-            extract(body)
-    except (TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise MalformedRequest(f"unexpected shape ({type(exc).__name__})") from None
+        size = len(json.dumps(payload).encode())
+    except (TypeError, ValueError):
+        raise MalformedRequest("the payload is not JSON") from None
+    if size > MAX_BODY_BYTES:
+        raise MalformedRequest("too large")
+    context = guard_body(payload)
+    request = BoltRequest(body=cast(dict[str, Any], payload), mode="socket_mode", headers=headers)
+    request.context = context
     return request
 
 

@@ -294,13 +294,21 @@ def action_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
     """RQ on_failure callback: an accepted press whose job died still gets its `failed` reply."""
     if job.retries_left:
         return
+    try:
+        _conclude_failed(job, exc_info[0] if exc_info else None)
+    except Exception:  # raising here stops RQ's registry cleanup and ends the worker's loop
+        log.exception("job %s: the press's failure could not be recorded", job.id)
+
+
+def _conclude_failed(job: Job, exc_type: type[BaseException] | None) -> None:
     kwargs = job.kwargs
     ticket = Ticket(kwargs["report_id"], kwargs["action"], kwargs["actor"], kwargs["claim"])
     env = _Env.open()
     stored = env.store.load(ticket.report_id)
-    if stored is None:
+    if stored is None:  # no thread left to report into; the press must not stay `duplicate` for good
+        env.guard.release(ticket.guard_claim)
         return
-    reason = exc_info[0].__name__ if exc_info and exc_info[0] is not None else "worker lost"
+    reason = exc_type.__name__ if exc_type is not None else "worker lost"
     conclude(
         env,
         ticket,

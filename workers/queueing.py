@@ -11,10 +11,12 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.settings import Settings
+from workers.store import ReportStore, StoredReport
 
 RUN_REPORT = "workers.jobs.run_report"
 RUN_STATUS = "workers.status_job.run_status"
 ON_REPORT_FAILURE = "workers.jobs.report_failed"
+ON_STATUS_FAILURE = "workers.status_job.status_failed"
 JOB_SLACK_MARGIN_S = 60  # Slack updates and retries after the checks' own deadline
 RESULT_TTL_S = 3600
 FAILURE_TTL_S = 7 * 24 * 3600
@@ -33,6 +35,24 @@ def report_job_id(report_id: str) -> str:
 
 def report_job_timeout(settings: Settings) -> int:
     return int(settings.report_deadline) + JOB_SLACK_MARGIN_S
+
+
+def first_look_s(settings: Settings) -> float:
+    """From the enqueue to the reaper's first look: the job's own time, or sooner the queue timeout."""
+    return min(report_job_timeout(settings), settings.queue_timeout)
+
+
+def save_new_report(connection: redis.Redis, stored: StoredReport, settings: Settings) -> None:
+    """The bot's first Redis write for a report: the report and its running-ledger entry, together.
+
+    Whatever happens to the bot after this (it dies before posting or before enqueueing), the reaper
+    finds the report and fails it; `enqueue_report` then moves the entry's deadline.
+    """
+    with connection.pipeline() as pipe:
+        pipe.multi()
+        ReportStore(pipe).save(stored)
+        pipe.zadd(RUNNING_REPORTS_KEY, {stored.report.report_id: time.time() + report_job_timeout(settings)})
+        pipe.execute()
 
 
 def enqueue_report(
@@ -55,9 +75,9 @@ def enqueue_report(
         "thread_ts": thread_ts,
     }
     with queue.connection.pipeline() as pipe:
-        # One transaction: a report is in the running ledger exactly when its job is on the queue.
+        # One transaction: the job is on the queue with the ledger's deadline moved to match it.
         pipe.multi()
-        pipe.zadd(RUNNING_REPORTS_KEY, {report_id: time.time() + report_job_timeout(settings)})
+        pipe.zadd(RUNNING_REPORTS_KEY, {report_id: time.time() + first_look_s(settings)})
         job = queue.enqueue(
             RUN_REPORT,
             kwargs=kwargs,
@@ -74,11 +94,16 @@ def enqueue_report(
     return job
 
 
-def enqueue_status(queue: Queue, settings: Settings, *, channel: str, requester: str) -> Job:
+def enqueue_status(
+    queue: Queue, settings: Settings, *, channel: str, requester: str, response_url: str = ""
+) -> Job:
     return queue.enqueue(
         RUN_STATUS,
-        kwargs={"channel": channel, "requester": requester},
+        # The response_url (a Slack hook, not a token) lets a failed job still answer the agent.
+        kwargs={"channel": channel, "requester": requester, "response_url": response_url},
         job_timeout=int(settings.report_deadline) + JOB_SLACK_MARGIN_S,
         result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        on_failure=Callback(ON_STATUS_FAILURE),
         description="mailcheck courier status",
     )

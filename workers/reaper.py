@@ -1,14 +1,17 @@
 """No report stays `running`: the ledger of reports whose parent may still say so, and the reaper.
 
-A report enters the ledger when the bot enqueues its check (`enqueue_report`, in the same Redis
-transaction) and leaves it only once Slack shows its final state. Settling is atomic on the stored
+A report enters the ledger with the bot's first Redis write for it (`save_new_report`, before the
+parent is posted), so a bot that dies before it enqueues leaves nothing `running`; `enqueue_report`
+moves the deadline, and the report leaves the ledger only once Slack shows its final state. Settling is atomic on the stored
 report: whoever first turns a `running` report into `complete` or `failed` wins, so a report that
 completed is never overwritten with a failure, and a late attempt never overwrites the failure it
 lost to. Everybody who settles then shows Slack what is stored, whoever won.
 
-Workers run `reap` in their maintenance pass, after RQ's own cleanup of abandoned jobs. A report past
-its deadline whose job RQ still holds (queued behind others, or running under a live heartbeat) gets
-more time; any other is failed with OVERDUE_REASON. RQ itself calls no `on_failure` when a work-horse
+Workers run `reap` in their maintenance pass, after RQ's own cleanup of abandoned jobs, and the bot
+runs it on a timer (bot/reaping.py), so it also runs with no worker at all. A report past its deadline
+whose job RQ still holds (running under a live heartbeat, or queued for less than QUEUE_TIMEOUT) gets
+more time. A job queued for longer is taken off the queue, atomically against a worker dequeuing it,
+and its report failed naming the missing worker; any other report is failed with OVERDUE_REASON. RQ itself calls no `on_failure` when a work-horse
 dies (our worker does, see worker.py), a failure callback can itself fail (Slack down), and a job can
 vanish (an emptied queue): the reaper relies on none of it. Claims are leases, so several workers reap
 side by side, each report once.
@@ -20,8 +23,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 
 import redis
+from rq import Queue
 from rq.exceptions import AbandonedJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -37,6 +42,10 @@ from workers.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
 log = logging.getLogger(__name__)
 
 OVERDUE_REASON = "the check did not finish in time"
+NO_WORKER_REASON = (
+    "no `mailcheck worker` started the check within {timeout:g} s (QUEUE_TIMEOUT): "
+    "start a `mailcheck worker`, then press Re-run"
+)
 LOST_REASON = "the check could not finish (the worker running it stopped)"
 CLAIM_LEASE_S = 120  # a reaper that dies holding a claim leaves the report to another after this
 REAP_BATCH = 50  # per pass; the rest stay due for the next pass
@@ -53,6 +62,14 @@ _CLAIM_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return due
+"""
+
+# Take a job off its queue unless a worker has already dequeued it (RQ moves it to its intermediate
+# queue), and mark it canceled in the same step, so that it is never both failed and run.
+_TAKE_QUEUED = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'status', 'canceled')
+return 1
 """
 
 # Write ARGV[2] only if the key still holds ARGV[1] ('' for no key): settling never overwrites a write
@@ -217,6 +234,24 @@ def reap(
     return reaped
 
 
+def no_worker_reason(settings: Settings) -> str:
+    return NO_WORKER_REASON.format(timeout=settings.queue_timeout)
+
+
+def _queued_since(job: Job, now: float) -> float:
+    enqueued = job.enqueued_at
+    if enqueued is None:
+        return now
+    return (enqueued if enqueued.tzinfo else enqueued.replace(tzinfo=UTC)).timestamp()
+
+
+def _take_queued(connection: redis.Redis, job: Job) -> bool:
+    """Take the job off its queue; False when a worker has it already."""
+    take = connection.register_script(_TAKE_QUEUED)
+    queue_key = Queue.redis_queue_namespace_prefix + job.origin
+    return bool(take(keys=[queue_key, job.key], args=[job.id]))
+
+
 def _reap_one(
     connection: redis.Redis,
     ledger: Ledger,
@@ -226,11 +261,25 @@ def _reap_one(
     now: float,
 ) -> int:
     job = _job(connection, report_id)
-    if job is not None and job.get_status(refresh=False) in LIVE_STATUSES:
+    status = job.get_status(refresh=False) if job is not None else None
+    reason = OVERDUE_REASON
+    if job is not None and status == JobStatus.QUEUED:
+        due = _queued_since(job, now) + settings.queue_timeout
+        if now < due:
+            ledger.due_at(report_id, due)
+            return 0
+        if not _take_queued(connection, job):  # a worker has just taken it: it runs, not fails
+            ledger.due_at(report_id, now + report_job_timeout(settings))
+            return 0
+        reason = no_worker_reason(settings)
+    elif status == JobStatus.CANCELED:  # taken off the queue above, by a pass that did not finish
+        reason = no_worker_reason(settings)
+    elif job is not None and status in LIVE_STATUSES:
         ledger.due_at(report_id, now + report_job_timeout(settings))
         return 0
     fallback = stored_from_job(job) if job is not None else None
     operators = operators_configured(settings)
-    return int(
-        fail_report(connection, poster, report_id, OVERDUE_REASON, operators=operators, fallback=fallback)
-    )
+    failed = fail_report(connection, poster, report_id, reason, operators=operators, fallback=fallback)
+    if job is not None and status in (JobStatus.QUEUED, JobStatus.CANCELED):
+        job.delete()  # so that nothing, not even a requeue by hand, revives it
+    return int(failed)

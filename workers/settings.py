@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     resend_limit_per_hour: int = Field(default=3, ge=0)
     report_deadline: float = Field(default=20.0, gt=0, le=600)
     follow_up_seconds: int = Field(default=120, ge=1)
+    queue_timeout: float = Field(default=300.0, gt=0, le=7 * 24 * 3600)
 
     @field_validator(
         "dns_nameservers",

@@ -132,13 +132,17 @@ class _Presses:
         try:
             enqueue_action(self._deps.queue, self._deps.settings, ticket)
         except redis.RedisError:
+            # Nothing was started: free the claim first, so the button works again whatever follows.
+            with contextlib.suppress(redis.RedisError):
+                self._guard.release(claim)
             # The press is already `accepted` in the thread, so it gets its outcome there too.
             failed = ActionEntry(
                 entry.report_id, entry.action, entry.actor, Outcome.FAILED, "it could not be queued"
             )
-            self._audit.record(stored, failed)
-            with contextlib.suppress(redis.RedisError):
-                self._guard.release(claim)
+            try:
+                self._audit.record(stored, failed)
+            except (SlackError, redis.RedisError) as exc:  # the presser is still answered, below
+                log.warning("press on report %s: its failure is not in the thread (%s)", entry.report_id, exc)
             raise
 
 

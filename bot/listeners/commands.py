@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import redis
+from rq import Worker
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
@@ -16,7 +17,8 @@ from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable, UserFacingE
 from bot.parse import Check, Help, parse_command
 from workers.jobs import mark_failed
 from workers.log_setup import correlated
-from workers.queueing import enqueue_report, enqueue_status
+from workers.queueing import enqueue_report, enqueue_status, save_new_report
+from workers.reaper import Ledger
 from workers.render import render_report
 from workers.report import Report, new_report_id
 from workers.slack_api import SlackError, respond_ephemeral
@@ -24,6 +26,12 @@ from workers.slack_ids import SLASH_COMMAND
 from workers.store import StoredReport
 
 log = logging.getLogger(__name__)
+
+NO_WORKER_NOTICE = (
+    ":warning: No `mailcheck worker` is running, so this check has not started yet. It will start "
+    "when one does; if none starts within {timeout:g} s (QUEUE_TIMEOUT), the report says so and "
+    "the check is dropped."
+)
 
 
 class IncompleteCommand(UserFacingError):
@@ -37,7 +45,9 @@ def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], 
     channel, requester = command["channel_id"], command["user_id"]
     stored = StoredReport(Report(new_report_id(), email), channel=channel, ts="", requester=requester)
     try:
-        deps.store.save(stored)  # proves Redis is reachable before we promise anything
+        # Proves Redis is reachable before we promise anything, and puts the report in the reaper's
+        # ledger: from here on, a bot that dies cannot leave the report `running`.
+        save_new_report(deps.redis, stored, deps.settings)
     except redis.RedisError:
         raise ServiceUnavailable("its Redis is unreachable") from None
     ack()
@@ -77,14 +87,42 @@ def _post_then_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport
     except redis.RedisError:
         mark_failed(stored, "the check could not be queued (Redis unreachable)", deps.poster, deps.store)
         respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
+        try:
+            Ledger(deps.redis).untrack(stored.report.report_id)
+        except redis.RedisError:
+            deps.unsettled.put(stored)  # the bot's reaper stores it and untracks it once Redis is back
+        return
+    if not _worker_alive(deps):
+        respond_ephemeral(
+            command["response_url"], NO_WORKER_NOTICE.format(timeout=deps.settings.queue_timeout)
+        )
+
+
+def _worker_alive(deps: Deps) -> bool:
+    """RQ's own registry of live workers for our queue (a dead worker drops out with its TTL)."""
+    try:
+        return bool(Worker.all(queue=deps.queue))
+    except redis.RedisError:
+        return True  # cannot tell: say nothing rather than something wrong
 
 
 def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any]) -> None:
     try:
-        enqueue_status(deps.queue, deps.settings, channel=command["channel_id"], requester=command["user_id"])
+        enqueue_status(
+            deps.queue,
+            deps.settings,
+            channel=command["channel_id"],
+            requester=command["user_id"],
+            response_url=_response_url(command),
+        )
     except redis.RedisError:
         raise ServiceUnavailable("its Redis is unreachable") from None
     ack()
+
+
+def _response_url(command: dict[str, Any]) -> str:
+    url = command.get("response_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
 
 
 def register(app: App, deps: Deps) -> None:

@@ -159,6 +159,39 @@ def test_immediate_answers_ride_in_the_ack(
     assert len(socket_slack.calls_of("chat.postMessage")) == posts
 
 
+HOSTILE_ENVELOPES = {
+    "actions not a list": {"type": "block_actions", "user": {"id": "U0X"}, "actions": "mailcheck.rerun"},
+    "action without an id": {"type": "block_actions", "user": {"id": "U0X"}, "actions": [{"value": "r1"}]},
+    "user not an object": {
+        "type": "block_actions",
+        "user": "U0X",
+        "team": "T0",
+        "actions": [{"action_id": "mailcheck.rerun", "value": "r1"}],
+    },
+    "over the size limit": {
+        "type": "block_actions",
+        "user": {"id": "U0X"},
+        "actions": [{"action_id": "mailcheck.rerun", "value": "r" * (1024 * 1024 + 1)}],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_ENVELOPES))
+def test_hostile_envelopes_meet_the_same_guards_as_http(
+    socket_slack: SocketModeStandIn, socket_bot: Process, name: str
+) -> None:
+    posts = len(socket_slack.calls_of("chat.postMessage"))
+    hooks = len(socket_slack.hooks)
+
+    envelope_id = socket_slack.push("interactive", HOSTILE_ENVELOPES[name], accepts_response_payload=False)
+
+    assert socket_slack.wait_for_ack(envelope_id, BOUND_S) == {"envelope_id": envelope_id}
+    assert "malformed request" in socket_bot.output()
+    envelope_id = socket_slack.push_slash_command("help")  # and the bot serves on
+    assert "/mailcheck user@example.com" in ack_payload(socket_slack, envelope_id)["text"]
+    assert len(socket_slack.calls_of("chat.postMessage")) == posts and len(socket_slack.hooks) == hooks
+
+
 @pytest.mark.parametrize("how", ["abrupt_close", "refresh_requested"])
 def test_reconnects_by_itself_and_handles_the_next_envelope(
     socket_slack: SocketModeStandIn, socket_bot: Process, how: str
@@ -197,6 +230,29 @@ def test_sigterm_closes_the_connection_cleanly(
         assert exit_code == 0, bot.output()
         assert slack.wait_closed(session, BOUND_S).close_code == 1000
         assert "closing the Socket Mode connection" in bot.output()
+    finally:
+        bot.stop()
+        slack.stop()
+
+
+def test_the_bot_reaps_in_socket_mode_too(
+    private_redis: RedisServer, kratos: KratosStandIn, dns: DnsServer, tmp_path: Path
+) -> None:
+    """No worker at all: the Socket Mode bot's own reaper fails the report after QUEUE_TIMEOUT."""
+    slack = SocketModeStandIn().start()
+    # A Redis of its own: other tests' bots reap the session Redis with another QUEUE_TIMEOUT.
+    env = socket_env(private_redis, slack, kratos, dns, QUEUE_TIMEOUT="1")
+    bot = Process(["bot"], env, tmp_path / "bot.log")
+    try:
+        wait_connected(slack, bot, 1)
+        email = unique_email("socket-no-worker")
+        hook = slack.hook_url("socket-no-worker")
+        ack_payload(slack, slack.push_slash_command(email, response_url=hook))
+
+        failed = wait_for_report(slack, email, state="failed", timeout=BOUND_S)
+
+        assert "mailcheck worker" in json.dumps(failed["blocks"])
+        assert "No `mailcheck worker` is running" in slack.hooks_for("socket-no-worker")[0]["text"]
     finally:
         bot.stop()
         slack.stop()

@@ -95,3 +95,20 @@ def test_kratos_unreachable_gives_a_failed_status(
         "oldest_queued_age_s": 0,
         "verdict": "error",
     }
+
+
+def test_slack_refusing_the_status_post_is_told_to_the_agent(
+    bot: str, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.reset()
+    before = len(_status_messages(slack))
+    slack.fail("chat.postMessage", times=1, error="channel_not_found")
+    try:
+        response, hook = run_command(bot, slack, "status", channel=CHANNEL, user="U0SRE")
+        assert response.status_code == 200 and response.text == ""
+        [answer] = slack.wait_for(lambda: slack.hooks_for(hook))
+    finally:
+        slack.fail("chat.postMessage", times=0)
+    assert answer["response_type"] == "ephemeral"
+    assert "could not post the courier status" in answer["text"] and "channel_not_found" in answer["text"]
+    assert len(_status_messages(slack)) == before

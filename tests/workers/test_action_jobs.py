@@ -8,18 +8,22 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-from rq.job import Job
+import redis
+from rq import Queue
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from workers import action_jobs
-from workers.action_jobs import Ticket, action_failed, claim_hold_s, run_action
+from workers.action_jobs import Ticket, action_failed, claim_hold_s, enqueue_action, run_action
 from workers.jobs import settings_from_env
 from workers.remediation.guard import DONE, Guard
 from workers.report import Report, State
 from workers.slack_api import SlackPoster, web_client
 from workers.store import ReportStore, StoredReport
+from workers.worker import MailcheckWorker, WorkerTimings
 
 _ids = itertools.count(1)
 
@@ -126,3 +130,93 @@ def test_an_expired_report_releases_the_claim(
     assert run_action(**ticket.__dict__) == "report gone"
     assert Guard(redis_server.client(), hold_s=60).state(ticket.report_id, "flush") == ""
     assert _outcomes(slack, ticket.report_id) == []
+
+
+# ---- RQ's cleanup of abandoned jobs, in a real worker --------------------------------------------
+
+CLEANUP_QUEUE = "action-cleanup"
+
+
+@pytest.fixture
+def private_env(monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn, redis_url: str) -> Iterator[None]:
+    """Like worker_env, on a Redis of the module's own: the worker's maintenance reaps what it finds."""
+    for name, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "REDIS_URL": redis_url,
+        "MAILCHECK_QUEUE": CLEANUP_QUEUE,
+        "MAILCHECK_OPERATORS": "U0OP",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings_from_env.cache_clear()
+    yield
+    settings_from_env.cache_clear()
+
+
+def _abandoned(connection: redis.Redis, ticket: Ticket) -> Job:
+    """The press's job as a worker that died mid-job leaves it: started, its heartbeat long gone."""
+    queue = Queue(CLEANUP_QUEUE, connection=connection, serializer=JSONSerializer)
+    job = enqueue_action(queue, settings_from_env(), ticket)
+    queue.remove(job)
+    job.set_status(JobStatus.STARTED)
+    connection.zadd(StartedJobRegistry(queue=queue).key, {f"{job.id}:lost-execution": 1})
+    return job
+
+
+def _work_once(connection: redis.Redis) -> Job:
+    """A burst of the real worker: its maintenance pass (RQ's cleanup), then a job queued behind it."""
+    queue = Queue(CLEANUP_QUEUE, connection=connection, serializer=JSONSerializer)
+    later = queue.enqueue("workers.report.new_report_id")
+    worker = MailcheckWorker(
+        [queue], connection=connection, settings=settings_from_env(), timings=WorkerTimings()
+    )
+    worker.work(burst=True)
+    return later
+
+
+def test_cleanup_survives_a_failure_callback_that_meets_slack_down(
+    private_env: None, slack: SlackStandIn, redis_url: str
+) -> None:
+    connection = redis.Redis.from_url(redis_url)
+    _, ticket = _accepted_in(slack, connection)
+    job = _abandoned(connection, ticket)
+    slack.fail("chat.postMessage", times=10_000)
+    try:
+        later = _work_once(connection)
+    finally:
+        slack.fail("chat.postMessage", times=0)
+
+    queue = Queue(CLEANUP_QUEUE, connection=connection, serializer=JSONSerializer)
+    assert job.id in FailedJobRegistry(queue=queue).get_job_ids()  # RQ's cleanup went to its end
+    assert later.get_status() == JobStatus.FINISHED  # and the worker carried on working
+    # Slack took no reply; the claim is held until its hold ends, as for any lost outcome.
+    assert Guard(connection, hold_s=60).state(ticket.report_id, "flush") == "running"
+
+
+def test_cleanup_of_a_press_whose_report_is_gone_releases_its_claim(
+    private_env: None, slack: SlackStandIn, redis_url: str
+) -> None:
+    connection = redis.Redis.from_url(redis_url)
+    _, ticket = _accepted_in(slack, connection)
+    job = _abandoned(connection, ticket)
+    connection.delete(f"mailcheck:report:{ticket.report_id}")
+
+    _work_once(connection)
+
+    queue = Queue(CLEANUP_QUEUE, connection=connection, serializer=JSONSerializer)
+    assert job.id in FailedJobRegistry(queue=queue).get_job_ids()
+    assert Guard(connection, hold_s=60).state(ticket.report_id, "flush") == ""  # the button works again
+
+
+def _accepted_in(slack: SlackStandIn, connection: redis.Redis) -> tuple[StoredReport, Ticket]:
+    settings = settings_from_env()
+    report_id = f"cleanup{next(_ids)}"
+    report = Report(
+        report_id, "user@example.com", state=State.COMPLETE, verdict="sent", actions=["flush", "rerun"]
+    )
+    ts = SlackPoster(web_client(settings)).post("C0SUPPORT", text="report")
+    stored = StoredReport(report, channel="C0SUPPORT", ts=ts, requester="U0ASKER")
+    ReportStore(connection).save(stored)
+    claim = Guard(connection, hold_s=claim_hold_s(settings)).claim(report_id, "flush")
+    assert claim is not None
+    return stored, Ticket(report_id, "flush", "U0OP", claim.token)

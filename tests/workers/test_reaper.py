@@ -14,12 +14,20 @@ import pytest
 import redis
 from rq import Queue
 from rq.exceptions import AbandonedJobError
+from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException
 
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
-from workers.queueing import JOB_SLACK_MARGIN_S, RUNNING_REPORTS_KEY, enqueue_report, make_queue
+from workers.queueing import (
+    JOB_SLACK_MARGIN_S,
+    RUNNING_REPORTS_KEY,
+    enqueue_report,
+    make_queue,
+    report_job_id,
+    save_new_report,
+)
 from workers.reaper import (
     LOST_REASON,
     OVERDUE_REASON,
@@ -27,6 +35,7 @@ from workers.reaper import (
     WorkerLost,
     fail_report,
     failure_reason,
+    no_worker_reason,
     reap,
     settle,
 )
@@ -252,6 +261,92 @@ def test_reapers_side_by_side_claim_each_report_once(connection: redis.Redis) ->
     assert Ledger(connection).claim_due(now) == []  # leased, not lost
     assert Ledger(connection).deadline("due0") > now + 60  # type: ignore[operator]
     _clear(connection)
+
+
+# ---- QUEUE_TIMEOUT: a report no worker starts ---------------------------------------------------
+
+
+def _enqueued(connection: redis.Redis, poster: SlackPoster, settings: Settings) -> tuple[StoredReport, Queue]:
+    stored = _posted(connection, poster)
+    queue = make_queue(connection, settings)
+    queue.empty()  # type: ignore[no-untyped-call]
+    enqueue_report(
+        queue,
+        settings,
+        report_id=stored.report.report_id,
+        email="user@example.com",
+        channel=stored.channel,
+        ts=stored.ts,
+        requester=stored.requester,
+    )
+    return stored, queue
+
+
+def test_a_report_no_worker_starts_within_queue_timeout_fails_and_its_job_is_dropped(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings
+) -> None:
+    _clear(connection)
+    stored, queue = _enqueued(connection, poster, settings)
+    report_id = stored.report.report_id
+
+    assert reap(connection, poster, settings, now=time.time() + settings.queue_timeout + 1) == 1
+
+    assert _shown(own_slack, stored) == "failed"
+    shown = str(own_slack.message(stored.channel, stored.ts)["blocks"])
+    assert "mailcheck worker" in shown and "QUEUE_TIMEOUT" in shown
+    assert no_worker_reason(settings).startswith("no `mailcheck worker` started the check within 300 s")
+    assert queue.job_ids == [] and not connection.exists(f"rq:job:{report_job_id(report_id)}")
+    assert _ledger(connection) == []
+
+
+def test_a_queued_report_is_left_alone_until_queue_timeout(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings
+) -> None:
+    _clear(connection)
+    stored, queue = _enqueued(connection, poster, settings)
+    job_id = report_job_id(stored.report.report_id)
+
+    assert reap(connection, poster, settings, now=time.time() + settings.queue_timeout - 5) == 0
+
+    assert _shown(own_slack, stored) == "running" and queue.job_ids == [job_id]
+    deadline = Ledger(connection).deadline(stored.report.report_id)
+    assert deadline is not None and deadline <= time.time() + settings.queue_timeout  # looked at in time
+    queue.empty()  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize("taken", ["dequeued", "started"])
+def test_a_report_a_worker_has_taken_is_never_failed_by_the_queue_timeout(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings, taken: str
+) -> None:
+    _clear(connection)
+    stored, queue = _enqueued(connection, poster, settings)
+    job_id = report_job_id(stored.report.report_id)
+    # What a worker does: move the job to RQ's intermediate queue (still `queued`), then start it.
+    Queue.lmove(connection, queue.key, timeout=None)
+    if taken == "started":
+        queue.fetch_job(job_id).set_status(JobStatus.STARTED)  # type: ignore[union-attr]
+
+    assert reap(connection, poster, settings, now=time.time() + settings.queue_timeout + 1) == 0
+
+    assert _shown(own_slack, stored) == "running"
+    assert (ReportStore(connection).load(stored.report.report_id) or stored).report.state == State.RUNNING
+    assert connection.exists(f"rq:job:{job_id}")
+    connection.delete(queue.intermediate_queue_key)
+
+
+def test_the_bots_first_write_puts_the_report_in_the_ledger(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings
+) -> None:
+    """The bot died after its first write (before posting or before enqueueing): the reaper settles it."""
+    _clear(connection)
+    report = Report(f"reap{next(_ids)}", "user@example.com")
+    stored = StoredReport(report, channel="C0SUPPORT", ts="", requester="U0ASKER")
+    save_new_report(connection, stored, settings)
+
+    assert Ledger(connection).deadline(report.report_id) is not None
+    assert reap(connection, poster, settings, now=time.time() + 3600) == 1
+    assert (ReportStore(connection).load(report.report_id) or stored).report.state == State.FAILED
+    assert _ledger(connection) == []
 
 
 # ---- queueing and reasons ----------------------------------------------------------------------

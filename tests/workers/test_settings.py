@@ -19,6 +19,7 @@ def test_defaults_match_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert (settings.report_deadline, settings.follow_up_seconds, settings.dns_timeout) == (20, 120, 2.0)
     assert settings.mail_provider == "auto" and settings.postmark_message_stream == "outbound"
+    assert settings.queue_timeout == 300
 
 
 def test_comma_lists_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,6 +36,7 @@ def test_comma_lists_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     ("variable", "value"),
     [
         ("LOOKBACK_DAYS", "a week"),
+        ("QUEUE_TIMEOUT", "-30"),
         ("REDIS_URL", "http://localhost"),
         ("MAIL_PROVIDER", "sendmail"),
         ("COURIER_SMTP_CONNECTION_URI", "https://smtp.example.com"),
