@@ -26,8 +26,8 @@ from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.mail_dns import sender_zones
 from tests.standins.smtp_server import SmtpStandin, make_pki
-from workers.diagnostics import run_diagnostics
-from workers.settings import load_settings
+from workers.checks.diagnostics import run_diagnostics
+from workers.core.settings import load_settings
 
 DNS_MS, KRATOS_MS, SMTP_MS = 20, 30, 50
 DOMAIN = "acme.test"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import BASE_ZONES, Process, base_settings, mailcheck_env, start_bot
+from tests.processes import BASE_ZONES, Process, base_settings, mailcheck_env, start_bot
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer

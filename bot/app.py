@@ -16,10 +16,10 @@ from bot import listeners
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.metrics import BotMetrics
-from workers.queueing import make_queue
-from workers.settings import Settings
-from workers.slack_api import SlackPoster, web_client
-from workers.store import ReportStore
+from workers.clients.store import ReportStore
+from workers.core.settings import Settings
+from workers.jobs.queueing import make_queue
+from workers.slack.api import SlackPoster, web_client
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import redis
 
-from workers.audit import ActionEntry, Outcome, action_label
-from workers.remediation import CHANGING_ACTIONS, RESEND_FLOWS, operators_configured
+from workers.clients.store import StoredReport
+from workers.core.settings import Settings, operators_configured
+from workers.remediation import CHANGING_ACTIONS, RESEND_FLOWS
 from workers.remediation.guard import DONE, SEND_WINDOW_S, Claim, Guard
-from workers.settings import Settings
-from workers.slack_api import SlackError, SlackPoster
-from workers.store import StoredReport
+from workers.slack.api import SlackError, SlackPoster
+from workers.slack.audit import ActionEntry, Outcome, action_label
 
 log = logging.getLogger(__name__)
 

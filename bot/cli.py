@@ -10,8 +10,8 @@ import sys
 
 from bot.errors import UserFacingError
 from bot.parse import normalize_address
-from workers.log_setup import configure_logging
-from workers.settings import ConfigError, Settings, load_settings, require
+from workers.core.logs import configure_logging
+from workers.core.settings import ConfigError, Settings, load_settings, require
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG = 0, 2, 3
 EXIT_UNHEALTHY = 1
@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(settings: Settings, raw_email: str, as_json: bool) -> int:
-    from workers.diagnostics import run_diagnostics
-    from workers.report import new_report_id
-    from workers.terminal import render_terminal
+    from workers.checks.diagnostics import run_diagnostics
+    from workers.report.model import new_report_id
+    from workers.report.terminal import render_terminal
 
     try:
         email = normalize_address(raw_email)
@@ -75,7 +75,7 @@ def _bot(settings: Settings, host: str, port: int | None) -> int:
 
 
 def _worker(settings: Settings, burst: bool) -> int:
-    from workers.worker import run_worker
+    from workers.jobs.worker import run_worker
 
     require(settings, "slack_bot_token")
     run_worker(settings, burst=burst)

@@ -10,9 +10,9 @@ import redis
 from rq import Queue
 
 from bot.metrics import BotMetrics
-from workers.settings import Settings
-from workers.slack_api import SlackPoster
-from workers.store import ReportStore, StoredReport
+from workers.clients.store import ReportStore, StoredReport
+from workers.core.settings import Settings
+from workers.slack.api import SlackPoster
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-from workers.settings import Settings
+from workers.core.settings import Settings
 
 HEALTHY, UNHEALTHY = 0, 1
 HTTP_TIMEOUT_S = 3.0
 REDIS_TIMEOUT_S = 3.0
-# Twice the worker TTL of `workers.worker.WorkerTimings` (30 s): an idle worker heartbeats before and
+# Twice the worker TTL of `workers.jobs.worker.WorkerTimings` (30 s): an idle worker heartbeats before and
 # after every blocking dequeue (15 s), a busy one every job-monitoring interval (10 s).
 # tests/bot/test_healthcheck.py keeps the two in step.
 WORKER_MAX_HEARTBEAT_AGE_S = 60
@@ -44,7 +44,7 @@ def check_worker(settings: Settings, max_age_s: float = WORKER_MAX_HEARTBEAT_AGE
     import redis
     from rq import Worker
 
-    from workers.queueing import make_queue
+    from workers.jobs.queueing import make_queue
 
     hostname = socket.gethostname()
     connection = redis.Redis.from_url(

@@ -13,7 +13,7 @@ import threading
 import redis
 
 from bot.deps import Deps
-from workers.reaper import Ledger, reap
+from workers.jobs.reaper import Ledger, reap
 
 log = logging.getLogger(__name__)
 

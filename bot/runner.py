@@ -22,7 +22,7 @@ from bot.app import build_deps, create_app
 from bot.reaping import BotReaper
 from bot.server import serve
 from bot.slack_http import MalformedRequest, socket_mode_request
-from workers.settings import ConfigError, Settings, require
+from workers.core.settings import ConfigError, Settings, require
 
 log = logging.getLogger(__name__)
 

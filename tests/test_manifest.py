@@ -15,9 +15,9 @@ from slack_bolt.request import BoltRequest
 from bot.app import build_deps, create_app
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
-from workers.settings import load_settings
-from workers.slack_api import EXTRA_SCOPES, METHOD_SCOPES
-from workers.slack_ids import SLASH_COMMAND
+from workers.core.settings import load_settings
+from workers.slack.api import EXTRA_SCOPES, METHOD_SCOPES
+from workers.slack.ids import SLASH_COMMAND
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 # Slack's published app manifest schema; source and licence in tests/schemas/slack/README.md.

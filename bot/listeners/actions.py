@@ -14,12 +14,12 @@ from slack_bolt import Ack, App
 from bot.authz import Authorizer, PressGate
 from bot.deps import Deps
 from bot.errors import ServiceUnavailable, UserFacingError
-from workers.action_jobs import Ticket, claim_hold_s, enqueue_action
-from workers.audit import ActionEntry, AuditLog, Outcome
+from workers.clients.store import StoredReport
+from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.remediation.guard import Claim, Guard
-from workers.slack_api import SlackError, respond_ephemeral
-from workers.slack_ids import ACTION_PREFIX, Action
-from workers.store import StoredReport
+from workers.slack.api import SlackError, respond_ephemeral
+from workers.slack.audit import ActionEntry, AuditLog, Outcome
+from workers.slack.ids import ACTION_PREFIX, Action
 
 log = logging.getLogger(__name__)
 

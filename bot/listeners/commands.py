@@ -15,15 +15,14 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable, UserFacingError
 from bot.parse import Check, Help, parse_command
-from workers.jobs import mark_failed
-from workers.log_setup import correlated
-from workers.queueing import enqueue_report, enqueue_status, save_new_report
-from workers.reaper import Ledger
-from workers.render import render_report
-from workers.report import Report, new_report_id
-from workers.slack_api import SlackError, respond_ephemeral
-from workers.slack_ids import SLASH_COMMAND
-from workers.store import StoredReport
+from workers.clients.store import StoredReport
+from workers.core.logs import correlated
+from workers.jobs.queueing import enqueue_report, enqueue_status, save_new_report
+from workers.jobs.reaper import Ledger, mark_failed
+from workers.report.model import Report, new_report_id
+from workers.slack.api import SlackError, respond_ephemeral
+from workers.slack.ids import SLASH_COMMAND
+from workers.slack.render import render_report
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ import json
 from bot.authz import GROUP_CACHE_TTL_S, NO_OPERATORS, Authorizer, PressGate
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
-from workers.audit import Outcome
+from workers.clients.store import StoredReport
+from workers.core.settings import Settings, load_settings
 from workers.remediation.guard import Guard
-from workers.report import Report, State
-from workers.settings import Settings, load_settings
-from workers.slack_api import SlackPoster, web_client
-from workers.store import StoredReport
+from workers.report.model import Report, State
+from workers.slack.api import SlackPoster, web_client
+from workers.slack.audit import Outcome
 
 _ids = itertools.count(1)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, mailcheck_env
 from tests.e2e.helpers import unique_email
+from tests.processes import ROOT, mailcheck_env
 from tests.standins.dns_server import DnsServer
 from tests.standins.smtp_server import SmtpStandin, closed_port, make_pki
 

@@ -8,11 +8,11 @@ import sys
 import tomllib
 from importlib.metadata import version
 
-from tests.conftest import ROOT, mailcheck_env
 from tests.e2e.helpers import unique_email
+from tests.processes import ROOT, mailcheck_env
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
-from workers.report import CHECK_NAMES
+from workers.report.model import CHECK_NAMES
 
 
 def mailcheck(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import base_settings, mailcheck_env, start_bot
 from tests.e2e.helpers import run_command, unique_email
+from tests.processes import base_settings, mailcheck_env, start_bot
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer

@@ -14,11 +14,11 @@ from rq import Queue, Worker
 from rq.utils import utcformat
 
 from bot.healthcheck import WORKER_MAX_HEARTBEAT_AGE_S
-from tests.conftest import ROOT, Process, mailcheck_env, start_bot
+from tests.processes import ROOT, Process, mailcheck_env, start_bot
 from tests.standins.redis_server import free_port
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET
-from workers.worker import WorkerTimings
+from workers.jobs.worker import WorkerTimings
 
 QUEUE = "mailcheck-healthcheck-tests"
 

@@ -38,7 +38,7 @@ from bot.listeners.actions import NoActor, ReportGone, UnknownButton
 from bot.listeners.commands import IncompleteCommand
 from bot.parse import Help, parse_command
 from bot.server import Wsgi, make_wsgi
-from tests.conftest import Process
+from tests.processes import Process
 from tests.standins.block_actions import block_actions_payload
 from tests.standins.hostile import (
     any_text,
@@ -52,12 +52,12 @@ from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, block_actions_body, slash_command_body
-from workers.render import render_report
-from workers.report import Report, State, new_report_id
-from workers.settings import load_settings
-from workers.slack_ids import Action
-from workers.store import KEY_PREFIX as REPORT_PREFIX
-from workers.store import StoredReport
+from workers.clients.store import KEY_PREFIX as REPORT_PREFIX
+from workers.clients.store import StoredReport
+from workers.core.settings import load_settings
+from workers.report.model import Report, State, new_report_id
+from workers.slack.ids import Action
+from workers.slack.render import render_report
 
 HOSTILE = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -17,8 +17,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.runner import socket_mode_handler
-from tests.conftest import ROOT, Process, base_settings, mailcheck_env
 from tests.e2e.helpers import payload, report_messages, unique_email, wait_for_report
+from tests.processes import ROOT, Process, base_settings, mailcheck_env
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
@@ -29,7 +29,7 @@ from tests.standins.socket_mode import (
     SocketModeStandIn,
     block_actions_payload,
 )
-from workers.slack_ids import Action
+from workers.slack.ids import Action
 
 # Its own queue, so the session-wide worker of other tests (which posts to another Slack stand-in)
 # never takes these jobs.

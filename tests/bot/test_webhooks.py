@@ -10,8 +10,8 @@ import time
 
 import httpx
 
-from tests.conftest import RESEND_WEBHOOK_KEY
 from tests.e2e.helpers import unique_email
+from tests.processes import RESEND_WEBHOOK_KEY
 from tests.standins.redis_server import RedisServer
 from workers.providers.resend_webhook import events_key
 

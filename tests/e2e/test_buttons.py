@@ -24,8 +24,15 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import BASE_ZONES, RESEND_WEBHOOK_SECRET, Process, base_settings, mailcheck_env, wait_http
 from tests.e2e.helpers import report_messages, run_command, unique_email
+from tests.processes import (
+    BASE_ZONES,
+    RESEND_WEBHOOK_SECRET,
+    Process,
+    base_settings,
+    mailcheck_env,
+    wait_http,
+)
 from tests.standins.block_actions import press
 from tests.standins.dns_server import DnsServer
 from tests.standins.flush_control import FlushControl, FlushPlan

@@ -10,12 +10,12 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import Process
 from tests.e2e.helpers import payload, report_messages, run_command, unique_email, wait_for_report
+from tests.processes import Process
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
-from workers.report import CHECK_NAMES
+from workers.report.model import CHECK_NAMES
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -235,7 +235,7 @@ def test_jobs_carry_plain_data_only(
     assert raw is not None
     text = zlib.decompress(raw).decode()  # RQ compresses the serialized call
     data = json.loads(text)  # the JSON serializer: readable plain data, no pickles
-    assert data[0] == "workers.jobs.run_report"
+    assert data[0] == "workers.jobs.report.run_report"
     assert data[3] == {
         "report_id": result["report_id"],
         "email": email,

@@ -38,8 +38,8 @@ from workers.checks.dnsbl_zones import (
     refusal,
     unanswered_advice,
 )
-from workers.dns_resolver import broken_resolver_summary, failure_text, vantage_problem
-from workers.report import CheckResult, Finding, Severity, Status
+from workers.clients.dns import broken_resolver_summary, failure_text, vantage_problem
+from workers.report.model import CheckResult, Finding, Severity, Status
 
 __all__ = ["DEFAULT_DOMAIN_ZONES", "DEFAULT_IP_ZONES", "check_blocklists", "public_zone_name", "query_name"]
 

@@ -14,9 +14,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workers.kratos import KratosAdmin, KratosError, parse_time
-from workers.report import CheckResult, Finding, Severity, Status
-from workers.smtp_classify import classify_error_text
+from workers.clients.kratos import KratosAdmin, KratosError, parse_time
+from workers.report.model import CheckResult, Finding, Severity, Status
+from workers.report.smtp_classify import classify_error_text
 
 MAX_LISTED = 10
 DISPATCH_DETAIL_FOR = 3  # the newest few messages get their dispatch history fetched

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.kratos import KratosAdmin, KratosError
-from workers.report import CheckResult, Finding, Severity, Status
+from workers.clients.kratos import KratosAdmin, KratosError
+from workers.report.model import CheckResult, Finding, Severity, Status
 
 
 def _address(identity: dict[str, Any], email: str) -> dict[str, Any] | None:

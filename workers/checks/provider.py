@@ -33,7 +33,7 @@ from workers.providers.assessment import assess
 from workers.providers.base import ProviderRecord, ProviderSpec, RemovalOutcome, RemovalResult, parse_time
 from workers.providers.http import ProviderError, ProviderHttp
 from workers.providers.timeline import build_details
-from workers.report import CheckResult
+from workers.report.model import CheckResult
 
 SPECS: dict[str, ProviderSpec] = {
     spec.name: spec for spec in (resend.SPEC, postmark.SPEC, brevo.SPEC, smtp2go.SPEC)

@@ -24,9 +24,9 @@ import dns.name
 import dns.resolver
 from disposable_email_domains import blocklist as _DISPOSABLE
 
-from workers.dns_resolver import broken_resolver_summary, failure_text, vantage_problem
-from workers.mailbox_providers import detect_provider
-from workers.report import CheckResult, Finding, Severity, Status
+from workers.clients.dns import broken_resolver_summary, failure_text, vantage_problem
+from workers.report.mailboxes import detect_provider
+from workers.report.model import CheckResult, Finding, Severity, Status
 
 IMPLICIT_MX_NOTE = "no MX record: mail goes to the domain's own A/AAAA address (implicit MX, RFC 5321 §5.1)"
 

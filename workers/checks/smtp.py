@@ -44,9 +44,9 @@ from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
 from workers.checks.smtp_probe import Session
 from workers.checks.smtp_summary import Probed
 from workers.checks.smtp_tls import answers_tls, tls_context
-from workers.report import CheckResult, Status
-from workers.smtp_classify import classify_probe_failure
-from workers.smtp_uri import SmtpRelay
+from workers.core.smtp_uri import SmtpRelay
+from workers.report.model import CheckResult, Status
+from workers.report.smtp_classify import classify_probe_failure
 
 FINDING_CODE = smtp_summary.FINDING_CODE
 KRATOS_DEFAULT_FROM = "no-reply@ory.kratos.sh"  # courier.smtp.from_address when unset

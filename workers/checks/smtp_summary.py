@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.checks.smtp_phases import ProbeFailure
-from workers.report import CheckResult, Finding, Severity, Status
-from workers.smtp_classify import SMTP_AUTH_FAILED, SMTP_UNREACHABLE, refuses_sender, relay_denied
-from workers.smtp_uri import SmtpRelay
+from workers.core.smtp_uri import SmtpRelay
+from workers.report.model import CheckResult, Finding, Severity, Status
+from workers.report.smtp_classify import SMTP_AUTH_FAILED, SMTP_UNREACHABLE, refuses_sender, relay_denied
 
 FINDING_CODE = "smtp_probe_failed"
 URI_SETTING = "COURIER_SMTP_CONNECTION_URI"

@@ -16,7 +16,7 @@ import ssl
 import time
 from collections.abc import Iterator
 
-from workers.smtp_uri import SmtpRelay
+from workers.core.smtp_uri import SmtpRelay
 
 _HANDSHAKES: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
     "smtp_probe_handshakes", default=None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.report import CheckResult, Finding, Severity, Status
+from workers.report.model import CheckResult, Finding, Severity, Status
 
 LABELS = {"resend": "Resend", "postmark": "Postmark", "brevo": "Brevo", "smtp2go": "SMTP2GO"}
 

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from workers.http_tls import client_tls_context
+from workers.clients.tls import client_tls_context
+from workers.core.url_text import shown_url
 from workers.providers.base import ProviderSpec
-from workers.url_text import shown_url
 
 M = TypeVar("M", bound=BaseModel)
 

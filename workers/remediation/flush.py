@@ -17,9 +17,8 @@ import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from workers.remediation.scrub import last_lines, scrub
+from workers.core.scrub import last_lines, scrub
 
-FLUSH_TIMEOUT_S = 60.0
 OUTPUT_TAIL_MAX = 500  # SPEC §7: the reply shows at most this much of the command's output
 KEEP_BYTES = 16 * 1024  # only the end of the output is kept; a chatty command cannot fill memory
 CHILD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}

@@ -1,7 +1,7 @@
 """After a resend or a flush: what became of the mail it set in motion (SPEC §7 outcomes).
 
 Each observation is one short look at the courier (and, for a resend with a provider configured, at
-the provider); `workers.action_jobs` runs one per short RQ job and re-schedules the next with
+the provider); `workers.jobs.action` runs one per short RQ job and re-schedules the next with
 `enqueue_in` until an observation decides or FOLLOW_UP_SECONDS pass. The judging is pure.
 """
 
@@ -15,17 +15,16 @@ from typing import Any
 import redis.asyncio
 
 from workers.checks.provider import SPECS, check_provider, correlate_with_courier
-from workers.kratos import KratosAdmin, KratosError, kratos_admin
-from workers.mail_provider import resolve_provider
+from workers.clients.kratos import KratosAdmin, KratosError, kratos_admin
+from workers.core.settings import Settings
+from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S, PROVIDER_FOLLOW_UP_TIMEOUT_S
 from workers.providers import cache as provider_cache
-from workers.report import CheckResult
-from workers.settings import Settings
+from workers.providers.selection import resolve_provider
+from workers.report.model import CheckResult
 
 PENDING_STATUSES = ("queued", "processing")
 DELIVERED_OUTCOMES = ("delivered", "complained")  # a complaint comes from a mailbox: it was delivered
 BOUNCED_OUTCOMES = ("bounced_hard", "bounced_soft")
-PROVIDER_TIMEOUT_S = 10.0
-KRATOS_TIMEOUT_S = 10.0
 # Kratos and this worker may disagree a little on the time; a new message is looked for from a bit
 # before the flow was started.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -123,7 +122,7 @@ class ProviderProbe:
             postmark_stream=settings.postmark_message_stream,
             lookback_days=1,
             cache=self._cache,  # also where Resend webhook events are kept
-            timeout=PROVIDER_TIMEOUT_S,
+            timeout=PROVIDER_FOLLOW_UP_TIMEOUT_S,
         )
         return correlate_with_courier(result, [message])
 
@@ -132,7 +131,7 @@ async def snapshot(
     settings: Settings, email: str, *, since: datetime, pending_only: bool = False
 ) -> list[str]:
     """What is there before an action, to tell what it changed (raises KratosError)."""
-    async with kratos_admin(settings, timeout=KRATOS_TIMEOUT_S) as kratos:
+    async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S) as kratos:
         return await message_ids(kratos, email, since=since, pending_only=pending_only)
 
 
@@ -146,7 +145,7 @@ async def observe(
     watched: Sequence[str],
 ) -> Observation:
     """One look after a resend (`kind` = its flow) or a flush (`kind` None); never raises."""
-    async with kratos_admin(settings, timeout=KRATOS_TIMEOUT_S) as kratos:
+    async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S) as kratos:
         if kind is None:
             return await observe_flush(kratos, email, watched=watched, since=since)
         cache = redis.asyncio.Redis.from_url(settings.redis_url)

@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 
-from workers.http_tls import client_tls_context
-from workers.kratos_misdirected import misdirection
-from workers.settings import Settings
-from workers.url_text import shown_url
+from workers.clients.kratos_misdirected import misdirection
+from workers.clients.tls import client_tls_context
+from workers.core.settings import Settings
+from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S
+from workers.core.url_text import shown_url
 
-KRATOS_TIMEOUT_S = 10.0
 MESSAGE_TEXT_MAX = 200
 
 
@@ -38,7 +38,7 @@ class _FlowError(Exception):
 
 async def resend_code(settings: Settings, kind: str, email: str) -> FlowResult:
     """start_code_flow against KRATOS_PUBLIC_URL; never raises."""
-    timeout = httpx.Timeout(KRATOS_TIMEOUT_S)
+    timeout = httpx.Timeout(KRATOS_ACTION_TIMEOUT_S)
     async with httpx.AsyncClient(
         base_url=str(settings.kratos_public_url), timeout=timeout, verify=client_tls_context()
     ) as http:

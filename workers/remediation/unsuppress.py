@@ -7,11 +7,10 @@ from dataclasses import dataclass
 import redis.asyncio
 
 from workers.checks.provider import remove_suppression
-from workers.mail_provider import resolve_provider
+from workers.core.settings import Settings
+from workers.core.timeouts import PROVIDER_REMOVAL_TIMEOUT_S
 from workers.providers.base import RemovalOutcome
-from workers.settings import Settings
-
-PROVIDER_TIMEOUT_S = 15.0
+from workers.providers.selection import resolve_provider
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,11 @@ class UnsuppressResult:
 
 
 async def lift_suppression(
-    email: str, settings: Settings, *, cache: redis.asyncio.Redis | None, timeout: float = PROVIDER_TIMEOUT_S
+    email: str,
+    settings: Settings,
+    *,
+    cache: redis.asyncio.Redis | None,
+    timeout: float = PROVIDER_REMOVAL_TIMEOUT_S,
 ) -> UnsuppressResult:
     """Remove `email` from the provider's suppression list (and drop the provider check's cached
     answer from `cache`); never raises."""

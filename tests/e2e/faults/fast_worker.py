@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from workers.settings import load_settings
-from workers.worker import WorkerTimings, run_worker
+from workers.core.settings import load_settings
+from workers.jobs.worker import WorkerTimings, run_worker
 
 # A heartbeat every second; 4 s of silence (a busy 2-core CI box can starve a process for a moment)
 # before a job counts as abandoned; maintenance and the reaper every second.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.faults.conftest import FaultStack, wait_until
+from tests.e2e.faults.stack import FaultStack, wait_until
 from tests.e2e.helpers import payload, unique_email
 from tests.standins.block_actions import press
 from workers.remediation.guard import Guard

@@ -14,9 +14,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.conftest import BASE_ZONES, base_settings, mailcheck_env, start_bot
-from tests.e2e.faults.conftest import FaultWorker, wait_until
+from tests.e2e.faults.stack import FaultWorker, wait_until
 from tests.e2e.helpers import payload, report_messages, run_command
+from tests.processes import BASE_ZONES, base_settings, mailcheck_env, start_bot
 from tests.standins.dns_server import DnsServer
 from tests.standins.fault_proxy import TcpFaultProxy, UdpFaultProxy
 from tests.standins.kratos import KratosStandIn

@@ -17,9 +17,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.e2e.faults.conftest import FaultStack
+from tests.e2e.faults.stack import FaultStack
 from tests.e2e.helpers import payload
+from tests.processes import ROOT
 from tests.standins.providers import ResendStandIn
 from tests.standins.smtp_server import SmtpStandin, make_pki
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from tests.conftest import start_bot
-from tests.e2e.faults.conftest import FaultStack, wait_until
+from tests.e2e.faults.stack import FaultStack, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
-from workers.reaper import Ledger
+from tests.processes import start_bot
+from workers.jobs.reaper import Ledger
 
 MakeStack = Callable[..., FaultStack]
 QUEUE = "mailcheck-faults"

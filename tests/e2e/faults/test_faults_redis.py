@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.e2e.faults.conftest import WAIT_S, FaultStack, wait_until
+from tests.e2e.faults.stack import WAIT_S, FaultStack, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
-from workers.reaper import LOST_REASON
+from workers.jobs.reaper import LOST_REASON
 
 MakeStack = Callable[..., FaultStack]
 COMMAND_EVERY_S = 0.2

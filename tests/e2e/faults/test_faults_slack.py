@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.e2e.faults.conftest import FaultStack, wait_until
+from tests.e2e.faults.stack import FaultStack, wait_until
 from tests.e2e.helpers import payload, unique_email
 from tests.standins.block_actions import press
 

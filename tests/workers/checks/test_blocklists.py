@@ -14,8 +14,8 @@ from workers.checks.blocklists import (
     public_zone_name,
     query_name,
 )
-from workers.dns_resolver import make_resolver
-from workers.report import CheckResult, Severity, Status
+from workers.clients.dns import make_resolver
+from workers.report.model import CheckResult, Severity, Status
 
 ZEN, SPAMCOP, DBL = "zen.spamhaus.org", "bl.spamcop.net", "dbl.spamhaus.org"
 

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from tests.standins.providers import PostmarkStandIn
 from tests.workers.providers.support import EMAIL, KEYS, run_check
 from workers.checks.provider import check_provider, correlate_with_courier
-from workers.report import CheckResult, Status
+from workers.report.model import CheckResult, Status
 
 TOKEN = KEYS["postmark"]
 

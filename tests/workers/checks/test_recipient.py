@@ -8,8 +8,8 @@ from disposable_email_domains import blocklist
 
 from tests.standins.dns_server import BROKEN_MODES, DnsServer
 from workers.checks.recipient import check_recipient, disposable_match, domain_of
-from workers.dns_resolver import make_resolver
-from workers.report import CheckResult, Status
+from workers.clients.dns import make_resolver
+from workers.report.model import CheckResult, Status
 
 
 @pytest.fixture

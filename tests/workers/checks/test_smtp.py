@@ -26,9 +26,9 @@ from tests.standins.smtp_server import (
     server_context,
 )
 from workers.checks.smtp import check_smtp, gai_failure, secret_scrubber
-from workers.dns_resolver import make_resolver
-from workers.report import CheckResult, Severity, Status
-from workers.smtp_uri import SmtpRelay, parse_smtp_uri
+from workers.clients.dns import make_resolver
+from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
+from workers.report.model import CheckResult, Severity, Status
 
 RECIPIENT = "user@example.com"
 SENDER = "noreply@example.org"

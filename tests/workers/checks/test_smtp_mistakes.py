@@ -29,8 +29,8 @@ from tests.workers.checks.test_smtp import (
 )
 from workers.checks.smtp import check_smtp
 from workers.checks.smtp_tls import tls_context
-from workers.report import CheckResult, Status
-from workers.smtp_uri import parse_smtp_uri
+from workers.core.smtp_uri import parse_smtp_uri
+from workers.report.model import CheckResult, Status
 
 URI = "COURIER_SMTP_CONNECTION_URI"
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")

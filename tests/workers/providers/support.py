@@ -21,7 +21,7 @@ from tests.standins.providers import (
 )
 from workers.checks.provider import check_provider, remove_suppression
 from workers.providers.base import RemovalResult
-from workers.report import CheckResult
+from workers.report.model import CheckResult
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 EMAIL = "user@example.com"

@@ -6,7 +6,7 @@ from tests.standins.providers import BrevoStandIn
 from tests.workers.providers.support import EMAIL, KEYS, assert_clean, codes, run_check, run_removal
 from workers.providers import brevo
 from workers.providers.base import RemovalOutcome
-from workers.report import Status
+from workers.report.model import Status
 
 KEY = KEYS["brevo"]
 MID = "<202611201000.12345678901@smtp-relay.mailin.fr>"

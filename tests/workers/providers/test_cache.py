@@ -8,7 +8,7 @@ from tests.standins.providers import PostmarkStandIn, ResendStandIn
 from tests.standins.redis_server import free_port
 from tests.workers.providers.support import EMAIL, KEYS, run_check, run_removal
 from workers.providers import cache
-from workers.report import Status
+from workers.report.model import Status
 
 
 def test_second_call_is_answered_from_the_cache(redis_url: str) -> None:

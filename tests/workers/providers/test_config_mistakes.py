@@ -15,7 +15,7 @@ from tests.standins.redis_server import free_port
 from tests.workers.providers.support import KEYS, STANDINS, run_check, run_removal
 from workers.checks import provider as provider_check
 from workers.providers.base import RemovalOutcome
-from workers.report import CheckResult, Status
+from workers.report.model import CheckResult, Status
 
 PROVIDERS = sorted(STANDINS)
 LABELS = {"resend": "Resend", "postmark": "Postmark", "brevo": "Brevo", "smtp2go": "SMTP2GO"}

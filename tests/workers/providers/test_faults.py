@@ -10,7 +10,7 @@ from tests.standins.providers import ProviderStandIn
 from tests.standins.redis_server import free_port
 from tests.workers.providers.support import EMAIL, KEYS, STANDINS, run_check, run_removal
 from workers.providers.base import RemovalOutcome
-from workers.report import Status
+from workers.report.model import Status
 
 PROVIDERS = sorted(STANDINS)
 LABELS = {"resend": "Resend", "postmark": "Postmark", "brevo": "Brevo", "smtp2go": "SMTP2GO"}

@@ -6,7 +6,7 @@ from tests.standins.providers import PostmarkStandIn
 from tests.workers.providers.support import EMAIL, KEYS, assert_clean, codes, only, run_check, run_removal
 from workers.providers import postmark
 from workers.providers.base import RemovalOutcome
-from workers.report import Status
+from workers.report.model import Status
 
 TOKEN = KEYS["postmark"]
 GMAIL = "gmail-smtp-in.l.google.com"

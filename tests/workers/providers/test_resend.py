@@ -11,7 +11,7 @@ from tests.workers.providers.support import EMAIL, KEYS, NOW, assert_clean, code
 from workers.providers import resend
 from workers.providers.base import RemovalOutcome
 from workers.providers.resend_webhook import store_event
-from workers.report import Status
+from workers.report.model import Status
 
 KEY = KEYS["resend"]
 

@@ -24,7 +24,7 @@ from workers.providers.resend_webhook import (
     store_event,
     verify_svix_signature,
 )
-from workers.report import Status
+from workers.report.model import Status
 
 KEY_BYTES = b"0123456789abcdef0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(KEY_BYTES).decode()

@@ -6,7 +6,7 @@ from tests.standins.providers import Smtp2goStandIn
 from tests.workers.providers.support import EMAIL, KEYS, assert_clean, codes, run_check, run_removal
 from workers.providers import smtp2go
 from workers.providers.base import RemovalOutcome
-from workers.report import Status
+from workers.report.model import Status
 
 KEY = KEYS["smtp2go"]
 

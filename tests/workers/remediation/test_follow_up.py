@@ -13,7 +13,8 @@ import redis.asyncio
 
 from tests.standins.kratos import KratosStandIn
 from tests.standins.providers import ResendStandIn
-from workers.kratos import KratosAdmin
+from workers.clients.kratos import KratosAdmin
+from workers.core.settings import Settings, load_settings
 from workers.remediation.follow_up import (
     Observation,
     ProviderProbe,
@@ -24,8 +25,7 @@ from workers.remediation.follow_up import (
     observe_flush,
     observe_resend,
 )
-from workers.report import CheckResult, Status
-from workers.settings import Settings, load_settings
+from workers.report.model import CheckResult, Status
 
 RESEND_KEY = "re_followup_0123456789"
 EMAIL = "user@example.com"

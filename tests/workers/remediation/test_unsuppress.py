@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.standins.providers import ResendStandIn
+from workers.core.settings import load_settings
 from workers.remediation.unsuppress import UnsuppressResult, lift_suppression
-from workers.settings import load_settings
 
 KEY = "re_unsuppress_0123456789"
 EMAIL = "user@example.com"

@@ -1,0 +1,120 @@
+"""The dependency directions of ARCHITECTURE.md, read from the source: the layout cannot rot silently."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.processes import ROOT
+
+# room -> the rooms its modules may import (besides their own). ARCHITECTURE.md says why.
+MAY_IMPORT: dict[str, set[str]] = {
+    "workers.core": set(),
+    "workers.report": {"workers.core"},
+    "workers.clients": {"workers.core", "workers.report"},
+    "workers.providers": {"workers.core", "workers.report", "workers.clients"},
+    "workers.checks": {"workers.core", "workers.report", "workers.clients", "workers.providers"},
+    "workers.remediation": {"workers.core", "workers.report", "workers.clients", "workers.providers"},
+    "workers.slack": {"workers.core", "workers.report", "workers.clients"},
+    "workers.jobs": {
+        "workers.core",
+        "workers.report",
+        "workers.clients",
+        "workers.providers",
+        "workers.checks",
+        "workers.remediation",
+        "workers.slack",
+    },
+    "bot": {
+        "workers.remediation",  # only the guard: exactly-once claims and the send counter, before enqueueing
+        "workers.core",
+        "workers.report",
+        "workers.clients",
+        "workers.providers",  # only the Resend webhook receiver, which stores events for the check
+        "workers.slack",
+        "workers.jobs",
+    },
+}
+
+
+# Single modules allowed one more room, and why.
+EXCEPTIONS: dict[str, set[str]] = {
+    # `mailcheck check` runs the diagnostics in-process; it imports them inside the command only.
+    "bot.cli": {"workers.checks"},
+    # TODO(issue 10): the provider registry gives remediation its own way to a provider.
+    "workers.remediation.follow_up": {"workers.checks"},
+    "workers.remediation.unsuppress": {"workers.checks"},
+}
+
+
+def room_of(module: str) -> str:
+    if module == "bot" or module.startswith("bot."):
+        return "bot"
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(ROOT).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in ("bot", "workers")}
+
+
+def sources() -> list[Path]:
+    return sorted([*ROOT.glob("bot/**/*.py"), *ROOT.glob("workers/*/**/*.py")])
+
+
+def test_every_module_lives_in_a_room() -> None:
+    loose = sorted(p.name for p in ROOT.glob("workers/*.py") if p.name != "__init__.py")
+    assert loose == [], f"modules outside any room: {loose}"
+    rooms = {room_of(module_name(path)) for path in sources()}
+    assert rooms <= set(MAY_IMPORT), rooms - set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_point_the_documented_way(path: Path) -> None:
+    room = room_of(module_name(path))
+    allowed = MAY_IMPORT[room] | {room} | EXCEPTIONS.get(module_name(path), set())
+    wrong = sorted(
+        name
+        for name in imports_of(path)
+        if name.count(".") >= 1 or name == "bot"
+        if room_of(name) not in allowed and room_of(name) in MAY_IMPORT
+    )
+    assert wrong == [], f"{room} may not import {wrong} (see ARCHITECTURE.md)"
+
+
+def test_the_rule_catches_a_wrong_import(tmp_path: Path) -> None:
+    bad = ROOT / "workers" / "core" / "_probe_for_rule_test.py"
+    assert not bad.exists()
+    source = "from workers.checks.smtp import check_smtp\n"
+    assert room_of("workers.checks.smtp") not in MAY_IMPORT["workers.core"]
+    parsed = tmp_path / "probe.py"
+    parsed.write_text(source)
+    assert "workers.checks.smtp" in imports_of(parsed)
+
+
+def test_the_bot_process_loads_no_check() -> None:
+    """SPEC/issue: the bot imports no check module (they belong to the work-horse)."""
+    code = (
+        "import sys, bot.app, bot.server, bot.runner, bot.listeners.commands, bot.listeners.actions;"
+        "print('\\n'.join(m for m in sys.modules if m.startswith('workers.checks')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

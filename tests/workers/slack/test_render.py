@@ -1,0 +1,108 @@
+"""Block Kit rendering: escaped, within Slack's limits, metadata flat enough for Slack."""
+
+from __future__ import annotations
+
+import json
+
+from tests.standins.slack import metadata_problem
+from workers.report.model import CHECK_NAMES, CheckResult, Finding, Report, Severity, State, Status
+from workers.slack.render import escape, render_report
+
+HOSTILE = "<!channel> <@U0BOSS> & <https://evil.example|click> `tick`"
+
+
+def _report(**checks: CheckResult) -> Report:
+    report = Report(
+        report_id="r1",
+        email="a&b@example.com",
+        state=State.COMPLETE,
+        verdict="smtp_rejected",
+        spam_risk="high",
+        tell_user="Check <spam> & wait",
+        actions=["resend_recovery", "rerun"],
+        elapsed_ms=12,
+    )
+    for name in CHECK_NAMES:
+        report.checks[name] = CheckResult(Status.OK, "fine")
+    report.checks.update(checks)
+    return report
+
+
+def test_escape_only_touches_the_three_characters() -> None:
+    assert escape("a & b < c > d * _") == "a &amp; b &lt; c &gt; d * _"
+
+
+def test_remote_text_is_escaped_everywhere() -> None:
+    smtp = CheckResult(
+        Status.FAIL,
+        HOSTILE,
+        {"relay": {"host": "h", "port": 25, "mode": "starttls"}, "failed_phase": "rcpt", "reply": HOSTILE},
+        (Finding("smtp_probe_failed", Severity.FAIL, HOSTILE),),
+    )
+    rendered = json.dumps(render_report(_report(smtp=smtp), requester="U0AGENT")["blocks"])
+    assert "<!channel>" not in rendered and "<@U0BOSS>" not in rendered and "<https://evil" not in rendered
+    assert "&lt;!channel&gt;" in rendered
+    assert "a&amp;b@example.com" in rendered
+    assert "Check &lt;spam&gt; &amp; wait" in rendered
+    assert "<@U0AGENT>" in rendered  # our own mention stays a mention
+
+
+def test_huge_remote_text_is_clipped_within_limits() -> None:
+    courier = CheckResult(
+        Status.FAIL, "x" * 10_000, {"newest": {"status": "abandoned"}, "last_error": "y" * 10_000}
+    )
+    message = render_report(_report(courier=courier), requester="U0AGENT")
+    assert len(message["blocks"]) <= 50
+    for block in message["blocks"]:
+        text = (block.get("text") or {}).get("text", "")
+        assert len(text) <= 3000
+    assert len(message["text"]) <= 3000
+
+
+def test_metadata_is_the_flat_spec_payload() -> None:
+    report = _report(
+        sender_auth=CheckResult(Status.FAIL, "", {}, (Finding("dmarc_missing", Severity.WARN, "no"),))
+    )
+    metadata = render_report(report, requester="U0AGENT")["metadata"]
+    assert metadata_problem(metadata) is None
+    assert metadata["event_type"] == "mailcheck_report"
+    assert metadata["event_payload"] == {
+        "report_id": "r1",
+        "email": "a&b@example.com",
+        "state": "complete",
+        "verdict": "smtp_rejected",
+        "spam_risk": "high",
+        "checks": {name: ("fail" if name == "sender_auth" else "ok") for name in CHECK_NAMES},
+        "findings": [{"code": "dmarc_missing", "severity": "warn"}],
+        "actions": "resend_recovery,rerun",
+        "elapsed_ms": 12,
+    }
+
+
+def test_buttons_carry_only_the_report_id_and_changing_ones_confirm() -> None:
+    blocks = render_report(_report(), requester="U0AGENT")["blocks"]
+    actions = next(b for b in blocks if b["type"] == "actions")
+    by_id = {e["action_id"]: e for e in actions["elements"]}
+    assert set(by_id) == {"mailcheck.resend_recovery", "mailcheck.rerun"}
+    assert all(e["value"] == "r1" for e in by_id.values())
+    assert "confirm" in by_id["mailcheck.resend_recovery"] and "confirm" not in by_id["mailcheck.rerun"]
+
+
+def test_running_report_has_no_buttons() -> None:
+    report = Report(report_id="r2", email="a@example.com")
+    blocks = render_report(report, requester="U0AGENT")["blocks"]
+    assert all(b["type"] != "actions" for b in blocks)
+    assert render_report(report, requester="U0AGENT")["metadata"]["event_payload"]["state"] == "running"
+
+
+def test_provider_dashboard_link_only_when_safe() -> None:
+    good = CheckResult(
+        Status.OK, "", {"newest": {"outcome": "delivered", "dashboard_url": "https://resend.com/emails/e1"}}
+    )
+    bad = CheckResult(
+        Status.OK, "", {"newest": {"outcome": "delivered", "dashboard_url": "https://x|<!here>"}}
+    )
+    assert "<https://resend.com/emails/e1|" in json.dumps(
+        render_report(_report(provider=good), requester="U")["blocks"]
+    )
+    assert "https://x|" not in json.dumps(render_report(_report(provider=bad), requester="U")["blocks"])

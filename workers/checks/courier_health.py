@@ -1,0 +1,53 @@
+"""`/mailcheck status`: the courier's health over the look-back window (SPEC §4.1).
+
+The courier is stuck when the oldest queued message without a dispatch attempt, or any processing
+message, is older than COURIER_STUCK_AFTER (rule 4 of §6.1 applied to the whole queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from workers.clients.kratos import KratosAdmin, parse_time
+from workers.report.courier_status import OK, STUCK, CourierHealth
+
+OLDEST_PROBED = 5  # dispatch histories fetched for the oldest queued messages only
+
+
+async def _listed(kratos: KratosAdmin, status: str, since: datetime) -> list[dict[str, Any]]:
+    return [m async for m in kratos.courier_messages(None, since=since, status=status)]
+
+
+def _age(message: dict[str, Any], now: datetime, field: str = "created_at") -> float:
+    return (now - parse_time(str(message.get(field) or message["created_at"]))).total_seconds()
+
+
+async def _oldest_unattempted_age(kratos: KratosAdmin, queued: list[dict[str, Any]], now: datetime) -> float:
+    oldest_first = sorted(queued, key=lambda m: str(m["created_at"]))[:OLDEST_PROBED]
+    histories = await asyncio.gather(*(kratos.dispatches(m["id"]) for m in oldest_first))
+    for message, dispatches in zip(oldest_first, histories, strict=True):
+        if not dispatches:
+            return _age(message, now)
+    return 0.0
+
+
+async def courier_health(
+    kratos: KratosAdmin, *, lookback_days: int, stuck_after: int, now: datetime | None = None
+) -> CourierHealth:
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=lookback_days)
+    queued, processing, abandoned = await asyncio.gather(
+        *(_listed(kratos, status, since) for status in ("queued", "processing", "abandoned"))
+    )
+    oldest = max((_age(m, now) for m in queued), default=0.0)
+    unattempted = await _oldest_unattempted_age(kratos, queued, now) if oldest > stuck_after else 0.0
+    stuck = unattempted > stuck_after or any(_age(m, now, "updated_at") > stuck_after for m in processing)
+    return CourierHealth(
+        queued=len(queued),
+        processing=len(processing),
+        abandoned=len(abandoned),
+        oldest_queued_age_s=int(oldest),
+        verdict=STUCK if stuck else OK,
+    )

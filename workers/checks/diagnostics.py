@@ -1,0 +1,217 @@
+"""Run every check concurrently under one deadline and turn the results into a report.
+
+One slow or dead dependency never holds back the others: each check is its own task with its own
+timeout, and whatever is still running at `REPORT_DEADLINE` is reported as `error` (timed out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import dns.asyncresolver
+import redis.asyncio
+
+from workers.checks.blocklists import check_blocklists
+from workers.checks.courier import check_courier
+from workers.checks.identity import check_identity
+from workers.checks.provider import check_provider, correlate_with_courier
+from workers.checks.recipient import check_recipient
+from workers.checks.sender_auth.check import check_sender_auth
+from workers.checks.sender_auth.spf import sender_addresses
+from workers.checks.smtp import check_smtp
+from workers.clients.dns import DnsUnavailable, broken_resolver_summary, make_resolver, vantage_problem
+from workers.clients.kratos import KratosAdmin, kratos_admin
+from workers.core.settings import Settings
+from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
+from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S, SMTP_PROBE_TIMEOUT_S
+from workers.providers.selection import relay_host, resolve_provider
+from workers.report.advice import tell_user
+from workers.report.model import CheckResult, Report, State
+from workers.report.verdict import decide_verdict, offered_actions, spam_risk
+
+log = logging.getLogger(__name__)
+
+# A hung relay must end the probe as `fail` (SPEC §8) before the deadline turns the check into `error`.
+SMTP_SHARE_OF_DEADLINE = 0.8
+
+ProgressCallback = Callable[[Report], Awaitable[None]]
+CheckFactory = Callable[[], Coroutine[Any, Any, CheckResult]]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The clients one report's checks share; built per report, closed after it."""
+
+    kratos: KratosAdmin
+    resolver: dns.asyncresolver.Resolver
+    cache: redis.asyncio.Redis | None
+
+
+def _relay(settings: Settings) -> SmtpRelay | None:
+    uri = settings.courier_smtp_connection_uri
+    return parse_smtp_uri(uri.get_secret_value()) if uri is not None else None
+
+
+async def _smtp(email: str, settings: Settings, sources: Sources) -> CheckResult:
+    try:
+        relay = _relay(settings)
+    except ValueError as exc:
+        return CheckResult.error(f"COURIER_SMTP_CONNECTION_URI: {exc}")
+    return await check_smtp(
+        email,
+        relay=relay,
+        from_address=settings.courier_smtp_from_address,
+        resolver=sources.resolver,
+        timeout=min(SMTP_PROBE_TIMEOUT_S, settings.report_deadline * SMTP_SHARE_OF_DEADLINE),
+    )
+
+
+async def _sending_ips(settings: Settings, provider: str, resolver: dns.asyncresolver.Resolver) -> list[str]:
+    """SENDING_IPS, or for plain SMTP the relay's own addresses (SPEC §5), as sender_auth reads them."""
+    relay = relay_host(settings) if provider == "smtp" else None
+    return await sender_addresses(resolver, settings.sending_ips, relay)
+
+
+async def _blocklists(settings: Settings, provider: str, sources: Sources) -> CheckResult:
+    try:
+        ips = await _sending_ips(settings, provider, sources.resolver)
+    except DnsUnavailable as exc:
+        problem = await vantage_problem(sources.resolver, [relay_host(settings) or ""])
+        if problem is not None:
+            return CheckResult.error(
+                broken_resolver_summary(sources.resolver, problem), resolver_problem=problem
+            )
+        return CheckResult.error(f"The SMTP relay's addresses could not be resolved: {exc}.")
+    return await check_blocklists(
+        sending_ips=ips,
+        sender_domain=settings.from_domain,
+        ip_zones=settings.dnsbl_zones,
+        domain_zones=settings.dnsbl_domain_zones,
+        resolver=sources.resolver,
+        timeout=settings.report_deadline,
+    )
+
+
+def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, CheckFactory]:
+    provider = resolve_provider(settings)
+    deadline = settings.report_deadline
+    api_url = str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None
+    return {
+        "identity": lambda: check_identity(email, kratos=sources.kratos),
+        "courier": lambda: check_courier(
+            email,
+            kratos=sources.kratos,
+            lookback_days=settings.lookback_days,
+            stuck_after=settings.courier_stuck_after,
+        ),
+        "smtp": lambda: _smtp(email, settings, sources),
+        "sender_auth": lambda: check_sender_auth(
+            from_domain=settings.from_domain,
+            provider=provider,
+            return_path_domain=settings.return_path_domain,
+            dkim_selectors=settings.dkim_selectors,
+            sending_ips=settings.sending_ips,
+            relay_host=relay_host(settings),
+            resolver=sources.resolver,
+            timeout=deadline,
+        ),
+        "blocklists": lambda: _blocklists(settings, provider, sources),
+        "recipient": lambda: check_recipient(email, resolver=sources.resolver, timeout=deadline),
+        "provider": lambda: check_provider(
+            email,
+            provider=provider,
+            api_key=settings.mail_provider_api_key,
+            api_url=api_url,
+            postmark_stream=settings.postmark_message_stream,
+            lookback_days=settings.lookback_days,
+            cache=sources.cache,
+            timeout=deadline,
+            configured=settings.mail_provider,
+        ),
+    }
+
+
+async def _guarded(name: str, factory: CheckFactory, timeout: float) -> CheckResult:
+    try:
+        return await asyncio.wait_for(factory(), timeout)
+    except TimeoutError:
+        return CheckResult.error(f"timed out after {timeout:g} s")
+    except Exception as exc:  # a bug in one check must not take the report down
+        log.exception("check %s crashed", name)
+        return CheckResult.error(f"internal error in the check ({type(exc).__name__})")
+
+
+async def run_checks(
+    factories: dict[str, CheckFactory],
+    *,
+    deadline: float,
+    on_result: Callable[[str, CheckResult], Awaitable[None]] | None = None,
+) -> dict[str, CheckResult]:
+    tasks = {asyncio.create_task(_guarded(name, f, deadline)): name for name, f in factories.items()}
+    results: dict[str, CheckResult] = {}
+    pending = set(tasks)
+    stop_at = time.monotonic() + deadline
+    while pending:
+        done, pending = await asyncio.wait(
+            pending, timeout=max(0.0, stop_at - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+        )
+        if not done:
+            break
+        for task in done:
+            results[tasks[task]] = task.result()
+            if on_result is not None:
+                await on_result(tasks[task], results[tasks[task]])
+    for task in pending:
+        task.cancel()
+        results[tasks[task]] = CheckResult.error(f"timed out after {deadline:g} s (REPORT_DEADLINE)")
+    return results
+
+
+def finish(report: Report, settings: Settings, started: float) -> Report:
+    report.verdict = decide_verdict(report.checks)
+    report.spam_risk = spam_risk(report.checks)
+    report.actions = offered_actions(
+        report.checks, report.verdict, flush_configured=bool(settings.courier_flush_command)
+    )
+    report.tell_user = tell_user(report.verdict, report.checks)
+    report.elapsed_ms = int((time.monotonic() - started) * 1000)
+    report.state = State.COMPLETE
+    return report
+
+
+def _correlate(checks: dict[str, CheckResult]) -> None:
+    """Tie the provider's messages to the courier's, once both are known."""
+    provider, courier = checks["provider"], checks["courier"]
+    if provider.usable and courier.usable:
+        checks["provider"] = correlate_with_courier(provider, courier.details.get("messages", []))
+
+
+async def run_diagnostics(
+    email: str,
+    settings: Settings,
+    *,
+    report_id: str,
+    on_progress: ProgressCallback | None = None,
+    cache: redis.asyncio.Redis | None = None,
+) -> Report:
+    started = time.monotonic()
+    report = Report(report_id=report_id, email=email)
+
+    async def record(name: str, result: CheckResult) -> None:
+        report.checks[name] = result
+        if on_progress is not None:
+            await on_progress(report)
+
+    async with kratos_admin(
+        settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline)
+    ) as kratos:
+        resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
+        factories = _factories(email, settings, Sources(kratos, resolver, cache))
+        report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
+    _correlate(report.checks)
+    return finish(report, settings, started)

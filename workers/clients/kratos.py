@@ -1,0 +1,171 @@
+"""The Kratos admin API, as far as the diagnostics need it (reference/olympus_kratos.md §2, §4.5).
+
+Only metadata is read: message bodies and subjects are dropped as soon as a response is parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from workers.clients.kratos_misdirected import misdirection
+from workers.clients.tls import client_tls_context
+from workers.core.settings import Settings
+from workers.core.url_text import shown_url
+
+PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
+MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_MESSAGE_FIELDS = (
+    "id",
+    "status",
+    "type",
+    "recipient",
+    "template_type",
+    "send_count",
+    "created_at",
+    "updated_at",
+)
+_DISPATCH_FIELDS = ("id", "status", "created_at")
+
+
+class KratosError(Exception):
+    """Kratos could not be examined: unreachable, slow, or answering something that is not Kratos."""
+
+    def details(self) -> dict[str, str]:
+        """Detail keys a check adds to its `error` result."""
+        return {}
+
+
+class KratosConfigError(KratosError):
+    """KRATOS_ADMIN_URL points at something that is not the Kratos admin API (auth proxy, public port, web UI)."""
+
+    def __init__(self, text: str, *, setting: str) -> None:
+        super().__init__(text)
+        self.setting = setting
+
+    def details(self) -> dict[str, str]:
+        return {"error": "config", "setting": self.setting}
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError) as exc:
+        raise KratosError(f"Kratos answered an unreadable timestamp {value!r}") from exc
+
+
+def _message_metadata(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or "status" not in raw:
+        raise KratosError("Kratos answered a courier message in an unexpected shape")
+    return {key: raw.get(key) for key in _MESSAGE_FIELDS}
+
+
+def dispatch_error_text(error: Any) -> str:
+    """The human part of a herodot error as Kratos records it on a failed dispatch."""
+    if isinstance(error, dict):
+        parts = [str(error[key]) for key in ("message", "reason") if error.get(key)]
+        return ": ".join(parts)
+    return "" if error is None else str(error)
+
+
+class KratosAdmin:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            response = await self._client.get(url, params=params)
+        except httpx.TimeoutException as exc:
+            raise KratosError(f"Kratos admin API timed out ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            where = shown_url(self._client.base_url)
+            raise KratosError(f"Kratos admin API unreachable at KRATOS_ADMIN_URL ({where}): {exc}") from exc
+        wrong = misdirection(response, api="admin", base_url=self._client.base_url)
+        if wrong is not None:
+            raise KratosConfigError(wrong, setting="KRATOS_ADMIN_URL")
+        if response.status_code >= 400:
+            raise KratosError(
+                f"Kratos admin API answered HTTP {response.status_code} for {response.url.path}"
+            )
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise KratosError(
+                f"Kratos admin API answered something that is not JSON for {response.url.path}"
+            ) from exc
+
+    async def find_identity(self, email: str) -> dict[str, Any] | None:
+        response = await self._get("/admin/identities", {"credentials_identifier": email.lower()})
+        body = self._json(response)
+        if not isinstance(body, list) or any(not isinstance(item, dict) for item in body):
+            raise KratosError("Kratos answered the identity list in an unexpected shape")
+        return body[0] if body else None
+
+    async def courier_messages(
+        self, recipient: str | None, *, since: datetime, status: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Messages (to `recipient`, with `status`, when given), newest first, while newer than `since`."""
+        first: dict[str, Any] = {"page_size": PAGE_SIZE}
+        if recipient is not None:
+            first["recipient"] = recipient.lower()
+        if status is not None:
+            first["status"] = status
+        url: str | None = "/admin/courier/messages"
+        params: dict[str, Any] | None = first
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            response = await self._get(url, params)
+            body = self._json(response)
+            if not isinstance(body, list):
+                raise KratosError("Kratos answered the courier message list in an unexpected shape")
+            for raw in body:
+                message = _message_metadata(raw)
+                if parse_time(str(message["created_at"])) < since:
+                    return
+                yield message
+            url, params = self._next_page(response), None
+
+    @staticmethod
+    def _next_page(response: httpx.Response) -> str | None:
+        """The next page's path and query. The host in the Link header is ignored on purpose: we only
+        ever talk to the configured KRATOS_ADMIN_URL, whatever base URL Kratos believes it has."""
+        match = _NEXT_LINK.search(response.headers.get("link", ""))
+        if not match:
+            return None
+        target = urlsplit(match.group(1))
+        return f"{target.path}?{target.query}" if target.query else target.path
+
+    async def dispatches(self, message_id: str) -> list[dict[str, Any]]:
+        """The dispatch attempts of one message, newest first, with the error text only."""
+        body = self._json(await self._get(f"/admin/courier/messages/{message_id}"))
+        if not isinstance(body, dict):
+            raise KratosError("Kratos answered a courier message in an unexpected shape")
+        raw_dispatches = body.get("dispatches") or []
+        if not isinstance(raw_dispatches, list):
+            raise KratosError("Kratos answered a dispatch list in an unexpected shape")
+        return [
+            {**{key: d.get(key) for key in _DISPATCH_FIELDS}, "error": dispatch_error_text(d.get("error"))}
+            for d in raw_dispatches
+            if isinstance(d, dict)
+        ]
+
+
+@asynccontextmanager
+async def kratos_admin(settings: Settings, *, timeout: float) -> AsyncIterator[KratosAdmin]:
+    """A client of KRATOS_ADMIN_URL for one report or job; `timeout` bounds each request."""
+    async with httpx.AsyncClient(
+        base_url=str(settings.kratos_admin_url), timeout=httpx.Timeout(timeout), verify=client_tls_context()
+    ) as http:
+        yield KratosAdmin(http)

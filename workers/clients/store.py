@@ -1,0 +1,48 @@
+"""Reports in Redis: found again by `report_id` for buttons and re-runs (TTL 7 days)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+
+from workers.report.model import Report
+
+REPORT_TTL_S = 7 * 24 * 3600
+KEY_PREFIX = "mailcheck:report:"
+
+
+@dataclass
+class StoredReport:
+    """A report and where it lives in Slack."""
+
+    report: Report
+    channel: str
+    ts: str
+    requester: str
+    thread_ts: str = ""  # set for re-runs, which live in the original report's thread
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["report"] = self.report.to_dict()
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> StoredReport:
+        data = json.loads(raw)
+        data["report"] = Report.from_dict(data["report"])
+        return cls(**data)
+
+
+class ReportStore:
+    def __init__(self, connection: redis.Redis) -> None:
+        self._redis = connection
+
+    def save(self, stored: StoredReport) -> None:
+        self._redis.set(KEY_PREFIX + stored.report.report_id, stored.to_json(), ex=REPORT_TTL_S)
+
+    def load(self, report_id: str) -> StoredReport | None:
+        raw = self._redis.get(KEY_PREFIX + report_id)
+        return StoredReport.from_json(raw) if isinstance(raw, (str, bytes)) else None

@@ -1,0 +1,287 @@
+"""RQ entry points for the buttons (SPEC §7): plain-data arguments, every job short.
+
+`run_action` does the pressed action once. A resend or a flush then hands over to `follow_up`, which
+looks once and re-schedules itself with `enqueue_in` (the worker runs the scheduler) until the
+outcome is known or FOLLOW_UP_SECONDS pass; no job sleeps. Every accepted press ends in exactly one
+outcome reply, also when a job dies (`action_failed`), and the exactly-once claim is then finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from rq import Callback, Queue
+from rq.job import Job
+
+from workers.clients.kratos import KratosError
+from workers.clients.store import ReportStore, StoredReport
+from workers.core.logs import correlated_job
+from workers.core.scrub import redact_self_service_urls, settings_secrets
+from workers.core.settings import Settings
+from workers.core.timeouts import FLUSH_TIMEOUT_S
+from workers.jobs.queueing import (
+    FAILURE_TTL_S,
+    FOLLOW_UP,
+    ON_ACTION_FAILURE,
+    RESULT_TTL_S,
+    Ticket,
+    claim_hold_s,
+    make_queue,
+)
+from workers.jobs.report import run_report, settings_from_env
+from workers.remediation import RESEND_FLOWS
+from workers.remediation.flush import run_flush
+from workers.remediation.follow_up import CLOCK_SKEW, observe, snapshot
+from workers.remediation.guard import Guard
+from workers.remediation.resend import resend_code
+from workers.remediation.unsuppress import unsuppress
+from workers.report.model import new_report_id
+from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.audit import ActionEntry, AuditLog, Outcome, action_label
+from workers.slack.ids import Action
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_JOB_TIMEOUT_S = 60  # one look at Kratos and the provider, each with its own timeout
+POLL_MIN_S, POLL_MAX_S, POLLS_PER_WINDOW = 1.0, 10.0, 20
+
+
+@dataclass(frozen=True)
+class Watch(Ticket):
+    """What a follow-up looks for, carried from one follow-up job to the next."""
+
+    deadline: float = 0.0  # epoch seconds
+    since: str = ""  # ISO time: messages older than this are not looked at
+    known: list[str] = field(default_factory=list)  # resend: messages there before the flow started
+    watched: list[str] = field(default_factory=list)  # flush: the queued messages it should move
+    note: str = ""  # what the action itself said (the flush command's exit status)
+    output: str = ""  # the flush command's scrubbed last lines
+
+
+def poll_interval(settings: Settings) -> float:
+    return min(POLL_MAX_S, max(POLL_MIN_S, settings.follow_up_seconds / POLLS_PER_WINDOW))
+
+
+@dataclass
+class _Env:
+    """What an action job builds from the settings."""
+
+    settings: Settings
+    redis: redis.Redis
+    queue: Queue
+    store: ReportStore
+    guard: Guard
+    audit: AuditLog
+
+    @classmethod
+    def open(cls) -> _Env:
+        redact_self_service_urls()
+        settings = settings_from_env()
+        connection = redis.Redis.from_url(settings.redis_url)
+        poster = SlackPoster(web_client(settings))
+        return cls(
+            settings,
+            connection,
+            make_queue(connection, settings),
+            ReportStore(connection),
+            Guard(connection, hold_s=claim_hold_s(settings)),
+            AuditLog(poster, connection, settings),
+        )
+
+
+def conclude(
+    env: _Env, ticket: Ticket, stored: StoredReport, outcome: Outcome, detail: str, output: str = ""
+) -> None:
+    """Post the one outcome reply of an accepted press, then end its claim."""
+    claim = ticket.guard_claim
+    if not env.guard.conclude_once(claim):
+        return
+    entry = ActionEntry(stored.report.report_id, ticket.action, ticket.actor, outcome, detail, output)
+    try:
+        # A re-run's outcome is the new report in the thread; only its failure needs a reply.
+        env.audit.record(stored, entry, reply=not (ticket.action == Action.RERUN and outcome is Outcome.OK))
+    except SlackError:
+        env.guard.unconclude(claim)  # so that the failure callback can still post it
+        raise
+    env.guard.finish(claim)
+    log.info("%s on report %s: %s", ticket.action, ticket.report_id, outcome.value)
+
+
+@correlated_job
+def run_action(report_id: str, action: str, actor: str, claim: str) -> str:
+    ticket = Ticket(report_id, action, actor, claim)
+    env = _Env.open()
+    stored = env.store.load(report_id)
+    if stored is None:  # expired since the press: there is no thread left to report into
+        env.guard.release(ticket.guard_claim)
+        return "report gone"
+    if action == Action.RERUN:
+        _rerun(env, ticket, stored)
+    elif action == Action.FLUSH:
+        _flush(env, ticket, stored)
+    elif action in RESEND_FLOWS:
+        _resend(env, ticket, stored)
+    elif action == Action.UNSUPPRESS:
+        result = asyncio.run(unsuppress(env.settings, stored.report.email))
+        conclude(env, ticket, stored, Outcome.OK if result.ok else Outcome.FAILED, result.detail)
+    else:
+        conclude(env, ticket, stored, Outcome.FAILED, f"unknown action {action!r}")
+    return action
+
+
+def _rerun(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
+    new_id = new_report_id()
+    root = stored.thread_ts or stored.ts
+    verdict = run_report(new_id, stored.report.email, stored.channel, "", ticket.actor, thread_ts=root)
+    conclude(env, ticket, stored, Outcome.OK, f"new report {new_id} in the thread: {verdict}")
+
+
+def _flush(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
+    settings, email = env.settings, stored.report.email
+    if not settings.courier_flush_command:
+        conclude(env, ticket, stored, Outcome.FAILED, "COURIER_FLUSH_COMMAND is not set on the worker")
+        return
+    since = datetime.now(UTC) - timedelta(days=settings.lookback_days)
+    try:  # the messages waiting now are the ones the flush should move
+        watched, unseen = asyncio.run(snapshot(settings, email, since=since, pending_only=True)), ""
+    except KratosError as exc:
+        watched, unseen = [], f" (the queued messages could not be listed first: {exc})"
+    secrets = settings_secrets(settings)
+    result = asyncio.run(run_flush(settings.courier_flush_command, timeout=FLUSH_TIMEOUT_S, secrets=secrets))
+    log.info("flush for report %s: exit status %s", ticket.report_id, result.exit_status)
+    if not result.ok:
+        conclude(env, ticket, stored, Outcome.FAILED, result.describe() + unseen, result.output)
+        return
+    deadline = time.time() + settings.follow_up_seconds
+    note, output = result.describe() + unseen, result.output
+    watch = Watch(
+        **asdict(ticket),
+        deadline=deadline,
+        since=since.isoformat(),
+        watched=watched,
+        note=note,
+        output=output,
+    )
+    _step(env, watch, stored)
+
+
+def _resend(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
+    settings, email = env.settings, stored.report.email
+    kind = RESEND_FLOWS[Action(ticket.action)]
+    started = datetime.now(UTC)
+    try:  # the messages there before the flow, so that the new one can be told apart
+        known = asyncio.run(snapshot(settings, email, since=started - CLOCK_SKEW))
+    except KratosError:
+        known = []  # the follow-up then takes the newest code message of this kind as the new one
+    flow = asyncio.run(resend_code(settings, kind, email))
+    if not flow.ok:
+        conclude(env, ticket, stored, Outcome.FAILED, flow.detail)
+        return
+    deadline = time.time() + settings.follow_up_seconds
+    watch = Watch(
+        **asdict(ticket), deadline=deadline, since=started.isoformat(), known=known, note=flow.detail
+    )
+    _step(env, watch, stored)
+
+
+@correlated_job
+def follow_up(
+    report_id: str,
+    action: str,
+    actor: str,
+    claim: str,
+    deadline: float,
+    since: str,
+    known: list[str],
+    watched: list[str],
+    note: str,
+    output: str,
+) -> str:
+    watch = Watch(report_id, action, actor, claim, deadline, since, known, watched, note, output)
+    env = _Env.open()
+    stored = env.store.load(report_id)
+    if stored is None:
+        env.guard.release(watch.guard_claim)
+        return "report gone"
+    return _step(env, watch, stored)
+
+
+def _step(env: _Env, watch: Watch, stored: StoredReport) -> str:
+    """Look once; conclude, or schedule the next look."""
+    kind = RESEND_FLOWS.get(Action(watch.action))
+    since = datetime.fromisoformat(watch.since)
+    observation = asyncio.run(
+        observe(
+            env.settings,
+            stored.report.email,
+            kind=kind,
+            since=since,
+            known=watch.known,
+            watched=watch.watched,
+        )
+    )
+    if observation.outcome is not None:
+        conclude(
+            env,
+            watch,
+            stored,
+            Outcome(observation.outcome),
+            _sentence(watch.note, observation.detail),
+            watch.output,
+        )
+        return observation.outcome
+    left = watch.deadline - time.time()
+    if left <= 0:
+        waited = f"after {env.settings.follow_up_seconds} s (FOLLOW_UP_SECONDS): {observation.detail}"
+        conclude(env, watch, stored, Outcome.TIMED_OUT, _sentence(watch.note, waited), watch.output)
+        return Outcome.TIMED_OUT.value
+    env.queue.enqueue_in(
+        timedelta(seconds=min(poll_interval(env.settings), left)),
+        FOLLOW_UP,
+        ON_ACTION_FAILURE,
+        kwargs=asdict(watch),
+        job_timeout=FOLLOW_UP_JOB_TIMEOUT_S,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        on_failure=Callback(ON_ACTION_FAILURE),
+        description=f"mailcheck follow-up of {watch.action} on report {watch.report_id}",
+    )
+    return "watching"
+
+
+def _sentence(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
+def action_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
+    """RQ on_failure callback: an accepted press whose job died still gets its `failed` reply."""
+    if job.retries_left:
+        return
+    try:
+        _conclude_failed(job, exc_info[0] if exc_info else None)
+    except Exception:  # raising here stops RQ's registry cleanup and ends the worker's loop
+        log.exception("job %s: the press's failure could not be recorded", job.id)
+
+
+def _conclude_failed(job: Job, exc_type: type[BaseException] | None) -> None:
+    kwargs = job.kwargs
+    ticket = Ticket(kwargs["report_id"], kwargs["action"], kwargs["actor"], kwargs["claim"])
+    env = _Env.open()
+    stored = env.store.load(ticket.report_id)
+    if stored is None:  # no thread left to report into; the press must not stay `duplicate` for good
+        env.guard.release(ticket.guard_claim)
+        return
+    reason = exc_type.__name__ if exc_type is not None else "worker lost"
+    conclude(
+        env,
+        ticket,
+        stored,
+        Outcome.FAILED,
+        f"the {action_label(ticket.action)} job could not finish ({reason})",
+    )

@@ -1,0 +1,155 @@
+"""How work is put on the RQ queue: job names by dotted path, plain JSON arguments, explicit options."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+from rq import Callback, Queue, Retry
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from workers.clients.store import ReportStore, StoredReport
+from workers.core.settings import Settings
+from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
+from workers.remediation.guard import Claim
+
+RUN_REPORT = "workers.jobs.report.run_report"
+RUN_STATUS = "workers.jobs.status.run_status"
+ON_REPORT_FAILURE = "workers.jobs.report.report_failed"
+ON_STATUS_FAILURE = "workers.jobs.status.status_failed"
+JOB_SLACK_MARGIN_S = 60  # Slack updates and retries after the checks' own deadline
+RESULT_TTL_S = 3600
+FAILURE_TTL_S = 7 * 24 * 3600
+# Reports whose parent may still say `running`, scored by when the reaper should look at them
+# (workers/jobs/reaper.py); a report leaves it once Slack shows its final state.
+RUNNING_REPORTS_KEY = "mailcheck:running"
+
+
+def make_queue(connection: redis.Redis, settings: Settings) -> Queue:
+    return Queue(settings.mailcheck_queue, connection=connection, serializer=JSONSerializer)
+
+
+def report_job_id(report_id: str) -> str:
+    return f"report-{report_id}"
+
+
+def report_job_timeout(settings: Settings) -> int:
+    return int(settings.report_deadline) + JOB_SLACK_MARGIN_S
+
+
+def first_look_s(settings: Settings) -> float:
+    """From the enqueue to the reaper's first look: the job's own time, or sooner the queue timeout."""
+    return min(report_job_timeout(settings), settings.queue_timeout)
+
+
+def save_new_report(connection: redis.Redis, stored: StoredReport, settings: Settings) -> None:
+    """The bot's first Redis write for a report: the report and its running-ledger entry, together.
+
+    Whatever happens to the bot after this (it dies before posting or before enqueueing), the reaper
+    finds the report and fails it; `enqueue_report` then moves the entry's deadline.
+    """
+    with connection.pipeline() as pipe:
+        pipe.multi()
+        ReportStore(pipe).save(stored)
+        pipe.zadd(RUNNING_REPORTS_KEY, {stored.report.report_id: time.time() + report_job_timeout(settings)})
+        pipe.execute()
+
+
+def enqueue_report(
+    queue: Queue,
+    settings: Settings,
+    *,
+    report_id: str,
+    email: str,
+    channel: str,
+    ts: str,
+    requester: str,
+    thread_ts: str = "",
+) -> Job:
+    kwargs: dict[str, Any] = {
+        "report_id": report_id,
+        "email": email,
+        "channel": channel,
+        "ts": ts,
+        "requester": requester,
+        "thread_ts": thread_ts,
+    }
+    with queue.connection.pipeline() as pipe:
+        # One transaction: the job is on the queue with the ledger's deadline moved to match it.
+        pipe.multi()
+        pipe.zadd(RUNNING_REPORTS_KEY, {report_id: time.time() + first_look_s(settings)})
+        job = queue.enqueue(
+            RUN_REPORT,
+            kwargs=kwargs,
+            job_id=report_job_id(report_id),
+            job_timeout=report_job_timeout(settings),
+            retry=Retry(max=1),
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=FAILURE_TTL_S,
+            on_failure=Callback(ON_REPORT_FAILURE),
+            description=f"mailcheck report {report_id}",
+            pipeline=pipe,
+        )
+        pipe.execute()
+    return job
+
+
+def enqueue_status(
+    queue: Queue, settings: Settings, *, channel: str, requester: str, response_url: str = ""
+) -> Job:
+    return queue.enqueue(
+        RUN_STATUS,
+        # The response_url (a Slack hook, not a token) lets a failed job still answer the agent.
+        kwargs={"channel": channel, "requester": requester, "response_url": response_url},
+        job_timeout=int(settings.report_deadline) + JOB_SLACK_MARGIN_S,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        on_failure=Callback(ON_STATUS_FAILURE),
+        description="mailcheck courier status",
+    )
+
+
+RUN_ACTION = "workers.jobs.action.run_action"
+FOLLOW_UP = "workers.jobs.action.follow_up"
+ON_ACTION_FAILURE = "workers.jobs.action.action_failed"
+# A worker lost mid-job is only noticed by RQ's maintenance (every 10 minutes); until then the claim
+# keeps further presses `duplicate`.
+LOST_WORKER_MARGIN_S = 900
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """An accepted press, as every action job receives it."""
+
+    report_id: str
+    action: str
+    actor: str
+    claim: str  # the exactly-once claim's token
+
+    @property
+    def guard_claim(self) -> Claim:
+        return Claim(self.report_id, self.action, self.claim)
+
+
+def action_job_timeout(settings: Settings) -> int:
+    return int(max(FLUSH_TIMEOUT_S, settings.report_deadline, KRATOS_ACTION_TIMEOUT_S * 3)) + 60
+
+
+def claim_hold_s(settings: Settings) -> int:
+    return action_job_timeout(settings) + settings.follow_up_seconds + LOST_WORKER_MARGIN_S
+
+
+def enqueue_action(queue: Queue, settings: Settings, ticket: Ticket) -> Job:
+    return queue.enqueue(
+        RUN_ACTION,
+        kwargs=asdict(ticket),
+        job_id=f"action-{ticket.claim}",
+        job_timeout=action_job_timeout(settings),
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        on_failure=Callback(ON_ACTION_FAILURE),
+        description=f"mailcheck {ticket.action} on report {ticket.report_id}",  # no arguments in logs
+    )

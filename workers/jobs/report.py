@@ -1,0 +1,155 @@
+"""RQ job entry points: synchronous functions of plain data that own their event loop.
+
+Workers build their own clients from the settings; nothing is carried in the job but ids and the
+address being checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from typing import Any
+
+import redis
+from rq.job import Job
+
+from workers.checks.diagnostics import run_diagnostics
+from workers.clients.store import ReportStore, StoredReport
+from workers.core.logs import correlated_job
+from workers.core.settings import Settings, load_settings, operators_configured
+from workers.jobs.reaper import (
+    Ledger,
+    fail_report,
+    failure_reason,
+    settle,
+    show,
+    show_and_release,
+    stored_from_job,
+)
+from workers.report.model import Report, State
+from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.render import render_report
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 1.0  # chat.update is rate limited; at most one progress edit per second
+
+
+@functools.cache
+def settings_from_env() -> Settings:
+    """The worker process's settings, read once."""
+    return load_settings()
+
+
+class _Progress:
+    """Throttled in-place updates of the parent while checks finish, never blocking the checks."""
+
+    def __init__(self, poster: SlackPoster, channel: str, ts: str, requester: str) -> None:
+        self._poster, self._channel, self._ts, self._requester = poster, channel, ts, requester
+        self._last = time.monotonic()
+        self._inflight: asyncio.Task[None] | None = None
+
+    async def __call__(self, report: Report) -> None:
+        if not self._ts:  # a re-run is posted once, finished, in the thread: nothing to update yet
+            return
+        if self._inflight is not None and not self._inflight.done():
+            return
+        if time.monotonic() - self._last < PROGRESS_INTERVAL_S:
+            return
+        self._last = time.monotonic()
+        self._inflight = asyncio.create_task(asyncio.to_thread(self._update, report.to_dict()))
+
+    def _update(self, snapshot: dict[str, Any]) -> None:
+        try:
+            self._poster.update(
+                self._channel,
+                self._ts,
+                **render_report(Report.from_dict(snapshot), requester=self._requester),
+            )
+        except SlackError as exc:
+            log.warning("progress update failed: %s", exc)
+
+    async def settle(self) -> None:
+        if self._inflight is not None:
+            await self._inflight
+
+
+async def _diagnose(settings: Settings, email: str, report_id: str, progress: _Progress) -> Report:
+    report = await run_diagnostics(email, settings, report_id=report_id, on_progress=progress)
+    await progress.settle()  # the final update must land after every progress update
+    return report
+
+
+@correlated_job
+def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
+    settings = settings_from_env()
+    poster = SlackPoster(web_client(settings))
+    connection = redis.Redis.from_url(settings.redis_url)
+    operators = operators_configured(settings)
+    if ts and (earlier := _settled(connection, report_id)) is not None:
+        # A retry after an attempt that settled, or a report the reaper failed: only Slack may lag.
+        if Ledger(connection).deadline(report_id) is not None:
+            show_and_release(connection, earlier, report_id, poster, operators=operators)
+        return earlier.report.verdict or earlier.report.state.value
+    progress = _Progress(poster, channel, ts, requester)
+    report = asyncio.run(_diagnose(settings, email, report_id, progress))
+    stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
+    if ts:
+        _settle_in_place(connection, stored, poster, operators)
+    else:  # a re-run: posted once, finished, as a reply in the thread of the report it re-runs
+        store = ReportStore(connection)
+        store.save(stored)  # before Slack shows its buttons, so that a press always finds the report
+        rendered = render_report(report, requester=requester, operators_configured=operators)
+        stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
+        store.save(stored)
+    log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
+    return report.verdict
+
+
+def _settled(connection: redis.Redis, report_id: str) -> StoredReport | None:
+    stored = ReportStore(connection).load(report_id)
+    return stored if stored is not None and stored.report.state != State.RUNNING else None
+
+
+def _settle_in_place(
+    connection: redis.Redis, stored: StoredReport, poster: SlackPoster, operators: bool
+) -> None:
+    """Store the finished report unless it settled meanwhile, then show what is stored."""
+    report_id = stored.report.report_id
+    try:
+        settled = settle(connection, report_id, lambda _current: stored)
+    except redis.RedisError:
+        # Show the answer anyway, then fail this attempt: RQ's retry brings the store and the running
+        # ledger up to date once Redis is back.
+        show(stored, poster, operators=operators)
+        raise
+    if not settled.won and settled.stored is not None:
+        log.warning(
+            "report %s was already %s; this attempt's result is dropped",
+            report_id,
+            settled.stored.report.state,
+        )
+    # Also after losing: this attempt's progress updates may have hidden what is stored.
+    show_and_release(connection, settled.stored, report_id, poster, operators=operators)
+
+
+def report_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
+    """RQ on_failure callback: after the last attempt, the parent must not stay `running`."""
+    if job.retries_left:
+        return
+    settings = settings_from_env()
+    report_id = str(job.kwargs["report_id"])
+    reason = failure_reason(exc_info[0] if exc_info else None)
+    try:
+        fail_report(
+            connection,
+            SlackPoster(web_client(settings)),
+            report_id,
+            reason,
+            operators=operators_configured(settings),
+            fallback=stored_from_job(job),
+        )
+    except Exception:  # raising here stops RQ's registry cleanup and the worker; the reaper retries
+        log.exception("report %s: its failure is left to the reaper", report_id)

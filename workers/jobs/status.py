@@ -1,0 +1,85 @@
+"""RQ entry point for `/mailcheck status`: examine the courier queue and post the result.
+
+The agent always gets an answer: Kratos unreachable or answering garbage is a `failed` status in the
+channel; Slack refusing that post, or the job itself failing, is told through the command's
+response_url (ephemeral), or, without one, in the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import redis
+from rq.job import Job
+
+from workers.checks.courier_health import courier_health
+from workers.clients.kratos import kratos_admin
+from workers.core.settings import Settings
+from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
+from workers.jobs.report import settings_from_env
+from workers.report.courier_status import CourierHealth
+from workers.slack.api import SlackError, SlackPoster, respond_ephemeral, web_client
+from workers.slack.render_status import render_status
+
+log = logging.getLogger(__name__)
+
+
+async def _health(settings: Settings) -> CourierHealth:
+    async with kratos_admin(
+        settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline)
+    ) as kratos:
+        return await asyncio.wait_for(
+            courier_health(
+                kratos,
+                lookback_days=settings.lookback_days,
+                stuck_after=settings.courier_stuck_after,
+            ),
+            settings.report_deadline,
+        )
+
+
+def _examine(settings: Settings) -> tuple[CourierHealth | None, str]:
+    try:
+        return asyncio.run(_health(settings)), ""
+    except TimeoutError:
+        return None, "timed out"
+    except Exception as exc:  # Kratos errors, and anything unexpected on the way: a `failed` status
+        log.warning("courier status: %s", type(exc).__name__)
+        return None, str(exc) or type(exc).__name__
+
+
+def tell_agent(poster: SlackPoster, channel: str, response_url: str, text: str) -> None:
+    """Ephemerally through the response_url when there is one, else in the channel."""
+    if response_url:
+        respond_ephemeral(response_url, text)
+    else:
+        poster.post(channel, text=text)
+
+
+def run_status(channel: str, requester: str, response_url: str = "") -> str:
+    settings = settings_from_env()
+    health, reason = _examine(settings)
+    message = render_status(health, requester=requester, lookback_days=settings.lookback_days, reason=reason)
+    poster = SlackPoster(web_client(settings))
+    try:
+        poster.post(channel, **message)
+    except SlackError as exc:
+        log.warning("courier status not posted: %s", exc.error)
+        text = f":x: mailcheck could not post the courier status in this channel (Slack said `{exc.error}`)."
+        tell_agent(poster, channel, response_url, text)
+        return "not posted"
+    return health.verdict if health else "error"
+
+
+def status_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
+    """RQ on_failure callback: the agent who asked for the status must not be left with the ack only."""
+    kwargs = job.kwargs
+    reason = exc_info[0].__name__ if exc_info and exc_info[0] is not None else "worker lost"
+    text = f":x: the courier status could not be produced ({reason}); try `/mailcheck status` again."
+    try:
+        poster = SlackPoster(web_client(settings_from_env()))
+        tell_agent(poster, str(kwargs.get("channel", "")), str(kwargs.get("response_url", "")), text)
+    except Exception:  # raising here would stop RQ's registry cleanup, and with it the worker
+        log.exception("status job %s: the agent could not be told", job.id)

@@ -1,0 +1,21 @@
+"""Every Slack identifier the app uses, defined once (command, action ids, metadata event types)."""
+
+from __future__ import annotations
+
+import enum
+
+from workers.report.actions import ACTION_PREFIX, Action
+
+__all__ = ["ACTION_PREFIX", "SLASH_COMMAND", "Action", "BlockId", "EventType"]
+
+SLASH_COMMAND = "/mailcheck"
+
+
+class EventType(enum.StrEnum):
+    REPORT = "mailcheck_report"
+    ACTION = "mailcheck_action"
+    STATUS = "mailcheck_status"
+
+
+class BlockId(enum.StrEnum):
+    ACTIONS = "mailcheck_actions"
