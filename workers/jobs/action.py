@@ -244,7 +244,6 @@ def _step(env: _Env, watch: Watch, stored: StoredReport) -> str:
     env.queue.enqueue_in(
         timedelta(seconds=min(poll_interval(env.settings), left)),
         FOLLOW_UP,
-        ON_ACTION_FAILURE,
         kwargs=asdict(watch),
         job_timeout=FOLLOW_UP_JOB_TIMEOUT_S,
         result_ttl=RESULT_TTL_S,
