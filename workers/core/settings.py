@@ -7,7 +7,9 @@ Sources, highest first: environment variables, then the TOML file named by `MAIL
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,6 +37,42 @@ def _split_commas(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+@dataclass(frozen=True)
+class KratosInstance:
+    """One Kratos deployment (SPEC §12): Olympus runs `ciam` for customers and `iam` for employees."""
+
+    name: str
+    admin_url: str
+    public_url: str
+
+
+DEFAULT_INSTANCE = "kratos"
+_INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def parse_kratos_instances(text: str) -> tuple[KratosInstance, ...]:
+    """`name=admin_url|public_url,…` → instances; ValueError naming the bad entry otherwise."""
+    instances: list[KratosInstance] = []
+    for entry in (part.strip() for part in text.split(",") if part.strip()):
+        name, sep, urls = entry.partition("=")
+        admin, bar, public = urls.partition("|")
+        name = name.strip()
+        if not sep or not bar or not _INSTANCE_NAME.match(name):
+            raise ValueError(
+                f"bad entry {entry!r}: expected name=admin_url|public_url with a lower-case name"
+            )
+        for url in (admin.strip(), public.strip()):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"bad entry {name!r}: {url!r} is not an http(s) URL")
+        if any(known.name == name for known in instances):
+            raise ValueError(f"instance {name!r} is named twice")
+        instances.append(KratosInstance(name, admin.strip().rstrip("/"), public.strip().rstrip("/")))
+    if not instances:
+        raise ValueError("names no instance")
+    return tuple(instances)
 
 
 class Settings(BaseSettings):
@@ -72,6 +110,10 @@ class Settings(BaseSettings):
     resend_limit_per_hour: int = Field(default=3, ge=0)
     report_deadline: float = Field(default=20.0, gt=0, le=600)
     follow_up_seconds: int = Field(default=120, ge=1)
+    kratos_instances: str | None = None
+    history_days: int = Field(default=30, ge=1, le=365)
+    watch_channel: str | None = Field(default=None, pattern=r"^[CGD][A-Z0-9]{2,}$")
+    watch_interval: int = Field(default=60, ge=10, le=86400)
     queue_timeout: float = Field(default=300.0, gt=0, le=7 * 24 * 3600)
 
     @field_validator(
@@ -112,6 +154,14 @@ class Settings(BaseSettings):
             parse_nameserver(entry)
         return value
 
+    @field_validator("kratos_instances")
+    @classmethod
+    def _instances(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_kratos_instances(value)
+            return value
+        return None
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -145,6 +195,17 @@ class Settings(BaseSettings):
     def slack_api_base(self) -> str:
         base = str(self.slack_api_url)
         return base if base.endswith("/") else base + "/"
+
+    @property
+    def instances(self) -> tuple[KratosInstance, ...]:
+        """Every Kratos deployment to ask; one named `kratos` when KRATOS_INSTANCES is unset."""
+        if self.kratos_instances:
+            return parse_kratos_instances(self.kratos_instances)
+        admin, public = str(self.kratos_admin_url).rstrip("/"), str(self.kratos_public_url).rstrip("/")
+        return (KratosInstance(DEFAULT_INSTANCE, admin, public),)
+
+    def instance(self, name: str) -> KratosInstance | None:
+        return next((known for known in self.instances if known.name == name), None)
 
     @property
     def from_domain(self) -> str | None:

@@ -88,3 +88,58 @@ def test_addresses_are_checked_at_start_up(
         load_settings()
     assert variable in str(raised.value)
     assert "hunter2" not in str(raised.value)
+
+
+def test_kratos_instances_default_to_one_from_the_urls() -> None:
+    settings = load_settings({"kratos_admin_url": "http://k:3101", "kratos_public_url": "http://k:3100"})
+    assert [(i.name, i.admin_url, i.public_url) for i in settings.instances] == [
+        ("kratos", "http://k:3101", "http://k:3100")
+    ]
+
+
+def test_kratos_instances_are_read_in_order() -> None:
+    settings = load_settings(
+        {"kratos_instances": "ciam=http://h:3101|http://h:3100, iam=http://h:4101/|http://h:4100"}
+    )
+    assert [(i.name, i.admin_url, i.public_url) for i in settings.instances] == [
+        ("ciam", "http://h:3101", "http://h:3100"),
+        ("iam", "http://h:4101", "http://h:4100"),
+    ]
+    assert (
+        settings.instance("iam") is settings.instances[1] or settings.instance("iam") == settings.instances[1]
+    )
+    assert settings.instance("nope") is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ciam=http://h:3101",
+        "ciam",
+        "CIAM=http://h:1|http://h:2",
+        "a=ftp://h|http://h",
+        "a=http://h|http://h,a=http://h|http://h",
+    ],
+)
+def test_bad_kratos_instances_name_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="KRATOS_INSTANCES"):
+        load_settings({"kratos_instances": value})
+
+
+def test_watch_and_history_settings() -> None:
+    settings = load_settings({})
+    assert (
+        settings.watch_channel,
+        settings.watch_interval,
+        settings.history_days,
+        settings.queue_timeout,
+    ) == (
+        None,
+        60,
+        30,
+        300,
+    )
+    with pytest.raises(ConfigError, match="WATCH_CHANNEL"):
+        load_settings({"watch_channel": "#alerts"})
+    with pytest.raises(ConfigError, match="WATCH_INTERVAL"):
+        load_settings({"watch_interval": "1"})
