@@ -45,9 +45,6 @@ MAY_IMPORT: dict[str, set[str]] = {
 EXCEPTIONS: dict[str, set[str]] = {
     # `mailcheck check` runs the diagnostics in-process; it imports them inside the command only.
     "bot.cli": {"workers.checks"},
-    # TODO(issue 10): the provider registry gives remediation its own way to a provider.
-    "workers.remediation.follow_up": {"workers.checks"},
-    "workers.remediation.unsuppress": {"workers.checks"},
 }
 
 

@@ -14,7 +14,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workers.clients.kratos import KratosAdmin, KratosError, parse_time
+from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
 from workers.report.model import CheckResult, Finding, Severity, Status
 from workers.report.smtp_classify import classify_error_text
 
@@ -25,7 +25,7 @@ DISPATCH_DETAIL_FOR = 3  # the newest few messages get their dispatch history fe
 def _age_s(message: dict[str, Any], now: datetime) -> float:
     # A `processing` message has been processing since its last update; otherwise count from creation.
     stamp = message.get("updated_at") if message["status"] == "processing" else message["created_at"]
-    return max(0.0, (now - parse_time(str(stamp or message["created_at"]))).total_seconds())
+    return max(0.0, (now - kratos_time(str(stamp or message["created_at"]))).total_seconds())
 
 
 def _classification(dispatches: list[dict[str, Any]]) -> str | None:

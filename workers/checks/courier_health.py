@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workers.clients.kratos import KratosAdmin, parse_time
+from workers.clients.kratos import KratosAdmin, kratos_time
 from workers.report.courier_status import OK, STUCK, CourierHealth
 
 OLDEST_PROBED = 5  # dispatch histories fetched for the oldest queued messages only
@@ -21,7 +21,7 @@ async def _listed(kratos: KratosAdmin, status: str, since: datetime) -> list[dic
 
 
 def _age(message: dict[str, Any], now: datetime, field: str = "created_at") -> float:
-    return (now - parse_time(str(message.get(field) or message["created_at"]))).total_seconds()
+    return (now - kratos_time(str(message.get(field) or message["created_at"]))).total_seconds()
 
 
 async def _oldest_unattempted_age(kratos: KratosAdmin, queued: list[dict[str, Any]], now: datetime) -> float:

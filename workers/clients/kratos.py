@@ -17,6 +17,7 @@ import httpx
 from workers.clients.kratos_misdirected import misdirection
 from workers.clients.tls import client_tls_context
 from workers.core.settings import Settings
+from workers.core.times import parse_time
 from workers.core.url_text import shown_url
 
 PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
@@ -54,10 +55,11 @@ class KratosConfigError(KratosError):
         return {"error": "config", "setting": self.setting}
 
 
-def parse_time(value: str) -> datetime:
+def kratos_time(value: str) -> datetime:
+    """A timestamp from a Kratos answer; an unreadable one is a KratosError."""
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (AttributeError, ValueError) as exc:
+        return parse_time(value)
+    except ValueError as exc:
         raise KratosError(f"Kratos answered an unreadable timestamp {value!r}") from exc
 
 
@@ -132,7 +134,7 @@ class KratosAdmin:
                 raise KratosError("Kratos answered the courier message list in an unexpected shape")
             for raw in body:
                 message = _message_metadata(raw)
-                if parse_time(str(message["created_at"])) < since:
+                if kratos_time(str(message["created_at"])) < since:
                     return
                 yield message
             url, params = self._next_page(response), None

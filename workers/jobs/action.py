@@ -25,6 +25,7 @@ from workers.core.logs import correlated_job
 from workers.core.scrub import redact_self_service_urls, settings_secrets
 from workers.core.settings import Settings
 from workers.core.timeouts import FLUSH_TIMEOUT_S
+from workers.core.times import CLOCK_SKEW
 from workers.jobs.queueing import (
     FAILURE_TTL_S,
     FOLLOW_UP,
@@ -37,7 +38,7 @@ from workers.jobs.queueing import (
 from workers.jobs.report import run_report, settings_from_env
 from workers.remediation import RESEND_FLOWS
 from workers.remediation.flush import run_flush
-from workers.remediation.follow_up import CLOCK_SKEW, observe, snapshot
+from workers.remediation.follow_up import observe, snapshot
 from workers.remediation.guard import Guard
 from workers.remediation.resend import resend_code
 from workers.remediation.unsuppress import unsuppress

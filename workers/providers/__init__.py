@@ -1,5 +1,6 @@
-"""Adapters for the transactional-mail providers' APIs (Resend, Postmark, Brevo, SMTP2GO).
+"""The sending providers' APIs (Resend, Postmark, Brevo, SMTP2GO), by name through `registry`.
 
-Each module turns one provider's answers into the neutral model of `base`; `timeline` and
-`assessment` turn that into the provider check's details and judgement.
+Each provider module turns one API's answers into the neutral model of `base` and exposes one
+`ADAPTER`; `lookup` asks through an adapter, and `timeline`, `assessment` and `correlation` turn the
+answer into the provider check's details and judgement.
 """

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from workers.providers.registry import ADAPTERS
 from workers.report.model import CheckResult, Finding, Severity, Status
-
-LABELS = {"resend": "Resend", "postmark": "Postmark", "brevo": "Brevo", "smtp2go": "SMTP2GO"}
 
 # Outcome of the newest message → (finding code, severity, what happened in words).
 _OUTCOME_FINDINGS: dict[str, tuple[str, Severity, str]] = {
@@ -25,7 +24,8 @@ _STATUS_OF = {Severity.FAIL: Status.FAIL, Severity.WARN: Status.WARN}
 
 
 def assess(details: dict[str, Any]) -> CheckResult:
-    label = LABELS.get(details["provider"], details["provider"])
+    provider = details["provider"]
+    label = ADAPTERS[provider].label if provider in ADAPTERS else provider
     findings = _findings(label, details)
     worst = max((f.severity for f in findings), key=_rank, default=Severity.INFO)
     summary = "; ".join(

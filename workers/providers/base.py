@@ -13,8 +13,12 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from workers.core.times import parse_time
 
-class EventType(enum.StrEnum):
+
+class DeliveryEvent(enum.StrEnum):
+    """What a provider saw happen to one message."""
+
     SENT = "sent"
     DELIVERED = "delivered"
     DEFERRED = "deferred"
@@ -29,7 +33,7 @@ class MessageEvent:
     """One thing the provider saw happen to one message for our recipient."""
 
     message_id: str
-    type: EventType
+    type: DeliveryEvent
     at: datetime
     reply: str | None = None  # the receiving server's SMTP reply (or the provider's reason), if known
 
@@ -89,19 +93,13 @@ class ProviderSpec:
         }
 
 
-def parse_time(value: Any) -> Any:
-    """Providers disagree on time formats ("2026-04-03 22:13:42.67+00", "…Z", naive UTC): accept them all.
-
-    Naive times are taken as UTC (SMTP2GO's suppression timestamps carry no zone; assumption).
-    """
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip())
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+def _provider_time(value: Any) -> Any:
+    # Anything that is not text or a time is left to pydantic (which reads a number as a Unix time).
+    return parse_time(value) if isinstance(value, str | datetime) else value
 
 
-ProviderTime = Annotated[datetime, BeforeValidator(parse_time)]
+# Providers disagree on time formats ("2026-04-03 22:13:42.67+00", "…Z", naive UTC): accept them all.
+ProviderTime = Annotated[datetime, BeforeValidator(_provider_time)]
 
 
 def iso(moment: datetime) -> str:

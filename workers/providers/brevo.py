@@ -12,8 +12,9 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
-    EventType,
+    DeliveryEvent,
     MessageEvent,
     ProviderRecord,
     ProviderSpec,
@@ -40,14 +41,14 @@ BLOCKED_PAGE_CAP = 10  # 1,000 blocked contacts, newest first
 # Event names as the report returns them, lower-cased. `error` (Brevo failed before sending),
 # opened, clicks, unsubscribed and loadedByProxy add nothing to delivery.
 _EVENTS = {
-    "requests": EventType.SENT,
-    "delivered": EventType.DELIVERED,
-    "deferred": EventType.DEFERRED,
-    "softbounces": EventType.BOUNCED_SOFT,
-    "hardbounces": EventType.BOUNCED_HARD,
-    "invalid": EventType.BOUNCED_HARD,  # Brevo judged the address undeliverable
-    "spam": EventType.COMPLAINED,
-    "blocked": EventType.SUPPRESSED,  # refused to send: the address is on the blocklist
+    "requests": DeliveryEvent.SENT,
+    "delivered": DeliveryEvent.DELIVERED,
+    "deferred": DeliveryEvent.DEFERRED,
+    "softbounces": DeliveryEvent.BOUNCED_SOFT,
+    "hardbounces": DeliveryEvent.BOUNCED_HARD,
+    "invalid": DeliveryEvent.BOUNCED_HARD,  # Brevo judged the address undeliverable
+    "spam": DeliveryEvent.COMPLAINED,
+    "blocked": DeliveryEvent.SUPPRESSED,  # refused to send: the address is on the blocklist
 }
 
 
@@ -77,7 +78,10 @@ class _BlockedPage(BaseModel):
     contacts: list[_Blocked]  # [doc] present, possibly empty, unlike the event report's {}
 
 
-async def fetch(http: ProviderHttp, email: str, *, since: datetime, now: datetime) -> ProviderRecord:
+async def fetch(
+    http: ProviderHttp, recipient: Recipient, *, since: datetime, now: datetime
+) -> ProviderRecord:
+    email = recipient.email
     record = ProviderRecord()
     async with concurrently() as group:
         events = group.create_task(_events(http, email, since, now, record))
@@ -90,7 +94,7 @@ async def fetch(http: ProviderHttp, email: str, *, since: datetime, now: datetim
         )
     if record.suppression is None and not complete:
         # The blocklist scan stopped early: a recent `blocked` event is the next best evidence.
-        latest = max((e for e in record.events if e.type is EventType.SUPPRESSED), key=_at, default=None)
+        latest = max((e for e in record.events if e.type is DeliveryEvent.SUPPRESSED), key=_at, default=None)
         if latest is not None:
             record.suppression = Suppression("blocked", latest.at, removable=True)
     return record
@@ -147,10 +151,14 @@ async def _blocked(http: ProviderHttp, email: str) -> tuple[Suppression | None, 
     return None, False
 
 
-async def remove(http: ProviderHttp, email: str) -> RemovalResult:
+async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
+    email = recipient.email
     response = await http.request(
         "DELETE", f"/smtp/blockedContacts/{quote(email, safe='')}", passthrough=(404,)
     )
     if response.status_code == 404:
         return RemovalResult(RemovalOutcome.NOT_SUPPRESSED, "Brevo has not blocked this recipient")
     return RemovalResult(RemovalOutcome.REMOVED, "Brevo unblocked the recipient")
+
+
+ADAPTER = ProviderAdapter(SPEC, fetch=fetch, remove=remove)

@@ -8,7 +8,6 @@ that cannot be reached is skipped, never an error of the check.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from typing import Any
@@ -16,25 +15,26 @@ from typing import Any
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from workers.core.keys import recipient_key
+
 log = logging.getLogger(__name__)
 
-CACHE_TTL_SECONDS = 60
+CACHE_TTL_S = 60
 # A cache slower than this is treated as absent: it must never eat the check's own time budget.
-CACHE_OP_TIMEOUT = 0.5
+CACHE_OP_TIMEOUT_S = 0.5
 _PREFIX = "mailcheck:provider:cache:"
 
 
 def cache_key(provider: str, email: str) -> str:
     """Keyed by a digest so recipient addresses do not sit in Redis key names."""
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return f"{_PREFIX}{provider}:{digest}"
+    return f"{_PREFIX}{provider}:{recipient_key(email)}"
 
 
 async def load(cache: redis.asyncio.Redis | None, key: str) -> dict[str, Any] | None:
     if cache is None:
         return None
     try:
-        async with asyncio.timeout(CACHE_OP_TIMEOUT):
+        async with asyncio.timeout(CACHE_OP_TIMEOUT_S):
             raw = await cache.get(key)
     except (RedisError, TimeoutError) as exc:
         log.warning("provider cache unreadable: %s", type(exc).__name__)
@@ -52,8 +52,8 @@ async def save(cache: redis.asyncio.Redis | None, key: str, details: dict[str, A
     if cache is None:
         return
     try:
-        async with asyncio.timeout(CACHE_OP_TIMEOUT):
-            await cache.set(key, json.dumps(details), ex=CACHE_TTL_SECONDS)
+        async with asyncio.timeout(CACHE_OP_TIMEOUT_S):
+            await cache.set(key, json.dumps(details), ex=CACHE_TTL_S)
     except (RedisError, TimeoutError) as exc:
         log.warning("provider cache unwritable: %s", type(exc).__name__)
 
@@ -63,7 +63,7 @@ async def forget(cache: redis.asyncio.Redis | None, key: str) -> None:
     if cache is None:
         return
     try:
-        async with asyncio.timeout(CACHE_OP_TIMEOUT):
+        async with asyncio.timeout(CACHE_OP_TIMEOUT_S):
             await cache.delete(key)
     except (RedisError, TimeoutError) as exc:
         log.warning("provider cache entry not dropped: %s", type(exc).__name__)

@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from workers.clients.tls import client_tls_context
+from workers.core.scrub import scrub
 from workers.core.url_text import shown_url
 from workers.providers.base import ProviderSpec
 
@@ -25,7 +26,7 @@ M = TypeVar("M", bound=BaseModel)
 # A 429 is retried at most this often, and only when its wait fits in the time left.
 MAX_RATE_LIMIT_RETRIES = 3
 # When a 429 names no wait at all, back off this long before the one retry it may get.
-DEFAULT_RETRY_AFTER = 1.0
+DEFAULT_RETRY_AFTER_S = 1.0
 # Provider error text is shown to people; keep it to a line.
 MAX_ERROR_TEXT = 160
 
@@ -145,12 +146,10 @@ class ProviderHttp:
                 f"{self.label} API answered in an unexpected shape ({first['type']} at {where})"
             ) from None
 
-    def scrub(self, text: str) -> str:
-        """Provider error text, one line, short, with our key masked in case it echoes it back."""
-        text = " ".join(text.split())
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        return text[:MAX_ERROR_TEXT]
+    def shown(self, text: str) -> str:
+        """Text we did not write (a provider's error, a connection error), scrubbed of our key in case it
+        echoes it back, on one line and short."""
+        return " ".join(scrub(text, [self._secret]).split())[:MAX_ERROR_TEXT]
 
     def remaining(self) -> float:
         return self._deadline - time.monotonic()
@@ -166,7 +165,7 @@ class ProviderHttp:
         except httpx.TimeoutException:
             raise ProviderUnavailable(f"{self.label} API did not answer in time") from None
         except httpx.HTTPError as exc:
-            reason = self.scrub(str(exc)) or type(exc).__name__
+            reason = self.shown(str(exc)) or type(exc).__name__
             if self._override is None:
                 raise ProviderUnavailable(f"{self.label} API unreachable: {reason}") from None
             raise ProviderUrlError(
@@ -177,7 +176,7 @@ class ProviderHttp:
     async def _wait_out_rate_limit(self, response: httpx.Response, *, last_try: bool) -> None:
         wait = retry_after_seconds(response.headers, self.spec.reset_headers)
         if wait is None:
-            wait = DEFAULT_RETRY_AFTER
+            wait = DEFAULT_RETRY_AFTER_S
         if last_try or wait >= self.remaining():
             raise ProviderRateLimited(f"{self.label} API rate limit reached (retry in {wait:.0f} s)")
         await asyncio.sleep(wait)
@@ -198,7 +197,7 @@ class ProviderHttp:
                 f"{self.label} API answered 404 for {response.url.path}: MAIL_PROVIDER_API_URL "
                 f"({self._override}) probably does not point at the {self.label} API ({self.spec.base_url})"
             )
-        detail = self.scrub(response.text)
+        detail = self.shown(response.text)
         return ProviderError(
             f"{self.label} API refused the request ({status}){': ' + detail if detail else ''}"
         )

@@ -12,8 +12,9 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
-    EventType,
+    DeliveryEvent,
     MessageEvent,
     ProviderRecord,
     ProviderSpec,
@@ -41,7 +42,7 @@ DASHBOARD_URL = "https://account.postmarkapp.com/servers/{server}/streams/{strea
 _HARD = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Blocked", "DMARCPolicy"})
 _SOFT = frozenset({"SoftBounce", "Transient", "DnsError"})
 # MessageEvents types that carry the receiving server's reply (Opened, LinkClicked, … add nothing).
-_DELIVERY_EVENTS = {"Delivered": EventType.DELIVERED, "Transient": EventType.DEFERRED}
+_DELIVERY_EVENTS = {"Delivered": DeliveryEvent.DELIVERED, "Transient": DeliveryEvent.DEFERRED}
 
 
 class _Outbound(BaseModel):
@@ -101,7 +102,10 @@ class _Server(BaseModel):
     ID: int
 
 
-async def fetch(http: ProviderHttp, email: str, *, since: datetime, stream: str) -> ProviderRecord:
+async def fetch(
+    http: ProviderHttp, recipient: Recipient, *, since: datetime, now: datetime
+) -> ProviderRecord:
+    email, stream = recipient.email, recipient.stream
     async with concurrently() as group:
         listed = group.create_task(_messages(http, email, since, stream))
         bounces = group.create_task(_bounces(http, email, since, stream))
@@ -185,7 +189,9 @@ async def _timeline(
         if item.Type == "Bounced":
             bounce = bounces.get(_int(info.BounceID))
             if bounce is None:  # beyond the bounce search: the summary is all there is
-                events.append(MessageEvent(message_id, EventType.BOUNCED_HARD, item.ReceivedAt, info.Summary))
+                events.append(
+                    MessageEvent(message_id, DeliveryEvent.BOUNCED_HARD, item.ReceivedAt, info.Summary)
+                )
                 continue
             used.add(bounce.ID)
             event = _bounce_event(bounce, message_id)
@@ -211,23 +217,24 @@ def _bounce_event(bounce: _Bounce, message_id: str | None = None) -> MessageEven
     return MessageEvent(message_id or bounce.MessageID or str(bounce.ID), kind, bounce.BouncedAt, reply)
 
 
-def _bounce_type(bounce: _Bounce) -> EventType | None:
+def _bounce_type(bounce: _Bounce) -> DeliveryEvent | None:
     if bounce.Type == "SpamComplaint":
-        return EventType.COMPLAINED
+        return DeliveryEvent.COMPLAINED
     if bounce.Type in _HARD:
-        return EventType.BOUNCED_HARD
+        return DeliveryEvent.BOUNCED_HARD
     if bounce.Type in _SOFT:
-        return EventType.BOUNCED_SOFT
+        return DeliveryEvent.BOUNCED_SOFT
     # AutoResponder, AddressChange, Unknown, …: only a deactivated address makes them a failure.
-    return EventType.BOUNCED_HARD if bounce.Inactive else None
+    return DeliveryEvent.BOUNCED_HARD if bounce.Inactive else None
 
 
-def _listed_type(status: str | None) -> EventType:
+def _listed_type(status: str | None) -> DeliveryEvent:
     # "Blocked" is Postmark refusing to send to an inactive address (assumption from the SDK enum).
-    return EventType.SUPPRESSED if status == "Blocked" else EventType.SENT
+    return DeliveryEvent.SUPPRESSED if status == "Blocked" else DeliveryEvent.SENT
 
 
-async def remove(http: ProviderHttp, email: str, *, stream: str) -> RemovalResult:
+async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
+    email, stream = recipient.email, recipient.stream
     path = f"/message-streams/{quote(stream, safe='')}/suppressions/delete"
     body = await http.post_json(path, {"Suppressions": [{"EmailAddress": email}]})
     entries = body.get("Suppressions") if isinstance(body, dict) else None
@@ -237,5 +244,8 @@ async def remove(http: ProviderHttp, email: str, *, stream: str) -> RemovalResul
     if entry.get("Status") == "Deleted":
         return RemovalResult(RemovalOutcome.REMOVED, "Postmark lifted the suppression (takes about a minute)")
     return RemovalResult(
-        RemovalOutcome.REFUSED, http.scrub(f"Postmark refused: {entry.get('Message') or 'no reason'}")
+        RemovalOutcome.REFUSED, http.shown(f"Postmark refused: {entry.get('Message') or 'no reason'}")
     )
+
+
+ADAPTER = ProviderAdapter(SPEC, fetch=fetch, remove=remove)

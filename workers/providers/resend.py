@@ -16,9 +16,11 @@ from pydantic import BaseModel
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
 
+from workers.core.times import parse_time
 from workers.providers import resend_webhook
+from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
-    EventType,
+    DeliveryEvent,
     MessageEvent,
     ProviderRecord,
     ProviderSpec,
@@ -26,7 +28,6 @@ from workers.providers.base import (
     RemovalOutcome,
     RemovalResult,
     Suppression,
-    parse_time,
     strip_smtp_prefix,
 )
 from workers.providers.http import ProviderHttp
@@ -44,28 +45,28 @@ PAGE_SIZE = 100  # the API maximum
 # should rely on webhooks rather than deeper scans.
 PAGE_CAP = 10
 # Reading stored webhook events must not eat the check's budget when Redis is slow.
-STORE_TIMEOUT = 0.5
+STORE_TIMEOUT_S = 0.5
 DASHBOARD_URL = "https://resend.com/emails/{id}"  # [doc] the dashboard's email page
 
 # `last_event` → the event it implies. opened/clicked imply delivery; failed (quota) and canceled
 # never reached a mail server and have no place in the vocabulary.
 _LAST_EVENT = {
-    "delivered": EventType.DELIVERED,
-    "opened": EventType.DELIVERED,
-    "clicked": EventType.DELIVERED,
-    "delivery_delayed": EventType.DEFERRED,
-    "bounced": EventType.BOUNCED_HARD,  # Resend: "permanently rejected"
-    "complained": EventType.COMPLAINED,
-    "suppressed": EventType.SUPPRESSED,
+    "delivered": DeliveryEvent.DELIVERED,
+    "opened": DeliveryEvent.DELIVERED,
+    "clicked": DeliveryEvent.DELIVERED,
+    "delivery_delayed": DeliveryEvent.DEFERRED,
+    "bounced": DeliveryEvent.BOUNCED_HARD,  # Resend: "permanently rejected"
+    "complained": DeliveryEvent.COMPLAINED,
+    "suppressed": DeliveryEvent.SUPPRESSED,
 }
 _WEBHOOK_EVENT = {
-    "email.sent": EventType.SENT,
-    "email.delivered": EventType.DELIVERED,
-    "email.delivery_delayed": EventType.DEFERRED,
-    "email.complained": EventType.COMPLAINED,
-    "email.suppressed": EventType.SUPPRESSED,
+    "email.sent": DeliveryEvent.SENT,
+    "email.delivered": DeliveryEvent.DELIVERED,
+    "email.delivery_delayed": DeliveryEvent.DEFERRED,
+    "email.complained": DeliveryEvent.COMPLAINED,
+    "email.suppressed": DeliveryEvent.SUPPRESSED,
 }
-_BOUNCES = (EventType.BOUNCED_HARD, EventType.BOUNCED_SOFT)
+_BOUNCES = (DeliveryEvent.BOUNCED_HARD, DeliveryEvent.BOUNCED_SOFT)
 
 
 class _Email(BaseModel):
@@ -86,8 +87,9 @@ class _Suppression(BaseModel):
 
 
 async def fetch(
-    http: ProviderHttp, email: str, *, since: datetime, events: AsyncRedis | None
+    http: ProviderHttp, recipient: Recipient, *, since: datetime, now: datetime
 ) -> ProviderRecord:
+    email, events = recipient.email, recipient.events
     record = ProviderRecord()
     listed = await _emails_to(http, email, since, record)
     stored = await _webhook_events(events, email, record)
@@ -98,7 +100,7 @@ async def fetch(
     for message_id in {e.message_id for e in record.events}:
         record.dashboard_urls[message_id] = DASHBOARD_URL.format(id=quote(message_id, safe=""))
     record.suppression = await _suppression(http, email)
-    troubles = (EventType.BOUNCED_HARD, EventType.BOUNCED_SOFT, EventType.DEFERRED)
+    troubles = (DeliveryEvent.BOUNCED_HARD, DeliveryEvent.BOUNCED_SOFT, DeliveryEvent.DEFERRED)
     if any(e.type in troubles and not e.reply for e in record.events):
         record.notes.append(
             "Resend shows bounce and deferral details only through webhooks: set RESEND_WEBHOOK_SECRET "
@@ -131,7 +133,7 @@ def _addresses(to: list[str] | str | None) -> set[str]:
 
 def _listed_events(item: _Email, stored: list[MessageEvent]) -> list[MessageEvent]:
     """The list's own evidence, unless a webhook already told the same thing with a real time and reply."""
-    events = [MessageEvent(item.id, EventType.SENT, item.created_at)]
+    events = [MessageEvent(item.id, DeliveryEvent.SENT, item.created_at)]
     implied = _LAST_EVENT.get(item.last_event or "")
     seen = {e.type for e in stored}
     if implied and implied not in seen and not (implied in _BOUNCES and seen & set(_BOUNCES)):
@@ -146,7 +148,7 @@ async def _webhook_events(
     if events is None:
         return []
     try:
-        async with asyncio.timeout(STORE_TIMEOUT):
+        async with asyncio.timeout(STORE_TIMEOUT_S):
             stored = await resend_webhook.load_events(events, email)
     except (RedisError, TimeoutError):
         record.notes.append("stored Resend webhook events could not be read")
@@ -167,7 +169,11 @@ def _from_webhook(item: dict[str, Any]) -> MessageEvent | None:
     if item.get("type") == "email.bounced":
         # Permanent → hard; Transient is a soft bounce after Resend gave up; Undetermined is not proof
         # the address is dead, so it is treated as soft (assumption).
-        kind = EventType.BOUNCED_HARD if item.get("bounce_type") == "Permanent" else EventType.BOUNCED_SOFT
+        kind = (
+            DeliveryEvent.BOUNCED_HARD
+            if item.get("bounce_type") == "Permanent"
+            else DeliveryEvent.BOUNCED_SOFT
+        )
     at = _time(item.get("created_at"))
     if kind is None or at is None or not isinstance(item.get("email_id"), str):
         return None
@@ -177,10 +183,9 @@ def _from_webhook(item: dict[str, Any]) -> MessageEvent | None:
 
 def _time(value: Any) -> datetime | None:
     try:
-        parsed = parse_time(value)
-    except (TypeError, ValueError):
+        return parse_time(value)
+    except ValueError:
         return None
-    return parsed if isinstance(parsed, datetime) else None
 
 
 def _text(value: Any) -> str | None:
@@ -195,7 +200,8 @@ async def _suppression(http: ProviderHttp, email: str) -> Suppression | None:
     return Suppression(reason=found.origin or "unknown", since=found.created_at, removable=True)
 
 
-async def remove(http: ProviderHttp, email: str) -> RemovalResult:
+async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
+    email = recipient.email
     response = await http.request("DELETE", f"/suppressions/{quote(email, safe='')}", passthrough=(404,))
     if response.status_code == 404:
         return RemovalResult(RemovalOutcome.NOT_SUPPRESSED, "Resend has no suppression for this recipient")
@@ -206,3 +212,11 @@ async def remove(http: ProviderHttp, email: str) -> RemovalResult:
             "Resend lifted the suppression; a new bounce or complaint suppresses again",
         )
     return RemovalResult(RemovalOutcome.ERROR, "Resend did not confirm the removal")
+
+
+ADAPTER = ProviderAdapter(
+    SPEC,
+    fetch=fetch,
+    remove=remove,
+    key_hint="RESEND_WEBHOOK_SECRET, with a webhook to /webhooks/resend, for bounce details",
+)

@@ -20,12 +20,14 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
 
+from workers.core.keys import recipient_key
+
 log = logging.getLogger(__name__)
 
 # Svix rejects messages whose timestamp is further than this from now (replay protection).
-SIGNATURE_TOLERANCE_SECONDS = 5 * 60
+SIGNATURE_TOLERANCE_S = 5 * 60
 # A little over the default LOOKBACK_DAYS (7) so a week-old bounce is still explained.
-WEBHOOK_EVENT_TTL_SECONDS = 8 * 24 * 3600
+WEBHOOK_EVENT_TTL_S = 8 * 24 * 3600
 # A recipient hammered by a loop must not grow an unbounded list.
 MAX_EVENTS_PER_RECIPIENT = 200
 # The event types the provider timeline can use; the rest (opened, clicked, contact.*) are ignored.
@@ -63,7 +65,7 @@ def verify_svix_signature(
         sent_at = int(stamp)
     except ValueError:
         raise WebhookRejected("bad svix-timestamp") from None
-    if abs(now - sent_at) > SIGNATURE_TOLERANCE_SECONDS:
+    if abs(now - sent_at) > SIGNATURE_TOLERANCE_S:
         raise WebhookRejected("stale svix-timestamp")
     signed = f"{msg_id}.{stamp}.".encode() + body
     expected = base64.b64encode(hmac.new(_signing_key(secret), signed, hashlib.sha256).digest()).decode()
@@ -129,10 +131,10 @@ def recipient_address(value: str) -> str:
 
 
 def events_key(email: str) -> str:
-    return _KEY_PREFIX + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return _KEY_PREFIX + recipient_key(email)
 
 
-def store_event(redis: Redis, event: Mapping[str, Any], *, ttl: int = WEBHOOK_EVENT_TTL_SECONDS) -> int:
+def store_event(redis: Redis, event: Mapping[str, Any], *, ttl: int = WEBHOOK_EVENT_TTL_S) -> int:
     """Keep the event under each of its recipients; returns how many recipients it was stored for."""
     normalized = normalize_event(event)
     if normalized is None:

@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 from workers.core.settings import Settings
 
-KNOWN_PROVIDERS = ("resend", "postmark", "brevo", "smtp2go", "smtp")
-
 # Regex on the lower-cased relay host; first match wins. Providers we have no API adapter for
 # (SES, SendGrid, Mailgun) count as plain `smtp`.
 _SMTP_HOST_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

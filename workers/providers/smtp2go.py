@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
-    EventType,
+    DeliveryEvent,
     MessageEvent,
     ProviderRecord,
     ProviderSpec,
@@ -38,12 +39,12 @@ PAGE_SIZE = 500
 PAGE_CAP = 2
 _SEARCHED = ["processed", "delivered", "soft-bounced", "hard-bounced", "rejected", "spam"]
 _EVENTS = {
-    "processed": EventType.SENT,
-    "delivered": EventType.DELIVERED,
-    "soft-bounced": EventType.BOUNCED_SOFT,
-    "hard-bounced": EventType.BOUNCED_HARD,
-    "rejected": EventType.SUPPRESSED,  # SMTP2GO refused to send it (recipient on its suppression list)
-    "spam": EventType.COMPLAINED,
+    "processed": DeliveryEvent.SENT,
+    "delivered": DeliveryEvent.DELIVERED,
+    "soft-bounced": DeliveryEvent.BOUNCED_SOFT,
+    "hard-bounced": DeliveryEvent.BOUNCED_HARD,
+    "rejected": DeliveryEvent.SUPPRESSED,  # SMTP2GO refused to send it (recipient on its suppression list)
+    "spam": DeliveryEvent.COMPLAINED,
 }
 # Every suppression type; the API requires the list (its default would only lift manual and spam).
 _ALL_REASONS = ["bounce", "spam", "manual", "unsubscribe", "compliance"]
@@ -82,7 +83,10 @@ class _SuppressionAnswer(BaseModel):
     data: _SuppressionData
 
 
-async def fetch(http: ProviderHttp, email: str, *, since: datetime, now: datetime) -> ProviderRecord:
+async def fetch(
+    http: ProviderHttp, recipient: Recipient, *, since: datetime, now: datetime
+) -> ProviderRecord:
+    email = recipient.email
     record = ProviderRecord()
     async with concurrently() as group:
         events = group.create_task(_activity(http, email, since, now, record))
@@ -98,7 +102,7 @@ async def _post(http: ProviderHttp, path: str, body: dict[str, Any]) -> Any:
     data = answer.get("data") if isinstance(answer, dict) else None
     if isinstance(data, dict) and data.get("error"):
         code = str(data.get("error_code") or "")
-        raise ProviderError(http.scrub(f"SMTP2GO refused {path}: {code or data['error']}"))
+        raise ProviderError(http.shown(f"SMTP2GO refused {path}: {code or data['error']}"))
     return answer
 
 
@@ -147,7 +151,8 @@ async def _suppression(http: ProviderHttp, email: str) -> Suppression | None:
     return None
 
 
-async def remove(http: ProviderHttp, email: str) -> RemovalResult:
+async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
+    email = recipient.email
     answer = await _post(http, "/suppression/remove", {"email_address": email, "reasons": _ALL_REASONS})
     data = answer.get("data") if isinstance(answer, dict) else None
     entries = data.get("suppressions") if isinstance(data, dict) else None
@@ -156,3 +161,6 @@ async def remove(http: ProviderHttp, email: str) -> RemovalResult:
     if any(isinstance(e, dict) and e.get("removed") is True for e in entries):
         return RemovalResult(RemovalOutcome.REMOVED, "SMTP2GO lifted the suppression")
     return RemovalResult(RemovalOutcome.NOT_SUPPRESSED, "SMTP2GO has no suppression for this recipient")
+
+
+ADAPTER = ProviderAdapter(SPEC, fetch=fetch, remove=remove)

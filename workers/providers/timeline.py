@@ -9,18 +9,18 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from workers.providers.base import EventType, MessageEvent, ProviderRecord, Suppression, iso
+from workers.providers.base import DeliveryEvent, MessageEvent, ProviderRecord, Suppression, iso
 
 # A message's outcome is its strongest event, not its latest: provider subsystems stamp events with
 # clocks that disagree, and a delivery after deferrals supersedes them while a complaint follows one.
-OUTCOME_PRECEDENCE: tuple[EventType, ...] = (
-    EventType.BOUNCED_HARD,
-    EventType.SUPPRESSED,
-    EventType.COMPLAINED,
-    EventType.DELIVERED,
-    EventType.BOUNCED_SOFT,
-    EventType.DEFERRED,
-    EventType.SENT,
+OUTCOME_PRECEDENCE: tuple[DeliveryEvent, ...] = (
+    DeliveryEvent.BOUNCED_HARD,
+    DeliveryEvent.SUPPRESSED,
+    DeliveryEvent.COMPLAINED,
+    DeliveryEvent.DELIVERED,
+    DeliveryEvent.BOUNCED_SOFT,
+    DeliveryEvent.DEFERRED,
+    DeliveryEvent.SENT,
 )
 # Reports stay readable and Redis entries small; the newest messages are the ones that matter.
 MAX_MESSAGES = 20
@@ -84,17 +84,17 @@ def _message(
     }
 
 
-def outcome_of(timeline: list[MessageEvent]) -> EventType:
+def outcome_of(timeline: list[MessageEvent]) -> DeliveryEvent:
     present = {event.type for event in timeline}
-    return next((kind for kind in OUTCOME_PRECEDENCE if kind in present), EventType.SENT)
+    return next((kind for kind in OUTCOME_PRECEDENCE if kind in present), DeliveryEvent.SENT)
 
 
-def decisive_reply(timeline: list[MessageEvent], outcome: EventType) -> str | None:
+def decisive_reply(timeline: list[MessageEvent], outcome: DeliveryEvent) -> str | None:
     """The latest reply of the deciding event, else of any trouble that led up to it."""
     for event in reversed(timeline):
         if event.type is outcome and event.reply:
             return event.reply
-    if outcome in (EventType.SENT, EventType.DELIVERED):
+    if outcome in (DeliveryEvent.SENT, DeliveryEvent.DELIVERED):
         return None
-    troubles = (EventType.BOUNCED_HARD, EventType.BOUNCED_SOFT, EventType.DEFERRED)
+    troubles = (DeliveryEvent.BOUNCED_HARD, DeliveryEvent.BOUNCED_SOFT, DeliveryEvent.DEFERRED)
     return next((e.reply for e in reversed(timeline) if e.type in troubles and e.reply), None)

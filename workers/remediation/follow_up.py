@@ -9,25 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio
 
-from workers.checks.provider import SPECS, check_provider, correlate_with_courier
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_admin
 from workers.core.settings import Settings
 from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S, PROVIDER_FOLLOW_UP_TIMEOUT_S
+from workers.core.times import CLOCK_SKEW
 from workers.providers import cache as provider_cache
+from workers.providers.adapter import ProviderAdapter
+from workers.providers.correlation import correlate_with_courier
+from workers.providers.lookup import look_up
+from workers.providers.registry import adapter_for, has_api
 from workers.providers.selection import resolve_provider
 from workers.report.model import CheckResult
 
 PENDING_STATUSES = ("queued", "processing")
 DELIVERED_OUTCOMES = ("delivered", "complained")  # a complaint comes from a mailbox: it was delivered
 BOUNCED_OUTCOMES = ("bounced_hard", "bounced_soft")
-# Kratos and this worker may disagree a little on the time; a new message is looked for from a bit
-# before the flow was started.
-CLOCK_SKEW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -100,24 +101,26 @@ def judge_flush(watched: Sequence[str], messages: Sequence[dict[str, Any]]) -> O
 class ProviderProbe:
     """Fresh provider answers for one recipient (the short-lived check cache is bypassed)."""
 
-    def __init__(self, settings: Settings, provider: str, cache: redis.asyncio.Redis | None) -> None:
-        self._settings, self._provider, self._cache = settings, provider, cache
+    def __init__(
+        self, settings: Settings, adapter: ProviderAdapter, api_key: str, cache: redis.asyncio.Redis | None
+    ) -> None:
+        self._settings, self._adapter, self._api_key, self._cache = settings, adapter, api_key, cache
 
     @classmethod
     def configured(cls, settings: Settings, cache: redis.asyncio.Redis | None) -> ProviderProbe | None:
         """SPEC §7: a provider counts when it is known and its API key is set."""
         provider = resolve_provider(settings)
-        if provider not in SPECS or settings.mail_provider_api_key is None:
+        if not has_api(provider) or settings.mail_provider_api_key is None:
             return None
-        return cls(settings, provider, cache)
+        return cls(settings, adapter_for(provider), settings.mail_provider_api_key.get_secret_value(), cache)
 
     async def look(self, email: str, message: dict[str, Any]) -> CheckResult:
         settings = self._settings
-        await provider_cache.forget(self._cache, provider_cache.cache_key(self._provider, email))
-        result = await check_provider(
+        await provider_cache.forget(self._cache, provider_cache.cache_key(self._adapter.name, email))
+        result = await look_up(
+            self._adapter,
             email,
-            provider=self._provider,
-            api_key=settings.mail_provider_api_key,
+            api_key=self._api_key,
             api_url=str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None,
             postmark_stream=settings.postmark_message_stream,
             lookback_days=1,

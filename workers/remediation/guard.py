@@ -9,12 +9,13 @@ that processes on different hosts agree.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import redis
+
+from workers.core.keys import recipient_key
 
 DUPLICATE_WINDOW_S = 60
 SEND_WINDOW_S = 3600
@@ -77,9 +78,8 @@ def claim_key(report_id: str, action: str) -> str:
     return f"{_PREFIX}claim:{report_id}:{action}"
 
 
-def _recipient_key(email: str) -> str:
-    # A digest, so that recipient addresses do not sit in Redis key names.
-    return f"{_PREFIX}sends:{hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]}"
+def sends_key(email: str) -> str:
+    return f"{_PREFIX}sends:{recipient_key(email)}"
 
 
 class Guard:
@@ -119,7 +119,7 @@ class Guard:
 
     def take_send(self, email: str, claim: Claim, *, limit: int) -> SendBudget:
         """Count one remediation send to `email` unless RESEND_LIMIT_PER_HOUR is reached."""
-        raw: Any = self._take_send(keys=[_recipient_key(email)], args=[limit, SEND_WINDOW_S, claim.token])
+        raw: Any = self._take_send(keys=[sends_key(email)], args=[limit, SEND_WINDOW_S, claim.token])
         allowed, used, oldest = raw
         return SendBudget(bool(int(allowed)), int(used), float(_text(oldest)))
 

@@ -1,4 +1,4 @@
-"""The Lift-suppression button: the provider's own suppression-removal API (workers/checks/provider.py)."""
+"""The Lift-suppression button: the provider's own suppression-removal API, through its adapter."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import redis.asyncio
 
-from workers.checks.provider import remove_suppression
 from workers.core.settings import Settings
 from workers.core.timeouts import PROVIDER_REMOVAL_TIMEOUT_S
 from workers.providers.base import RemovalOutcome
+from workers.providers.lookup import remove_suppression
+from workers.providers.registry import adapter_for, has_api
 from workers.providers.selection import resolve_provider
 
 
@@ -31,10 +32,12 @@ async def lift_suppression(
     provider = resolve_provider(settings)
     if settings.mail_provider_api_key is None:
         return UnsuppressResult(False, "MAIL_PROVIDER_API_KEY is not set, so the provider cannot be asked")
+    if not has_api(provider):
+        return UnsuppressResult(False, f"no suppression list to edit for provider {provider!r}")
     result = await remove_suppression(
+        adapter_for(provider),
         email,
-        provider=provider,
-        api_key=settings.mail_provider_api_key,
+        api_key=settings.mail_provider_api_key.get_secret_value(),
         api_url=str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None,
         postmark_stream=settings.postmark_message_stream,
         timeout=timeout,

@@ -19,8 +19,10 @@ from tests.standins.providers import (
     ResendStandIn,
     Smtp2goStandIn,
 )
-from workers.checks.provider import check_provider, remove_suppression
+from workers.checks.provider import check_provider
 from workers.providers.base import RemovalResult
+from workers.providers.lookup import remove_suppression
+from workers.providers.registry import adapter_for
 from workers.report.model import CheckResult
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -78,9 +80,9 @@ def run_removal(
         cache = redis.asyncio.Redis.from_url(cache_url) if cache_url else None
         try:
             return await remove_suppression(
+                adapter_for(provider),
                 email,
-                provider=provider,
-                api_key=SecretStr(KEYS[provider]),
+                api_key=KEYS[provider],
                 api_url=url,
                 postmark_stream="outbound",
                 timeout=timeout,

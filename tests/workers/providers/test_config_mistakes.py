@@ -14,6 +14,7 @@ from tests.standins.providers import ProviderStandIn
 from tests.standins.redis_server import free_port
 from tests.workers.providers.support import KEYS, STANDINS, run_check, run_removal
 from workers.checks import provider as provider_check
+from workers.providers import registry
 from workers.providers.base import RemovalOutcome
 from workers.report.model import CheckResult, Status
 
@@ -76,8 +77,9 @@ def test_unsuppress_through_a_wrong_url_is_an_error_not_not_suppressed() -> None
 def test_the_providers_own_url_is_not_blamed_on_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     with standin("postmark") as api:
         # The seam: the provider's public base URL, so that nothing here leaves the machine.
-        spec = dataclasses.replace(provider_check.SPECS["postmark"], base_url=api.url)
-        monkeypatch.setitem(provider_check.SPECS, "postmark", spec)
+        adapter = registry.ADAPTERS["postmark"]
+        spec = dataclasses.replace(adapter.spec, base_url=api.url)
+        monkeypatch.setitem(registry.ADAPTERS, "postmark", dataclasses.replace(adapter, spec=spec))
         api.login_page(times=50)
         result = asyncio.run(
             provider_check.check_provider(

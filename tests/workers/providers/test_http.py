@@ -7,7 +7,10 @@ import time
 
 import pytest
 
+from tests.standins.providers import ResendStandIn
+from tests.workers.providers.support import KEYS, run_check
 from workers.providers.http import retry_after_seconds
+from workers.report.model import Status
 
 
 @pytest.mark.parametrize(
@@ -35,3 +38,15 @@ def test_wait_from_an_http_date_and_an_epoch_reset() -> None:
     )
     assert from_date is not None and 50 < from_date <= 60
     assert from_epoch is not None and 50 < from_epoch <= 60
+
+
+def test_a_provider_error_that_echoes_secrets_is_scrubbed() -> None:
+    echo = {"message": f"key {KEYS['resend']} rejected for user 907314, see https://resend.com/x?c=907314"}
+    with ResendStandIn(KEYS["resend"]) as api:
+        api.answer(422, echo, times=50)
+        result = run_check("resend", api.url)
+    assert result.status is Status.ERROR
+    assert result.summary.startswith("Resend API refused the request (422): ")
+    for leaked in (KEYS["resend"], "907314", "https://"):
+        assert leaked not in result.summary
+    assert "[secret]" in result.summary

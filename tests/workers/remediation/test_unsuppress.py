@@ -59,3 +59,9 @@ def test_refused_key_and_missing_key(resend_api: ResendStandIn) -> None:
     settings = load_settings({"mail_provider": "resend"})
     missing = asyncio.run(lift_suppression(EMAIL, settings, cache=None))
     assert not missing.ok and "MAIL_PROVIDER_API_KEY is not set" in missing.detail
+
+
+def test_a_provider_without_an_api_has_no_list_to_edit() -> None:
+    settings = load_settings({"mail_provider": "smtp", "mail_provider_api_key": KEY})
+    result = asyncio.run(lift_suppression(EMAIL, settings, cache=None, timeout=5))
+    assert not result.ok and result.detail == "no suppression list to edit for provider 'smtp'"
