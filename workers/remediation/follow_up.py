@@ -20,11 +20,10 @@ from workers.core.settings import Settings
 from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S, PROVIDER_FOLLOW_UP_TIMEOUT_S
 from workers.providers import cache as provider_cache
 from workers.providers.selection import resolve_provider
+from workers.report.details import BOUNCED_OUTCOMES, PENDING_STATUSES
 from workers.report.model import CheckResult
 
-PENDING_STATUSES = ("queued", "processing")
 DELIVERED_OUTCOMES = ("delivered", "complained")  # a complaint comes from a mailbox: it was delivered
-BOUNCED_OUTCOMES = ("bounced_hard", "bounced_soft")
 # Kratos and this worker may disagree a little on the time; a new message is looked for from a bit
 # before the flow was started.
 CLOCK_SKEW = timedelta(minutes=1)
