@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObjec
 
 from workers.report.courier_status import CourierHealth, QueueVerdict
 from workers.slack.ids import EventType
-from workers.slack.render import escape
+from workers.slack.text import escape
 
 
 def failed_status_payload() -> dict[str, Any]:
