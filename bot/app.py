@@ -25,9 +25,6 @@ log = logging.getLogger(__name__)
 
 # The bot answers inside Slack's 3-second window, so its Redis calls must fail fast.
 REDIS_SOCKET_TIMEOUT_S = 1.0
-# Bolt runs each listener on this pool and the request waits for its ack; Bolt's default of 5 threads
-# would make the 6th concurrent command wait for a thread before it can even start.
-LISTENER_THREADS = 64
 POST_ACK_THREADS = 4  # few threads for post-ack Slack calls keep the GIL free for acks
 
 
@@ -66,10 +63,10 @@ def create_app(deps: Deps) -> App:
         if settings.slack_signing_secret
         else None,
         token_verification_enabled=False,
-        # Listeners ack and hand the rest to deps.background, so they return at once; running them on
-        # the request thread avoids Bolt's executor hop and its 10 ms ack polling.
+        # Each listener runs on the thread of its request (the HTTP server's or Socket Mode's), acks,
+        # and hands the rest to deps.background, so it returns at once; Bolt's listener executor is
+        # never used (it would only run lazy listeners, and there are none).
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
 
     @app.error

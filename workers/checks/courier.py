@@ -1,6 +1,6 @@
 """Check `courier` (runbook steps 1 and 3): what Kratos's courier did with mail to this address.
 
-details:
+details (`CourierDetails`):
   window_days, count, messages (newest first, at most MAX_LISTED: id, status, template_type, created_at,
   age_s, send_count, dispatches [{status, created_at, error}]), newest (the first of messages or None),
   stuck (bool), failed_dispatches (of the newest), classification (SMTP class from the newest's dispatch
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
+from workers.report.details import CourierDetails, CourierMessage, DispatchDetails
 from workers.report.model import CheckResult, Finding, Severity, Status
 from workers.report.smtp_classify import classify_error_text
 
@@ -28,7 +29,7 @@ def _age_s(message: dict[str, Any], now: datetime) -> float:
     return max(0.0, (now - kratos_time(str(stamp or message["created_at"]))).total_seconds())
 
 
-def _classification(dispatches: list[dict[str, Any]]) -> str | None:
+def _classification(dispatches: list[DispatchDetails]) -> str | None:
     for dispatch in dispatches:
         if dispatch["status"] == "failed" and dispatch["error"]:
             found = classify_error_text(dispatch["error"])
@@ -37,7 +38,7 @@ def _classification(dispatches: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _assess(newest: dict[str, Any], stuck_after: int) -> tuple[Status, str, tuple[Finding, ...], bool]:
+def _assess(newest: CourierMessage, stuck_after: int) -> tuple[Status, str, tuple[Finding, ...], bool]:
     status, age = newest["status"], newest["age_s"]
     failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
     if status == "sent":
@@ -92,8 +93,11 @@ async def check_courier(
         await _with_dispatches(kratos, messages)
     except KratosError as exc:
         return CheckResult.error(str(exc), **exc.details())
-    listed = [{k: v for k, v in m.items() if k not in ("recipient", "type")} for m in messages[:MAX_LISTED]]
-    details: dict[str, Any] = {
+    listed = [
+        cast(CourierMessage, {k: v for k, v in m.items() if k not in ("recipient", "type")})
+        for m in messages[:MAX_LISTED]
+    ]
+    details: CourierDetails = {
         "window_days": lookback_days,
         "count": len(messages),
         "messages": listed,
@@ -105,15 +109,15 @@ async def check_courier(
     }
     if not listed:
         return CheckResult(
-            Status.WARN, f"No courier message to this address in the last {lookback_days} days.", details
+            Status.WARN,
+            f"No courier message to this address in the last {lookback_days} days.",
+            dict(details),
         )
     newest = listed[0]
     status, summary, findings, stuck = _assess(newest, stuck_after)
     failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
-    details.update(
-        stuck=stuck,
-        failed_dispatches=len(failed),
-        classification=_classification(newest["dispatches"]),
-        last_error=failed[0]["error"] if failed else "",
-    )
-    return CheckResult(status, summary, details, findings)
+    details["stuck"] = stuck
+    details["failed_dispatches"] = len(failed)
+    details["classification"] = _classification(newest["dispatches"])
+    details["last_error"] = failed[0]["error"] if failed else ""
+    return CheckResult(status, summary, dict(details), findings)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workers.clients.kratos import KratosAdmin, kratos_time
-from workers.report.courier_status import OK, STUCK, CourierHealth
+from workers.report.courier_status import CourierHealth, QueueVerdict
 
 OLDEST_PROBED = 5  # dispatch histories fetched for the oldest queued messages only
 
@@ -49,5 +49,5 @@ async def courier_health(
         processing=len(processing),
         abandoned=len(abandoned),
         oldest_queued_age_s=int(oldest),
-        verdict=STUCK if stuck else OK,
+        verdict=QueueVerdict.COURIER_STUCK if stuck else QueueVerdict.OK,
     )

@@ -1,6 +1,7 @@
 """Check `identity`: does a Kratos identity own this address, and is the address verified?
 
-details: found, identity_id, schema_id, state, address {value, verified, status, verified_at}.
+details (`IdentityDetails`): found, identity_id, schema_id, state, address {value, verified, status,
+verified_at}.
 """
 
 from __future__ import annotations
@@ -8,17 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from workers.clients.kratos import KratosAdmin, KratosError
+from workers.report.details import AddressDetails, IdentityDetails
 from workers.report.model import CheckResult, Finding, Severity, Status
 
 
-def _address(identity: dict[str, Any], email: str) -> dict[str, Any] | None:
+def _address(identity: dict[str, Any], email: str) -> AddressDetails | None:
     for address in identity.get("verifiable_addresses") or []:
         if isinstance(address, dict) and str(address.get("value", "")).lower() == email:
-            return {key: address.get(key) for key in ("value", "verified", "status", "verified_at")}
+            return AddressDetails(
+                value=address.get("value"),
+                verified=address.get("verified"),
+                status=address.get("status"),
+                verified_at=address.get("verified_at"),
+            )
     return None
 
 
-def _findings(identity: dict[str, Any], address: dict[str, Any] | None) -> tuple[Finding, ...]:
+def _findings(identity: dict[str, Any], address: AddressDetails | None) -> tuple[Finding, ...]:
     findings = []
     if identity.get("state") == "inactive":
         findings.append(
@@ -26,12 +33,12 @@ def _findings(identity: dict[str, Any], address: dict[str, Any] | None) -> tuple
                 "identity_inactive", Severity.WARN, "The identity is deactivated: the user cannot sign in."
             )
         )
-    if address is not None and not address.get("verified"):
+    if address is not None and not address["verified"]:
         findings.append(
             Finding(
                 "address_unverified",
                 Severity.INFO,
-                f"The address is not verified yet (verification status `{address.get('status')}`).",
+                f"The address is not verified yet (verification status `{address['status']}`).",
             )
         )
     return tuple(findings)
@@ -49,7 +56,7 @@ async def check_identity(email: str, *, kratos: KratosAdmin) -> CheckResult:
             {"found": False},
         )
     address = _address(identity, email)
-    details = {
+    details: IdentityDetails = {
         "found": True,
         "identity_id": identity.get("id"),
         "schema_id": identity.get("schema_id"),
@@ -57,9 +64,9 @@ async def check_identity(email: str, *, kratos: KratosAdmin) -> CheckResult:
         "address": address,
     }
     findings = _findings(identity, address)
-    verified = bool(address and address.get("verified"))
+    verified = bool(address and address["verified"])
     summary = f"Identity `{identity.get('id')}` ({identity.get('state')}), address " + (
         "verified." if verified else "not verified."
     )
     status = Status.WARN if identity.get("state") == "inactive" else Status.OK
-    return CheckResult(status, summary, details, findings)
+    return CheckResult(status, summary, dict(details), findings)

@@ -20,19 +20,16 @@ Finds the relay (through `resolver`, so DNS_NAMESERVERS applies), connects, and 
   setting         the setting to fix when the failure is a configuration mistake
                   (COURIER_SMTP_CONNECTION_URI, COURIER_SMTP_FROM_ADDRESS, DNS_NAMESERVERS), else None
   elapsed_ms      the whole probe
-Replies and errors never contain the credentials (see `secret_scrubber`); the username is not
+Replies and errors never contain the credentials (`workers.core.scrub.credentials_scrubber`); the username is not
 reported either, because some providers use an API token as the SMTP user name.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import ipaddress
-import re
 import socket
 import time
-from collections.abc import Callable
 from typing import Any
 
 import dns.asyncresolver
@@ -44,16 +41,16 @@ from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
 from workers.checks.smtp_probe import Session
 from workers.checks.smtp_summary import Probed
 from workers.checks.smtp_tls import answers_tls, tls_context
+from workers.core.scrub import credentials_scrubber
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Status
 from workers.report.smtp_classify import classify_probe_failure
 
 FINDING_CODE = smtp_summary.FINDING_CODE
 KRATOS_DEFAULT_FROM = "no-reply@ory.kratos.sh"  # courier.smtp.from_address when unset
-_SHORT_SECRET = 8
 _NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
 
-_SNIFF_MIN = 0.1  # seconds; with less left, the implicit-TLS sniff could not finish anyway
+_SNIFF_MIN_S = 0.1  # with less left, the implicit-TLS sniff could not finish anyway
 
 
 async def check_smtp(
@@ -74,7 +71,8 @@ async def check_smtp(
         if not _fits_envelope(address):
             return CheckResult.error(f"{name} is not an address SMTP can carry.", relay=relay.describe())
     started = time.monotonic()
-    log = ProbeLog(scrub=secret_scrubber(relay))
+    password = relay.password.get_secret_value() if relay.password else ""
+    log = ProbeLog(scrub=credentials_scrubber(relay.username or "", password))
     session = Session(relay, log, sender=sender, recipient=email, phase_timeout=phase_timeout)
     failure = await _run(session, resolver, timeout=timeout, ca_file=ca_file)
     left = min(phase_timeout, started + timeout - time.monotonic())
@@ -112,7 +110,7 @@ async def _implicit_tls_instead(
     """smtp:// met a port that sent no greeting: does it speak TLS from the first byte instead?
     Asked on a connection of its own, within what is left of the probe's time; None when not asked."""
     silent = failure is not None and failure.phase == "banner" and failure.timed_out
-    if not silent or relay.implicit_tls or address is None or left < _SNIFF_MIN:
+    if not silent or relay.implicit_tls or address is None or left < _SNIFF_MIN_S:
         return None
     return await answers_tls(address, relay.port, relay.tls_server_name, left)
 
@@ -205,30 +203,6 @@ async def connect(addresses: list[str], port: int, log: ProbeLog, timeout: float
 
 
 # -- the result ------------------------------------------------------------------------------------
-
-
-def secret_scrubber(relay: SmtpRelay) -> Callable[[str], str]:
-    """Remove the credentials, and their base64 forms as AUTH sends them, from any text we keep."""
-    user = relay.username or ""
-    password = relay.password.get_secret_value() if relay.password else ""
-    plain = f"\0{user}\0{password}" if user else ""
-    raw = [value for value in (user, password) if value]
-    encoded = [base64.b64encode(value.encode()).decode().rstrip("=") for value in (*raw, plain) if value]
-    patterns = [_secret_pattern(secret) for secret in sorted(set(raw + encoded), key=len, reverse=True)]
-
-    def scrub(text: str) -> str:
-        for pattern in patterns:
-            text = pattern.sub("[redacted]", text)
-        return text
-
-    return scrub
-
-
-def _secret_pattern(secret: str) -> re.Pattern[str]:
-    # A short secret ("u", "test") would also match inside ordinary words: only match it standing alone.
-    if len(secret) >= _SHORT_SECRET:
-        return re.compile(re.escape(secret))
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])")
 
 
 def _fits_envelope(address: str) -> bool:

@@ -9,8 +9,8 @@ from typing import Any
 
 from workers.checks.smtp_phases import ProbeFailure
 from workers.core.smtp_uri import SmtpRelay
-from workers.report.model import CheckResult, Finding, Severity, Status
-from workers.report.smtp_classify import SMTP_AUTH_FAILED, SMTP_UNREACHABLE, refuses_sender, relay_denied
+from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
+from workers.report.smtp_classify import refuses_sender, relay_denied
 
 FINDING_CODE = "smtp_probe_failed"
 URI_SETTING = "COURIER_SMTP_CONNECTION_URI"
@@ -39,7 +39,7 @@ class Probed:
     failure: ProbeFailure
     sender: str
     recipient: str
-    classification: str | None
+    classification: Verdict | None
     answers_tls: bool | None
 
     @property
@@ -140,7 +140,7 @@ def _sender_refused(probed: Probed) -> tuple[str, str | None] | None:
 def _credentials_refused(probed: Probed) -> tuple[str, str | None] | None:
     if (
         probed.failure.phase != "auth"
-        or probed.classification != SMTP_AUTH_FAILED
+        or probed.classification != Verdict.SMTP_AUTH_FAILED
         or probed.failure.temporary
     ):
         return None
@@ -177,7 +177,7 @@ def _implicit_tls_port(probed: Probed) -> bool:
 
 
 def _wants_login(probed: Probed) -> bool:
-    return relay_denied(probed.evidence) or probed.classification == SMTP_AUTH_FAILED
+    return relay_denied(probed.evidence) or probed.classification == Verdict.SMTP_AUTH_FAILED
 
 
 def _cap(text: str) -> str:
@@ -203,7 +203,7 @@ def no_port(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, A
     )
     details = {
         **details,
-        "classification": SMTP_UNREACHABLE,
+        "classification": Verdict.SMTP_UNREACHABLE,
         "failed_phase": failure.phase if failure else "config",
         "setting": URI_SETTING,
     }

@@ -4,18 +4,23 @@ Known secrets (from the settings) are replaced wherever they appear, also URL-en
 the usual shapes of the ones we cannot know (tokens, `key=value` credentials, URL userinfo). Links are
 dropped whole because verification and recovery links carry their code or flow in the query, and
 6–8 digit numbers because that is what Kratos codes look like.
+
+A server we authenticate with (the SMTP relay) may echo the credentials back, also in the base64 forms
+AUTH sends: `credentials_scrubber` removes exactly those from its replies and leaves the rest as evidence.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote, urlsplit
 
 from workers.core.settings import Settings
 
 MIN_SECRET_LEN = 4  # shorter "secrets" would blank out ordinary words
+SHORT_CREDENTIAL_LEN = 8  # a shorter credential is only matched standing alone ("test", not "latest")
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:xox[abposre]|xapp)-[\w-]+"), "[token]"),
     (re.compile(r"\b(?:re_[A-Za-z0-9_]{8,}|xkeysib-[\w-]+|xsmtpsib-[\w-]+|api-[A-F0-9]{32})\b"), "[key]"),
@@ -66,6 +71,27 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def credentials_scrubber(username: str, password: str) -> Callable[[str], str]:
+    """Remove the credentials, and their base64 forms as AUTH PLAIN and LOGIN send them, from any text."""
+    plain = f"\0{username}\0{password}" if username else ""
+    raw = [value for value in (username, password) if value]
+    encoded = [base64.b64encode(value.encode()).decode().rstrip("=") for value in (*raw, plain) if value]
+    patterns = [_credential_pattern(secret) for secret in sorted(set(raw + encoded), key=len, reverse=True)]
+
+    def scrub_credentials(text: str) -> str:
+        for pattern in patterns:
+            text = pattern.sub("[redacted]", text)
+        return text
+
+    return scrub_credentials
+
+
+def _credential_pattern(secret: str) -> re.Pattern[str]:
+    if len(secret) >= SHORT_CREDENTIAL_LEN:
+        return re.compile(re.escape(secret))
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])")
 
 
 def last_lines(text: str, limit: int) -> str:

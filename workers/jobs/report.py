@@ -92,7 +92,7 @@ def run_report(report_id: str, email: str, channel: str, ts: str, requester: str
         # A retry after an attempt that settled, or a report the reaper failed: only Slack may lag.
         if Ledger(connection).deadline(report_id) is not None:
             show_and_release(connection, earlier, report_id, poster, operators=operators)
-        return earlier.report.verdict or earlier.report.state.value
+        return str(earlier.report.verdict or earlier.report.state)
     progress = _Progress(poster, channel, ts, requester)
     report = asyncio.run(_diagnose(settings, email, report_id, progress))
     stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
@@ -105,7 +105,7 @@ def run_report(report_id: str, email: str, channel: str, ts: str, requester: str
         stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
         store.save(stored)
     log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
-    return report.verdict
+    return str(report.verdict)
 
 
 def _settled(connection: redis.Redis, report_id: str) -> StoredReport | None:

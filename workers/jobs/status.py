@@ -19,7 +19,7 @@ from workers.clients.kratos import kratos_admin
 from workers.core.settings import Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.report import settings_from_env
-from workers.report.courier_status import CourierHealth
+from workers.report.courier_status import CourierHealth, QueueVerdict
 from workers.slack.api import SlackError, SlackPoster, respond_ephemeral, web_client
 from workers.slack.render_status import render_status
 
@@ -70,7 +70,7 @@ def run_status(channel: str, requester: str, response_url: str = "") -> str:
         text = f":x: mailcheck could not post the courier status in this channel (Slack said `{exc.error}`)."
         tell_agent(poster, channel, response_url, text)
         return "not posted"
-    return health.verdict if health else "error"
+    return str(health.verdict if health else QueueVerdict.ERROR)
 
 
 def status_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:

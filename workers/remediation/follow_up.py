@@ -24,11 +24,10 @@ from workers.providers.correlation import correlate_with_courier
 from workers.providers.lookup import look_up
 from workers.providers.registry import adapter_for, has_api
 from workers.providers.selection import resolve_provider
+from workers.report.details import BOUNCED_OUTCOMES, PENDING_STATUSES
 from workers.report.model import CheckResult
 
-PENDING_STATUSES = ("queued", "processing")
 DELIVERED_OUTCOMES = ("delivered", "complained")  # a complaint comes from a mailbox: it was delivered
-BOUNCED_OUTCOMES = ("bounced_hard", "bounced_soft")
 
 
 @dataclass(frozen=True)

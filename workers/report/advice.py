@@ -4,53 +4,55 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workers.report.model import CheckResult
+from workers.report import details
+from workers.report.model import CheckResult, Verdict
+from workers.report.smtp_classify import SMTP_CLASSES
 
 _SPAM_STEPS = (
     "Please check your spam or junk folder, and add our sender address to your contacts so future "
     "mail lands in your inbox."
 )
 
-_BY_VERDICT: Mapping[str, str] = {
-    "disposable_domain": (
+_BY_VERDICT: Mapping[Verdict, str] = {
+    Verdict.DISPOSABLE_DOMAIN: (
         "Your address uses a temporary (disposable) email service, which drops mail like ours. "
         "Please sign up again with a permanent email address."
     ),
-    "recipient_invalid": (
+    Verdict.RECIPIENT_INVALID: (
         "The email domain of your address cannot receive mail. Please check the address for typos, "
         "or use another email address."
     ),
-    "no_identity": (
+    Verdict.NO_IDENTITY: (
         "We could not find an account with this email address. Please check the spelling, or sign "
         "up if you have not created an account yet."
     ),
-    "courier_stuck": (
+    Verdict.COURIER_STUCK: (
         "We found a problem on our side that held back your email. We are fixing it now and will "
         "send it again shortly; no action is needed from you."
     ),
-    "courier_pending": "Your email is on its way. Please allow a few minutes for it to arrive.",
-    "provider_suppressed": (
+    Verdict.COURIER_PENDING: "Your email is on its way. Please allow a few minutes for it to arrive.",
+    Verdict.PROVIDER_SUPPRESSED: (
         "Earlier mail to your address could not be delivered, so our mail system paused sending to "
         "it. We are lifting that block; please confirm the address is correct and can receive mail."
     ),
-    "provider_bounced": (
+    Verdict.PROVIDER_BOUNCED: (
         "Your mail server refused our email. Please check that the address is correct and that your "
         "mailbox is not full, or use another email address."
     ),
-    "provider_deferred": (
+    Verdict.PROVIDER_DEFERRED: (
         "Your mail server is delaying our email. It usually arrives within an hour; please check "
         "again later, including your spam folder."
     ),
-    "already_verified": (
+    Verdict.ALREADY_VERIFIED: (
         "Your email address is already verified, so no verification email is needed. You can sign "
         "in; if you forgot your password, use 'Forgot password'."
     ),
-    "no_message": (
+    Verdict.NO_MESSAGE: (
         "We have no record of sending you an email recently. Please request it again from the app; "
         "if it still does not arrive, tell us and we will look again."
     ),
-    "delivered": "Our email was delivered to your mail server. " + _SPAM_STEPS,
-    "sent": "Our email was sent. Please wait a few minutes. " + _SPAM_STEPS,
+    Verdict.DELIVERED: "Our email was delivered to your mail server. " + _SPAM_STEPS,
+    Verdict.SENT: "Our email was sent. Please wait a few minutes. " + _SPAM_STEPS,
 }
 _SMTP_PROBLEM = (
     "We had a problem sending email on our side. We are fixing it and will send your email again "
@@ -68,18 +70,16 @@ _MAILBOX_HINTS: Mapping[str, str] = {
     "apple": " iCloud Mail may file it under Junk; please check there.",
     "proton": " Proton Mail may file it under Spam; please check there.",
 }
-_WAITING_VERDICTS = ("sent", "delivered", "courier_pending", "provider_deferred")
+_WAITING_VERDICTS = (Verdict.SENT, Verdict.DELIVERED, Verdict.COURIER_PENDING, Verdict.PROVIDER_DEFERRED)
 
 
-def tell_user(verdict: str, checks: Mapping[str, CheckResult]) -> str:
-    if verdict.startswith("smtp_") or verdict == "courier_failing":
+def tell_user(verdict: Verdict, checks: Mapping[str, CheckResult]) -> str:
+    if verdict in SMTP_CLASSES or verdict == Verdict.COURIER_FAILING:
         text = _SMTP_PROBLEM
     else:
         text = _BY_VERDICT.get(verdict, _FALLBACK)
-    recipient = checks.get("recipient")
-    mailbox = (
-        recipient.details.get("mailbox_provider") if recipient is not None and recipient.usable else None
-    )
+    recipient = details.recipient(checks)
+    mailbox = recipient.get("mailbox_provider") if recipient else None
     if verdict in _WAITING_VERDICTS and isinstance(mailbox, str):
         text += _MAILBOX_HINTS.get(mailbox, "")
     return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import secrets
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 CHECK_NAMES: tuple[str, ...] = (
     "identity",
@@ -35,6 +35,29 @@ class Severity(enum.StrEnum):
     INFO = "info"
     WARN = "warn"
     FAIL = "fail"
+
+
+class Verdict(enum.StrEnum):
+    """SPEC §6.1's verdicts, in the order of its rules (the five SMTP classes share rule 5)."""
+
+    DISPOSABLE_DOMAIN = "disposable_domain"
+    RECIPIENT_INVALID = "recipient_invalid"
+    NO_IDENTITY = "no_identity"
+    COURIER_STUCK = "courier_stuck"
+    SMTP_AUTH_FAILED = "smtp_auth_failed"
+    SMTP_UNREACHABLE = "smtp_unreachable"
+    SMTP_TLS_FAILED = "smtp_tls_failed"
+    SMTP_REJECTED = "smtp_rejected"
+    COURIER_FAILING = "courier_failing"
+    PROVIDER_SUPPRESSED = "provider_suppressed"
+    COURIER_PENDING = "courier_pending"
+    PROVIDER_BOUNCED = "provider_bounced"
+    PROVIDER_DEFERRED = "provider_deferred"
+    ALREADY_VERIFIED = "already_verified"
+    NO_MESSAGE = "no_message"
+    DELIVERED = "delivered"
+    SENT = "sent"
+    UNKNOWN = "unknown"  # no rule could match: the checks that decide could not run
 
 
 class State(enum.StrEnum):
@@ -98,7 +121,7 @@ class Report:
     report_id: str
     email: str
     state: State = State.RUNNING
-    verdict: str = ""
+    verdict: Verdict | Literal[""] = ""  # empty until the report is complete
     spam_risk: str = ""
     checks: dict[str, CheckResult] = field(
         default_factory=lambda: {name: CheckResult.running() for name in CHECK_NAMES}
@@ -142,7 +165,7 @@ class Report:
             report_id=data["report_id"],
             email=data["email"],
             state=State(data["state"]),
-            verdict=data.get("verdict", ""),
+            verdict=Verdict(data["verdict"]) if data.get("verdict") else "",
             spam_risk=data.get("spam_risk", ""),
             checks={
                 name: CheckResult.from_dict(data["checks"][name], tuple(by_check[name]))

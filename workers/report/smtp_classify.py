@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 
-SMTP_AUTH_FAILED = "smtp_auth_failed"
-SMTP_UNREACHABLE = "smtp_unreachable"
-SMTP_TLS_FAILED = "smtp_tls_failed"
-SMTP_REJECTED = "smtp_rejected"
-COURIER_FAILING = "courier_failing"
+from workers.report.model import Verdict
 
-SMTP_CLASSES = (SMTP_AUTH_FAILED, SMTP_UNREACHABLE, SMTP_TLS_FAILED, SMTP_REJECTED)
+# The classes a relay's refusal can have; anything else the courier reports is `courier_failing`.
+SMTP_CLASSES = (
+    Verdict.SMTP_AUTH_FAILED,
+    Verdict.SMTP_UNREACHABLE,
+    Verdict.SMTP_TLS_FAILED,
+    Verdict.SMTP_REJECTED,
+)
 
-_TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
+_TABLE: tuple[tuple[re.Pattern[str], Verdict], ...] = (
     # A relay that demands encryption first (530 5.7.0 Must issue a STARTTLS command first, Go's
     # "unencrypted connection") needs TLS fixed, not the credentials, whatever the reply code says.
     (
@@ -25,7 +27,7 @@ _TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
             r"tls required",
             re.I,
         ),
-        SMTP_TLS_FAILED,
+        Verdict.SMTP_TLS_FAILED,
     ),
     (
         re.compile(
@@ -33,11 +35,11 @@ _TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
             r"unauthenticated|auth(entication)? credentials invalid|username and password not accepted",
             re.I,
         ),
-        SMTP_AUTH_FAILED,
+        Verdict.SMTP_AUTH_FAILED,
     ),
     (
         re.compile(r"x509|certificate|tls:|\btls\b.*(handshake|alert|failed)|ssl|handshake|starttls", re.I),
-        SMTP_TLS_FAILED,
+        Verdict.SMTP_TLS_FAILED,
     ),
     (
         re.compile(
@@ -46,13 +48,13 @@ _TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
             r"nodename nor servname|temporary failure in name resolution|\bEOF\b|nxdomain",
             re.I,
         ),
-        SMTP_UNREACHABLE,
+        Verdict.SMTP_UNREACHABLE,
     ),
-    (re.compile(r"(^|\D)5\d\d[ -]|\b5\.\d{1,3}\.\d{1,3}\b", re.I), SMTP_REJECTED),
+    (re.compile(r"(^|\D)5\d\d[ -]|\b5\.\d{1,3}\.\d{1,3}\b", re.I), Verdict.SMTP_REJECTED),
 )
 
 
-def classify_error_text(text: str) -> str | None:
+def classify_error_text(text: str) -> Verdict | None:
     """The SMTP class for an error text, or None when nothing in it is recognizable."""
     for pattern, verdict in _TABLE:
         if pattern.search(text):
@@ -63,31 +65,31 @@ def classify_error_text(text: str) -> str | None:
 # Where the live probe failed decides what the text alone cannot: any failure during the TLS
 # handshake is a TLS problem, and a refused AUTH is the credentials (or the mechanism) even when the
 # reply is a bare 5xx. Elsewhere the table decides, then the step.
-_PROBE_PHASE_CLASS = {
-    "resolve": SMTP_UNREACHABLE,
-    "connect": SMTP_UNREACHABLE,
-    "tls": SMTP_TLS_FAILED,
-    "banner": SMTP_UNREACHABLE,
-    "ehlo": SMTP_UNREACHABLE,
-    "starttls": SMTP_TLS_FAILED,
-    "ehlo_tls": SMTP_UNREACHABLE,
-    "auth": SMTP_AUTH_FAILED,
-    "mail_from": SMTP_REJECTED,
-    "rcpt_to": SMTP_REJECTED,
+_PROBE_PHASE_CLASS: dict[str, Verdict] = {
+    "resolve": Verdict.SMTP_UNREACHABLE,
+    "connect": Verdict.SMTP_UNREACHABLE,
+    "tls": Verdict.SMTP_TLS_FAILED,
+    "banner": Verdict.SMTP_UNREACHABLE,
+    "ehlo": Verdict.SMTP_UNREACHABLE,
+    "starttls": Verdict.SMTP_TLS_FAILED,
+    "ehlo_tls": Verdict.SMTP_UNREACHABLE,
+    "auth": Verdict.SMTP_AUTH_FAILED,
+    "mail_from": Verdict.SMTP_REJECTED,
+    "rcpt_to": Verdict.SMTP_REJECTED,
 }
 _PHASE_DECIDES = frozenset({"tls", "starttls"})
 
 
-def classify_probe_failure(phase: str, text: str, *, timed_out: bool = False) -> str | None:
+def classify_probe_failure(phase: str, text: str, *, timed_out: bool = False) -> Verdict | None:
     """The SMTP class for a failed step of the live probe (`workers/checks/smtp_probe.py` phases)."""
     if timed_out:
         # A relay that stops answering, at any step, is what Kratos reports as "i/o timeout".
-        return SMTP_UNREACHABLE
+        return Verdict.SMTP_UNREACHABLE
     if phase in _PHASE_DECIDES:
         return _PROBE_PHASE_CLASS[phase]
     by_text = classify_error_text(text)
-    if phase == "auth" and by_text != SMTP_TLS_FAILED:
-        return SMTP_AUTH_FAILED
+    if phase == "auth" and by_text != Verdict.SMTP_TLS_FAILED:
+        return Verdict.SMTP_AUTH_FAILED
     return by_text or _PROBE_PHASE_CLASS.get(phase)
 
 

@@ -7,36 +7,28 @@ the check results; no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
-from workers.report.model import CheckResult, Severity, Status
-from workers.report.smtp_classify import COURIER_FAILING, SMTP_CLASSES
+from workers.report import details
+from workers.report.details import BOUNCED_OUTCOMES, PENDING_STATUSES, CourierMessage
+from workers.report.model import CheckResult, Severity, Status, Verdict
+from workers.report.smtp_classify import SMTP_CLASSES
 
 Checks = Mapping[str, CheckResult]
 
-UNKNOWN = "unknown"  # no rule could match: the checks that decide could not run
-BOUNCED_OUTCOMES = ("bounced_hard", "bounced_soft")
-PENDING_STATUSES = ("queued", "processing")
 
-
-def _details(checks: Checks, name: str) -> dict[str, Any] | None:
-    result = checks.get(name)
-    return result.details if result is not None and result.usable else None
-
-
-def _newest(checks: Checks) -> dict[str, Any] | None:
-    courier = _details(checks, "courier")
-    return courier.get("newest") if courier else None
+def _newest(checks: Checks) -> CourierMessage | None:
+    courier = details.courier(checks)
+    return courier["newest"] if courier else None
 
 
 def _provider_outcome(checks: Checks) -> str | None:
-    provider = _details(checks, "provider")
+    provider = details.provider(checks)
     newest = provider.get("newest") if provider else None
-    return newest.get("outcome") if isinstance(newest, dict) else None
+    return newest.get("outcome") if newest else None
 
 
 def _disposable(checks: Checks) -> bool:
-    recipient = _details(checks, "recipient")
+    recipient = details.recipient(checks)
     return bool(recipient and recipient.get("disposable"))
 
 
@@ -47,29 +39,30 @@ def _recipient_invalid(checks: Checks) -> bool:
 
 
 def _no_identity(checks: Checks) -> bool:
-    identity = _details(checks, "identity")
-    return identity is not None and identity.get("found") is False
+    identity = details.identity(checks)
+    return identity is not None and identity["found"] is False
 
 
 def _stuck(checks: Checks) -> bool:
-    courier = _details(checks, "courier")
-    return bool(courier and courier.get("stuck"))
+    courier = details.courier(checks)
+    return bool(courier and courier["stuck"])
 
 
 def _failing(checks: Checks) -> bool:
     newest = _newest(checks)
     if newest is None:
         return False
-    failed = any(d.get("status") == "failed" for d in newest.get("dispatches", []))
+    failed = any(d["status"] == "failed" for d in newest["dispatches"])
     return newest["status"] == "abandoned" or (newest["status"] in PENDING_STATUSES and failed)
 
 
 def _probe_refused(checks: Checks) -> bool:
     """The live probe shows the relay refusing us: the class of a failed `smtp` check."""
     smtp = checks.get("smtp")
-    return (
-        smtp is not None and smtp.status == Status.FAIL and smtp.details.get("classification") in SMTP_CLASSES
-    )
+    if smtp is None or smtp.status != Status.FAIL:
+        return False
+    probe = details.smtp(checks)
+    return probe is not None and probe.get("classification") in SMTP_CLASSES
 
 
 def _relay_refuses_courier_unknown(checks: Checks) -> bool:
@@ -78,19 +71,20 @@ def _relay_refuses_courier_unknown(checks: Checks) -> bool:
     return (courier is None or not courier.usable) and _probe_refused(checks)
 
 
-def smtp_failure_class(checks: Checks) -> str:
+def smtp_failure_class(checks: Checks) -> Verdict:
     """Rule 5's class: the dispatch errors decide; the live probe only when they carry no text."""
-    courier = _details(checks, "courier") or {}
-    if courier.get("classification") in SMTP_CLASSES:
-        return str(courier["classification"])
-    smtp = _details(checks, "smtp")
-    if not courier.get("last_error") and smtp and smtp.get("classification") in SMTP_CLASSES:
-        return str(smtp["classification"])
-    return COURIER_FAILING
+    courier = details.courier(checks)
+    if courier and courier["classification"] in SMTP_CLASSES:
+        return Verdict(courier["classification"])
+    probe = details.smtp(checks)
+    probe_class = probe.get("classification") if probe else None
+    if not (courier and courier["last_error"]) and probe_class in SMTP_CLASSES:
+        return Verdict(probe_class)
+    return Verdict.COURIER_FAILING
 
 
 def _suppressed(checks: Checks) -> bool:
-    provider = _details(checks, "provider")
+    provider = details.provider(checks)
     return bool(provider and provider.get("suppressed"))
 
 
@@ -100,14 +94,14 @@ def _pending(checks: Checks) -> bool:
 
 
 def _no_message(checks: Checks) -> bool:
-    courier = _details(checks, "courier")
-    return courier is not None and courier.get("newest") is None
+    courier = details.courier(checks)
+    return courier is not None and courier["newest"] is None
 
 
 def _already_verified(checks: Checks) -> bool:
-    identity = _details(checks, "identity")
+    identity = details.identity(checks)
     address = identity.get("address") if identity else None
-    return _no_message(checks) and bool(address and address.get("verified"))
+    return _no_message(checks) and bool(address and address["verified"])
 
 
 def _sent(checks: Checks) -> bool:
@@ -115,28 +109,33 @@ def _sent(checks: Checks) -> bool:
     return bool(newest and newest["status"] == "sent")
 
 
-_RULES: tuple[tuple[str, Callable[[Checks], bool]], ...] = (
-    ("disposable_domain", _disposable),
-    ("recipient_invalid", _recipient_invalid),
-    ("no_identity", _no_identity),
-    ("courier_stuck", _stuck),
-    ("smtp_failure", lambda checks: _failing(checks) or _relay_refuses_courier_unknown(checks)),
-    ("provider_suppressed", _suppressed),
-    ("courier_pending", _pending),
-    ("provider_bounced", lambda checks: _provider_outcome(checks) in BOUNCED_OUTCOMES),
-    ("provider_deferred", lambda checks: _provider_outcome(checks) == "deferred"),
-    ("already_verified", _already_verified),
-    ("no_message", _no_message),
-    ("delivered", lambda checks: _provider_outcome(checks) == "delivered"),
-    ("sent", _sent),
+def _smtp_failure(checks: Checks) -> bool:
+    return _failing(checks) or _relay_refuses_courier_unknown(checks)
+
+
+# Rule 5 matches as COURIER_FAILING; `smtp_failure_class` then says which of its five classes it is.
+_RULES: tuple[tuple[Verdict, Callable[[Checks], bool]], ...] = (
+    (Verdict.DISPOSABLE_DOMAIN, _disposable),
+    (Verdict.RECIPIENT_INVALID, _recipient_invalid),
+    (Verdict.NO_IDENTITY, _no_identity),
+    (Verdict.COURIER_STUCK, _stuck),
+    (Verdict.COURIER_FAILING, _smtp_failure),
+    (Verdict.PROVIDER_SUPPRESSED, _suppressed),
+    (Verdict.COURIER_PENDING, _pending),
+    (Verdict.PROVIDER_BOUNCED, lambda checks: _provider_outcome(checks) in BOUNCED_OUTCOMES),
+    (Verdict.PROVIDER_DEFERRED, lambda checks: _provider_outcome(checks) == "deferred"),
+    (Verdict.ALREADY_VERIFIED, _already_verified),
+    (Verdict.NO_MESSAGE, _no_message),
+    (Verdict.DELIVERED, lambda checks: _provider_outcome(checks) == "delivered"),
+    (Verdict.SENT, _sent),
 )
 
 
-def decide_verdict(checks: Checks) -> str:
+def decide_verdict(checks: Checks) -> Verdict:
     for verdict, matches in _RULES:
         if matches(checks):
-            return smtp_failure_class(checks) if verdict == "smtp_failure" else verdict
-    return UNKNOWN
+            return smtp_failure_class(checks) if verdict == Verdict.COURIER_FAILING else verdict
+    return Verdict.UNKNOWN
 
 
 def spam_risk(checks: Checks) -> str:
@@ -153,20 +152,21 @@ def spam_risk(checks: Checks) -> str:
     return "low"
 
 
-def offered_actions(checks: Checks, verdict: str, *, flush_configured: bool) -> list[str]:
+def offered_actions(checks: Checks, verdict: Verdict, *, flush_configured: bool) -> list[str]:
     """The §7 buttons for this report, in display order."""
-    identity = _details(checks, "identity") or {}
-    address = identity.get("address") or {}
-    provider = _details(checks, "provider") or {}
-    suppression = provider.get("suppression") or {}
+    identity = details.identity(checks)
+    found = bool(identity and identity["found"])
+    address = identity.get("address") if identity else None
+    provider = details.provider(checks)
+    suppression = provider.get("suppression") if provider else None
     actions = []
-    if verdict == "courier_stuck" and flush_configured:
+    if verdict == Verdict.COURIER_STUCK and flush_configured:
         actions.append("flush")
-    if identity.get("found") and address and not address.get("verified"):
+    if found and address and not address["verified"]:
         actions.append("resend_verification")
-    if identity.get("found"):
+    if found:
         actions.append("resend_recovery")
-    if verdict == "provider_suppressed" and suppression.get("removable"):
+    if verdict == Verdict.PROVIDER_SUPPRESSED and suppression and suppression.get("removable"):
         actions.append("unsuppress")
     actions.append("rerun")
     return actions

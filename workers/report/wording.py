@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from workers.report.model import Report, State
+from workers.report.model import Report, State, Verdict
 
-HEADLINES = {
-    "disposable_domain": "Disposable email domain",
-    "recipient_invalid": "The recipient domain cannot receive mail",
-    "no_identity": "No account has this address",
-    "courier_stuck": "Kratos's courier is stuck",
-    "smtp_auth_failed": "The SMTP relay refuses our credentials",
-    "smtp_unreachable": "The SMTP relay cannot be reached",
-    "smtp_tls_failed": "TLS with the SMTP relay fails",
-    "smtp_rejected": "The SMTP relay rejects the message",
-    "courier_failing": "The courier fails to send",
-    "provider_suppressed": "The provider suppresses this recipient",
-    "courier_pending": "The email is on its way",
-    "provider_bounced": "The recipient's server bounced the email",
-    "provider_deferred": "The recipient's server is deferring the email",
-    "already_verified": "Already verified: nothing to send",
-    "no_message": "No email was sent to this address recently",
-    "delivered": "Delivered (look in spam or filters)",
-    "sent": "Sent by the courier",
-    "unknown": "Could not determine what happened",
+HEADLINES: dict[Verdict, str] = {
+    Verdict.DISPOSABLE_DOMAIN: "Disposable email domain",
+    Verdict.RECIPIENT_INVALID: "The recipient domain cannot receive mail",
+    Verdict.NO_IDENTITY: "No account has this address",
+    Verdict.COURIER_STUCK: "Kratos's courier is stuck",
+    Verdict.SMTP_AUTH_FAILED: "The SMTP relay refuses our credentials",
+    Verdict.SMTP_UNREACHABLE: "The SMTP relay cannot be reached",
+    Verdict.SMTP_TLS_FAILED: "TLS with the SMTP relay fails",
+    Verdict.SMTP_REJECTED: "The SMTP relay rejects the message",
+    Verdict.COURIER_FAILING: "The courier fails to send",
+    Verdict.PROVIDER_SUPPRESSED: "The provider suppresses this recipient",
+    Verdict.COURIER_PENDING: "The email is on its way",
+    Verdict.PROVIDER_BOUNCED: "The recipient's server bounced the email",
+    Verdict.PROVIDER_DEFERRED: "The recipient's server is deferring the email",
+    Verdict.ALREADY_VERIFIED: "Already verified: nothing to send",
+    Verdict.NO_MESSAGE: "No email was sent to this address recently",
+    Verdict.DELIVERED: "Delivered (look in spam or filters)",
+    Verdict.SENT: "Sent by the courier",
+    Verdict.UNKNOWN: "Could not determine what happened",
 }
 
 CHECK_LABELS = {
@@ -41,4 +41,4 @@ def headline(report: Report) -> str:
         return f"Checking {report.email}…"
     if report.state == State.FAILED:
         return f"Check of {report.email} failed"
-    return HEADLINES.get(report.verdict, report.verdict)
+    return HEADLINES[report.verdict] if report.verdict else ""

@@ -26,12 +26,11 @@ RATE_LIMIT_RETRIES = 8
 METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
-    "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
 }
-# Scopes needed beyond those of the methods: slash commands, and posting in channels the bot was not
-# invited to.
-EXTRA_SCOPES = ("commands", "chat:write.public")
+# Scopes the manifest grants beyond those of the methods: slash commands, posting in channels the bot
+# was not invited to, and `users:read`, which SPEC §4 lists although no method here needs it yet.
+EXTRA_SCOPES = ("commands", "chat:write.public", "users:read")
 
 
 class SlackError(Exception):

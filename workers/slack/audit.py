@@ -24,7 +24,8 @@ from workers.core.scrub import scrub, settings_secrets
 from workers.core.settings import Settings, operators_configured
 from workers.slack.api import SlackError, SlackPoster
 from workers.slack.ids import EventType
-from workers.slack.render import BUTTONS, SECTION_TEXT_MAX, clip, escape, render_report
+from workers.slack.render import BUTTONS, SECTION_TEXT_MAX, render_report
+from workers.slack.text import clip, escape
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workers.report.model import CHECK_NAMES, CheckResult
-
-LINE_MAX = 280
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= LINE_MAX else text[: LINE_MAX - 1] + "…"
+from workers.slack.text import clip
 
 
 def _courier(d: dict[str, Any]) -> str | None:
@@ -106,7 +101,7 @@ def evidence_lines(checks: dict[str, CheckResult]) -> list[tuple[str, str]]:
             continue
         line = extract(result.details)
         if line:
-            lines.append((name, _clip(line)))
+            lines.append((name, clip(line)))
     return lines
 
 

@@ -23,11 +23,11 @@ from workers.report.model import CHECK_NAMES, Report, State, Status
 from workers.report.wording import CHECK_LABELS, headline
 from workers.slack.evidence import dashboard_url, evidence_lines
 from workers.slack.ids import Action, BlockId, EventType
+from workers.slack.text import clip, escape
 
 SECTION_TEXT_MAX = 2900  # Slack allows 3000; keep room for the ellipsis and markup
 HEADER_TEXT_MAX = 150
 FALLBACK_TEXT_MAX = 3000
-EVIDENCE_LINE_MAX = 300
 
 STATUS_ICONS = {
     Status.OK: ":white_check_mark:",
@@ -60,15 +60,6 @@ OPERATORS_HINT = (
 READ_ONLY_ACTIONS = frozenset({Action.RERUN})
 
 
-def escape(text: str) -> str:
-    """mrkdwn escaping: exactly &, < and >, in that order."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def fallback_text(report: Report) -> str:
     return clip(f"mailcheck {report.email}: {headline(report)}", FALLBACK_TEXT_MAX)
 
@@ -77,17 +68,14 @@ def _check_lines(report: Report) -> str:
     lines = []
     for name in CHECK_NAMES:
         result = report.checks[name]
-        lines.append(
-            f"{STATUS_ICONS[result.status]} *{CHECK_LABELS[name]}* — {escape(clip(result.summary, EVIDENCE_LINE_MAX))}"
-        )
+        lines.append(f"{STATUS_ICONS[result.status]} *{CHECK_LABELS[name]}* — {escape(clip(result.summary))}")
     return "\n".join(lines)
 
 
 def _finding_lines(report: Report) -> str:
     icons = {"fail": ":x:", "warn": ":warning:", "info": ":information_source:"}
     return "\n".join(
-        f"{icons[f.severity.value]} `{f.code}` {escape(clip(f.summary, EVIDENCE_LINE_MAX))}"
-        for f in report.findings
+        f"{icons[f.severity.value]} `{f.code}` {escape(clip(f.summary))}" for f in report.findings
     )
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from workers.report.courier_status import STUCK, CourierHealth
+from workers.report.courier_status import CourierHealth, QueueVerdict
 from workers.slack.ids import EventType
-from workers.slack.render import escape
+from workers.slack.text import escape
 
 
 def failed_status_payload() -> dict[str, Any]:
@@ -18,7 +18,7 @@ def failed_status_payload() -> dict[str, Any]:
         "processing": 0,
         "abandoned": 0,
         "oldest_queued_age_s": 0,
-        "verdict": "error",
+        "verdict": QueueVerdict.ERROR,
     }
 
 
@@ -30,7 +30,7 @@ def render_status(
         title, payload = "Courier status unknown", failed_status_payload()
         body = f":grey_question: Kratos's courier could not be examined: {escape(reason)}"
     else:
-        stuck = health.verdict == STUCK
+        stuck = health.verdict == QueueVerdict.COURIER_STUCK
         title = "Kratos's courier is stuck" if stuck else "Kratos's courier is healthy"
         payload = health.payload()
         body = (

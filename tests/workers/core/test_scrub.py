@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from workers.core.scrub import SelfServiceUrlFilter, last_lines, scrub, settings_secrets
+from workers.core.scrub import SelfServiceUrlFilter, credentials_scrubber, last_lines, scrub, settings_secrets
 from workers.core.settings import load_settings
+from workers.core.smtp_uri import parse_smtp_uri
 
 SMTP_PASSWORD = "p@ss w0rd/with:odd"
 SMTP_URI = "smtp://mailer:p%40ss%20w0rd%2Fwith%3Aodd@smtp.example.com:587/"
@@ -72,3 +73,23 @@ def test_self_service_urls_lose_their_query_in_logs(caplog) -> None:
     assert "flow=abc-123" not in caplog.text
     assert "/self-service/recovery?[redacted]" in caplog.text
     assert "page_size=100" in caplog.text
+
+
+def _credentials(uri: str) -> tuple[str, str]:
+    relay = parse_smtp_uri(uri)
+    return relay.username or "", relay.password.get_secret_value() if relay.password else ""
+
+
+def test_scrubber_removes_credentials_and_their_base64_forms() -> None:
+    scrub = credentials_scrubber(*_credentials("smtp://apikey:SG.abcdefgh12345@smtp.sendgrid.net:587"))
+    # PLAIN's blob for these credentials, and LOGIN's base64 of the password:
+    assert scrub("535 bad AGFwaWtleQBTRy5hYmNkZWZnaDEyMzQ1") == "535 bad [redacted]"
+    assert "SG.abcdefgh12345" not in scrub("535 rejected SG.abcdefgh12345")
+    assert scrub("535 U0cuYWJjZGVmZ2gxMjM0NQ== invalid") == "535 [redacted]== invalid"
+    assert scrub("535 for apikey") == "535 for [redacted]"
+
+
+def test_scrubber_leaves_words_that_merely_contain_a_short_credential() -> None:
+    scrub = credentials_scrubber(*_credentials("smtp://u:test@h:587"))
+    assert scrub("connection refused; test failed") == "connection refused; [redacted] failed"
+    assert scrub("the latest attempt") == "the latest attempt"

@@ -41,7 +41,7 @@ from workers.jobs.reaper import (
     reap,
     settle,
 )
-from workers.report.model import Report, State
+from workers.report.model import Report, State, Verdict
 from workers.slack.api import SlackPoster, web_client
 from workers.slack.render import render_report
 
@@ -134,7 +134,7 @@ def test_of_many_concurrent_settlers_exactly_one_wins(connection: redis.Redis, p
     def race(index: int) -> None:
         def outcome(current: StoredReport | None) -> StoredReport:
             assert current is not None
-            current.report.state, current.report.verdict = State.COMPLETE, f"v{index}"
+            current.report.state, current.report.verdict = State.COMPLETE, list(Verdict)[index]
             return current
 
         outcomes.append(settle(connection, stored.report.report_id, outcome).won)  # a connection per thread

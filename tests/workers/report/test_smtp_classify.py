@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import pytest
 
+from workers.report.model import Verdict
 from workers.report.smtp_classify import (
-    SMTP_AUTH_FAILED,
-    SMTP_REJECTED,
-    SMTP_TLS_FAILED,
-    SMTP_UNREACHABLE,
     classify_error_text,
     classify_probe_failure,
     refuses_sender,
     relay_denied,
 )
+
+SMTP_AUTH_FAILED = Verdict.SMTP_AUTH_FAILED
+SMTP_REJECTED = Verdict.SMTP_REJECTED
+SMTP_TLS_FAILED = Verdict.SMTP_TLS_FAILED
+SMTP_UNREACHABLE = Verdict.SMTP_UNREACHABLE
 
 # The `message` of failed Kratos dispatches (reference/olympus_kratos.md §2.3) and what they mean.
 KRATOS_DISPATCH_ERRORS = [

@@ -1,11 +1,13 @@
 """Verdict precedence (SPEC §6.1) over hand-made check results: the engine is a pure function."""
 
+import json
 from typing import Any
 
 import pytest
 
-from workers.report.model import CHECK_NAMES, CheckResult, Finding, Severity, Status
+from workers.report.model import CHECK_NAMES, CheckResult, Finding, Severity, Status, Verdict
 from workers.report.verdict import decide_verdict, offered_actions, spam_risk
+from workers.report.wording import HEADLINES
 
 
 def ok(**details: Any) -> CheckResult:
@@ -183,3 +185,29 @@ def test_actions_follow_the_verdict() -> None:
         "unsuppress",
         "rerun",
     ]
+
+
+def test_the_verdicts_are_specs_and_each_has_a_headline() -> None:
+    spec_order = [
+        "disposable_domain",
+        "recipient_invalid",
+        "no_identity",
+        "courier_stuck",
+        "smtp_auth_failed",
+        "smtp_unreachable",
+        "smtp_tls_failed",
+        "smtp_rejected",
+        "courier_failing",
+        "provider_suppressed",
+        "courier_pending",
+        "provider_bounced",
+        "provider_deferred",
+        "already_verified",
+        "no_message",
+        "delivered",
+        "sent",
+        "unknown",
+    ]
+    assert [verdict.value for verdict in Verdict] == spec_order
+    assert set(HEADLINES) == set(Verdict)
+    assert json.dumps({"verdict": Verdict.SENT}) == '{"verdict": "sent"}'

@@ -6,7 +6,9 @@ import json
 
 from tests.standins.slack import metadata_problem
 from workers.report.model import CHECK_NAMES, CheckResult, Finding, Report, Severity, State, Status
+from workers.slack.evidence import evidence_lines
 from workers.slack.render import escape, render_report
+from workers.slack.text import LINE_MAX
 
 HOSTILE = "<!channel> <@U0BOSS> & <https://evil.example|click> `tick`"
 
@@ -57,6 +59,22 @@ def test_huge_remote_text_is_clipped_within_limits() -> None:
         text = (block.get("text") or {}).get("text", "")
         assert len(text) <= 3000
     assert len(message["text"]) <= 3000
+
+
+def test_summaries_findings_and_evidence_lines_are_clipped_alike() -> None:
+    courier = CheckResult(
+        Status.FAIL,
+        "s" * 1000,
+        {"newest": {"status": "abandoned"}, "last_error": "e" * 1000},
+        (Finding("courier_abandoned", Severity.FAIL, "f" * 1000),),
+    )
+    [(_, evidence)] = evidence_lines({"courier": courier})
+    rendered = json.dumps(
+        render_report(_report(courier=courier), requester="U0AGENT")["blocks"], ensure_ascii=False
+    )
+    assert len(evidence) == LINE_MAX and evidence.endswith("…")
+    assert "s" * (LINE_MAX - 1) + "…" in rendered and "s" * LINE_MAX not in rendered
+    assert "f" * (LINE_MAX - 1) + "…" in rendered and "f" * LINE_MAX not in rendered
 
 
 def test_metadata_is_the_flat_spec_payload() -> None:
