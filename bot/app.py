@@ -39,13 +39,14 @@ def bot_redis(settings: Settings) -> redis.Redis:
 
 def build_deps(settings: Settings, connection: redis.Redis | None = None) -> Deps:
     connection = connection or bot_redis(settings)
+    queue = make_queue(connection, settings)
     return Deps(
         settings=settings,
         redis=connection,
         store=ReportStore(connection),
-        queue=make_queue(connection, settings),
+        queue=queue,
         poster=SlackPoster(web_client(settings)),
-        metrics=BotMetrics(),
+        metrics=BotMetrics().include_workers(queue),
         background=ThreadPoolExecutor(max_workers=POST_ACK_THREADS, thread_name_prefix="post-ack"),
     )
 

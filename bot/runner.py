@@ -20,7 +20,7 @@ from websocket import WebSocketApp
 
 from bot.app import build_deps, create_app
 from bot.reaping import BotReaper
-from bot.server import serve
+from bot.server import OpsServer, serve
 from bot.slack_http import MalformedRequest, socket_mode_request
 from workers.core.settings import ConfigError, Settings, require
 
@@ -52,9 +52,19 @@ class _PromptSocketModeClient(SocketModeClient):
         # Set before the SDK's __init__, which starts the threads that read them.
         self._started: WebSocketApp | None = None
         self._connected_at = 0.0
+        self._down_since: float | None = time.monotonic()  # None while a connection is open
         super().__init__(
             app_token=app_token, logger=logger, web_client=web_client, ping_interval=PING_INTERVAL_S
         )
+        self.on_open_listeners.append(self._opened)
+
+    def _opened(self, ws: WebSocketApp) -> None:
+        self._down_since = None
+
+    def down_for(self) -> float:
+        """Seconds since the last connection closed (or since start, before the first); 0.0 while up."""
+        since = self._down_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def connect(self) -> None:
         # A reconnect racing with close() must not revive the client (the SDK's connect() also turns
@@ -85,10 +95,17 @@ class _PromptSocketModeClient(SocketModeClient):
         except Exception:
             self.logger.exception("Socket Mode connection failed")
             session.close()
+        finally:
+            # This thread runs one connection at a time, so the next one's open comes after this.
+            # (Not an on_close listener: the SDK's own on_close reconnects first and may raise.)
+            if self._down_since is None:
+                self._down_since = time.monotonic()
 
 
 class _SocketModeHandler(SocketModeHandler):
     # Bolt's handler with our client; its __init__ would build the SDK's (and start its threads).
+    client: _PromptSocketModeClient
+
     def __init__(self, app: App, app_token: str) -> None:
         self.app = app
         self.app_token = app_token
@@ -107,8 +124,11 @@ class _SocketModeHandler(SocketModeHandler):
             return
         send_response(client, req, self.app.dispatch(request), start)
 
+    def down_for(self) -> float:
+        return self.client.down_for()
 
-def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
+
+def socket_mode_handler(app: App, app_token: str) -> _SocketModeHandler:
     return _SocketModeHandler(app, app_token)
 
 
@@ -124,7 +144,12 @@ def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
         if settings.slack_app_token is not None:
             # The client opens connections through app.client, so apps.connections.open goes to
             # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
-            run_socket_mode(socket_mode_handler(app, settings.slack_app_token.get_secret_value()))
+            handler = socket_mode_handler(app, settings.slack_app_token.get_secret_value())
+            ops = OpsServer(deps, handler, host=host, port=port or settings.port).start()
+            try:
+                run_socket_mode(handler)
+            finally:
+                ops.stop()
         else:
             serve(app, deps, host=host, port=port or settings.port)
     finally:

@@ -21,7 +21,7 @@ from tests.e2e.helpers import payload, report_messages, unique_email, wait_for_r
 from tests.processes import ROOT, Process, base_settings, mailcheck_env
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
-from tests.standins.redis_server import RedisServer
+from tests.standins.redis_server import RedisServer, free_port
 from tests.standins.slack import BOT_TOKEN
 from tests.standins.socket_mode import (
     APP_TOKEN,
@@ -49,7 +49,10 @@ def socket_env(
 ) -> dict[str, str]:
     settings = base_settings(redis_server.url, slack, kratos, dns)
     del settings["SLACK_SIGNING_SECRET"]  # Socket Mode needs none: Slack is reached, never reaches us
-    settings.update({"SLACK_APP_TOKEN": APP_TOKEN, "MAILCHECK_QUEUE": QUEUE, **extra})
+    # A port of its own for /healthz and /metrics, which the bot serves in Socket Mode too.
+    settings.update(
+        {"SLACK_APP_TOKEN": APP_TOKEN, "MAILCHECK_QUEUE": QUEUE, "PORT": str(free_port()), **extra}
+    )
     return mailcheck_env(**settings)
 
 

@@ -218,7 +218,13 @@ def test_redis_reachable_in_healthz_and_metrics_exposed(bot: str, slack: SlackSt
     import httpx
 
     health = httpx.get(f"{bot}/healthz")
-    assert health.status_code == 200 and health.json() == {"ok": True, "redis": "ok"}
+    body = health.json()
+    assert (
+        health.status_code == 200 and body["ok"] is True and body["redis"] == "ok" and body["socket"] == "n/a"
+    )
+    assert isinstance(body["workers"], int) and isinstance(
+        body["queued"], int
+    )  # exact: tests/bot/test_health_and_metrics.py
     run_command(bot, slack, "help")
     metrics = httpx.get(f"{bot}/metrics").text
     assert 'mailcheck_commands_total{kind="help"}' in metrics

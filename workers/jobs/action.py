@@ -20,6 +20,7 @@ from rq import Callback, Queue
 from rq.job import Job
 
 from workers.clients.kratos import KratosError
+from workers.clients.metrics_store import record_action
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.logs import correlated_job
 from workers.core.scrub import redact_self_service_urls, settings_secrets
@@ -111,6 +112,7 @@ def conclude(
         env.guard.unconclude(claim)  # so that the failure callback can still post it
         raise
     env.guard.finish(claim)
+    record_action(env.redis, ticket.action, outcome.value)
     log.info("%s on report %s: %s", ticket.action, ticket.report_id, outcome.value)
 
 

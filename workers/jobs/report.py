@@ -16,6 +16,7 @@ import redis
 from rq.job import Job
 
 from workers.checks.diagnostics import run_diagnostics
+from workers.clients.metrics_store import record_report
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.logs import correlated_job
 from workers.core.settings import Settings, load_settings, operators_configured
@@ -104,6 +105,7 @@ def run_report(report_id: str, email: str, channel: str, ts: str, requester: str
         rendered = render_report(report, requester=requester, operators_configured=operators)
         stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
         store.save(stored)
+    record_report(connection, report)
     log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
     return str(report.verdict)
 
