@@ -132,6 +132,7 @@ def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, Ch
             cache=sources.cache,
             timeout=deadline,
             configured=settings.mail_provider,
+            relay_configured=settings.courier_smtp_connection_uri is not None,
         ),
     }
 

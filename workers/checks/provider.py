@@ -44,10 +44,11 @@ async def check_provider(
     timeout: float,
     now: datetime | None = None,
     configured: str = "auto",
+    relay_configured: bool = True,
 ) -> CheckResult:
     """`provider` is the resolved provider; `configured` is MAIL_PROVIDER as set ("auto" when inferred)."""
     if not has_api(provider):
-        return CheckResult.skipped(_no_api_text(provider, configured), provider=provider)
+        return CheckResult.skipped(_no_api_text(provider, configured, relay_configured), provider=provider)
     adapter = adapter_for(provider)
     if api_key is None:
         return CheckResult.skipped(_no_key_text(adapter), provider=provider)
@@ -64,12 +65,17 @@ async def check_provider(
     )
 
 
-def _no_api_text(provider: str, configured: str) -> str:
+def _no_api_text(provider: str, configured: str, relay_configured: bool) -> str:
     if provider != "smtp":
         return f"mailcheck has no API adapter for the provider {provider!r}, so nothing was asked"
     if configured == "smtp":
         return (
             "MAIL_PROVIDER=smtp: mail goes out through a plain SMTP relay, so there is no provider API to ask"
+        )
+    if not relay_configured:
+        return (
+            "No provider API was asked: MAIL_PROVIDER is auto and COURIER_SMTP_CONNECTION_URI is not set, "
+            "so the provider cannot be inferred; set MAIL_PROVIDER (and MAIL_PROVIDER_API_KEY)"
         )
     return (
         "The SMTP relay is not one of the providers mailcheck knows, so there is no provider API to ask; "

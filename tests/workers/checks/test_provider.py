@@ -16,7 +16,9 @@ from workers.report.model import CheckResult, Status
 TOKEN = KEYS["postmark"]
 
 
-def skipped(provider: str, api_key: SecretStr | None, configured: str = "auto") -> CheckResult:
+def skipped(
+    provider: str, api_key: SecretStr | None, configured: str = "auto", relay_configured: bool = True
+) -> CheckResult:
     return asyncio.run(
         check_provider(
             EMAIL,
@@ -28,6 +30,7 @@ def skipped(provider: str, api_key: SecretStr | None, configured: str = "auto") 
             cache=None,
             timeout=1,
             configured=configured,
+            relay_configured=relay_configured,
         )
     )
 
@@ -37,6 +40,13 @@ def test_inferred_plain_smtp_is_skipped_with_advice_to_set_mail_provider() -> No
     assert result.status is Status.SKIPPED
     assert result.summary.startswith("The SMTP relay is not one of the providers mailcheck knows")
     assert "set MAIL_PROVIDER if Resend, Postmark, Brevo or SMTP2GO sends the mail" in result.summary
+
+
+def test_no_relay_and_auto_says_the_provider_cannot_be_inferred() -> None:
+    result = skipped("smtp", None, relay_configured=False)
+    assert result.status is Status.SKIPPED
+    assert "COURIER_SMTP_CONNECTION_URI is not set" in result.summary
+    assert "not one of the providers" not in result.summary  # there is no relay to judge
 
 
 def test_explicit_plain_smtp_says_there_is_no_api_to_ask() -> None:

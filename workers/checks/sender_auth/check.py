@@ -44,7 +44,9 @@ async def check_sender_auth(
     timeout: float,
 ) -> CheckResult:
     if not from_domain:
-        return CheckResult.skipped("COURIER_SMTP_FROM_ADDRESS is not set")
+        return CheckResult.skipped(
+            "SPF, DKIM and DMARC were not checked: COURIER_SMTP_FROM_ADDRESS (the sender) is not set."
+        )
     domain = from_domain.lower().rstrip(".")
     try:
         async with asyncio.timeout(timeout):

@@ -63,7 +63,9 @@ def test_healthy_setup_is_ok(provider: str) -> None:
 def test_skipped_without_from_address() -> None:
     result, server = run({}, from_domain=None)
     assert result.status is Status.SKIPPED
-    assert result.summary == "COURIER_SMTP_FROM_ADDRESS is not set"
+    assert result.summary == (
+        "SPF, DKIM and DMARC were not checked: COURIER_SMTP_FROM_ADDRESS (the sender) is not set."
+    )
     assert server.queries == []
 
 
