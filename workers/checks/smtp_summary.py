@@ -11,24 +11,12 @@ from workers.checks.smtp_phases import ProbeFailure
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
 from workers.report.smtp_classify import refuses_sender, relay_denied
+from workers.report.wording import SMTP_PHASE_TEXT as PHASE_TEXT
 
 FINDING_CODE = "smtp_probe_failed"
 URI_SETTING = "COURIER_SMTP_CONNECTION_URI"
 FROM_SETTING = "COURIER_SMTP_FROM_ADDRESS"
 IMPLICIT_TLS_PORT = 465
-
-PHASE_TEXT = {
-    "resolve": "looking up the relay",
-    "connect": "connecting",
-    "tls": "the TLS handshake",
-    "banner": "the greeting",
-    "ehlo": "EHLO",
-    "starttls": "STARTTLS",
-    "ehlo_tls": "EHLO after STARTTLS",
-    "auth": "AUTH",
-    "mail_from": "MAIL FROM",
-    "rcpt_to": "RCPT TO",
-}
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,18 @@ def headline(report: Report) -> str:
     if report.state == State.FAILED:
         return f"Check of {report.email} failed"
     return HEADLINES[report.verdict] if report.verdict else ""
+
+
+# The SMTP probe's phases, as a sentence names them ("failed at RCPT TO").
+SMTP_PHASE_TEXT = {
+    "resolve": "looking up the relay",
+    "connect": "connecting",
+    "tls": "the TLS handshake",
+    "banner": "the greeting",
+    "ehlo": "EHLO",
+    "starttls": "STARTTLS",
+    "ehlo_tls": "EHLO after STARTTLS",
+    "auth": "AUTH",
+    "mail_from": "MAIL FROM",
+    "rcpt_to": "RCPT TO",
+}

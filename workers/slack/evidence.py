@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workers.report.model import CHECK_NAMES, CheckResult
+from workers.report.wording import SMTP_PHASE_TEXT
 from workers.slack.text import clip
 
 
@@ -32,7 +33,8 @@ def _smtp(d: dict[str, Any]) -> str | None:
     relay = d.get("relay") or {}
     where = f"{relay.get('host')}:{relay.get('port')} ({relay.get('mode')})" if relay else None
     if d.get("failed_phase"):
-        return f"{where} failed at {d['failed_phase']}: {d.get('reply') or 'no reply'}"
+        phase = SMTP_PHASE_TEXT.get(d["failed_phase"], d["failed_phase"])
+        return f"{where} failed at {phase}: {d.get('reply') or 'no reply'}"
     return f"{where} accepted MAIL FROM and RCPT TO" if where else None
 
 

@@ -124,3 +124,17 @@ def test_provider_dashboard_link_only_when_safe() -> None:
         render_report(_report(provider=good), requester="U")["blocks"]
     )
     assert "https://x|" not in json.dumps(render_report(_report(provider=bad), requester="U")["blocks"])
+
+
+def test_smtp_evidence_names_the_phase_in_words() -> None:
+    smtp = CheckResult(
+        Status.FAIL,
+        "The relay refused the recipient.",
+        {
+            "relay": {"host": "smtp.example.net", "port": 587, "mode": "starttls"},
+            "failed_phase": "rcpt_to",
+            "reply": "550 5.1.1 no such user",
+        },
+    )
+    [(_, line)] = evidence_lines({"smtp": smtp})
+    assert line == "smtp.example.net:587 (starttls) failed at RCPT TO: 550 5.1.1 no such user"
