@@ -28,7 +28,7 @@ def _age_s(message: dict[str, Any], now: datetime) -> float:
     return max(0.0, (now - parse_time(str(stamp or message["created_at"]))).total_seconds())
 
 
-def _classification(dispatches: list[dict[str, Any]]) -> str | None:
+def classify_dispatches(dispatches: list[dict[str, Any]]) -> str | None:
     for dispatch in dispatches:
         if dispatch["status"] == "failed" and dispatch["error"]:
             found = classify_error_text(dispatch["error"])
@@ -113,7 +113,7 @@ async def check_courier(
     details.update(
         stuck=stuck,
         failed_dispatches=len(failed),
-        classification=_classification(newest["dispatches"]),
+        classification=classify_dispatches(newest["dispatches"]),
         last_error=failed[0]["error"] if failed else "",
     )
     return CheckResult(status, summary, details, findings)

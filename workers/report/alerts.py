@@ -18,6 +18,7 @@ the number of abandoned messages. `affected` counts recipients; an alert never h
 from __future__ import annotations
 
 import enum
+import json
 import secrets
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -105,8 +106,15 @@ class Alert:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alert:
-        known = {name for name in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in data.items() if key in known})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Alert:
+        return cls.from_dict(json.loads(raw))
 
 
 def iso(at: float) -> str:
