@@ -119,10 +119,11 @@ class KratosAdmin:
         *,
         since: datetime,
         status: str | None = None,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Messages (to `recipient`, with `status`, when given), newest first, while newer than `since`."""
-        first: dict[str, Any] = {"page_size": page_size}
+        """Messages (to `recipient`, with `status`, when given), newest first, while newer than `since`;
+        `page_size` defaults to PAGE_SIZE (the watch asks for MAX_PAGE_SIZE)."""
+        first: dict[str, Any] = {"page_size": page_size or PAGE_SIZE}
         if recipient is not None:
             first["recipient"] = recipient.lower()
         if status is not None:

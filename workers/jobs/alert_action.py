@@ -29,7 +29,7 @@ from workers.jobs.queueing import (
     Ticket,
     enqueue_watch_round,
 )
-from workers.jobs.watch import run_round
+from workers.jobs.watch import BUSY, run_round
 from workers.remediation.flush import run_flush
 from workers.remediation.follow_up import message_ids, observe_flush
 from workers.report.alerts import Alert
@@ -78,7 +78,12 @@ def run_alert_action(ticket: Ticket) -> str:
         return "alert gone"
     if ticket.action == Action.RERUN:
         result = run_round(trigger="button")
-        conclude_alert(env, ticket, alert, Outcome.OK, f"the watch round ran: {result}")
+        detail = (
+            "a round was already running; this alert shows its result"
+            if result == BUSY
+            else f"the watch round ran: {result}"
+        )
+        conclude_alert(env, ticket, alert, Outcome.OK, detail)
     elif ticket.action == Action.FLUSH:
         _flush(env, ticket, alert)
     else:
