@@ -1,6 +1,7 @@
 """Who may do what with a button (SPEC §7), in the order the refusals are checked:
 
-1. the report offers the action (a button's value cannot trigger anything the report did not offer);
+1. the report (or the watch's alert, SPEC §11) offers the action (a button's value cannot trigger
+   anything the report did not offer; a resolved alert offers no changing action);
 2. changing actions need an operator: a user in MAILCHECK_OPERATORS or a member of
    MAILCHECK_OPERATOR_GROUP (membership read through SlackPoster, cached in Redis ≤ 5 min); nobody
    when neither is set (fail closed);
@@ -21,6 +22,7 @@ from workers.clients.store import StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.remediation import CHANGING_ACTIONS, RESEND_FLOWS
 from workers.remediation.guard import DONE, SEND_WINDOW_S, Claim, Guard
+from workers.report.alerts import OPEN, Alert, is_alert_id
 from workers.slack.api import SlackError, SlackPoster
 from workers.slack.audit import ActionEntry, Outcome, action_label
 
@@ -85,23 +87,37 @@ class PressGate:
 
     def admit(self, stored: StoredReport, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
         report = stored.report
+        return self._admit(report.report_id, report.actions, action, actor, email=report.email)
+
+    def admit_alert(self, alert: Alert, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
+        """A press on a watch alert (SPEC §11): the same guards; a resolved alert fixes nothing."""
+        offered = (
+            alert.actions if alert.state == OPEN else [a for a in alert.actions if a not in CHANGING_ACTIONS]
+        )
+        return self._admit(alert.alert_id, offered, action, actor, email="")
+
+    def _admit(
+        self, subject_id: str, offered: list[str], action: str, actor: str, *, email: str
+    ) -> tuple[ActionEntry, Claim | None]:
+        """`subject_id` is the report or the alert the button was on; `offered`, what it offers."""
 
         def refuse(outcome: Outcome, detail: str) -> tuple[ActionEntry, Claim | None]:
-            return ActionEntry(report.report_id, action, actor, outcome, detail), None
+            return ActionEntry(subject_id, action, actor, outcome, detail), None
 
-        if action not in report.actions:
-            return refuse(Outcome.DENIED, f"this report does not offer {action_label(action)}")
+        if action not in offered:
+            what = "alert" if is_alert_id(subject_id) else "report"
+            return refuse(Outcome.DENIED, f"this {what} does not offer {action_label(action)}")
         if action in CHANGING_ACTIONS:
             decision = self._authorizer.authorize(actor)
             if not decision.allowed:
                 return refuse(Outcome.DENIED, decision.reason)
-        claim = self._guard.claim(report.report_id, action)
+        claim = self._guard.claim(subject_id, action)
         if claim is None:
-            return refuse(Outcome.DUPLICATE, self._duplicate_reason(report.report_id, action))
+            return refuse(Outcome.DUPLICATE, self._duplicate_reason(subject_id, action))
         detail = ""
         if action in RESEND_FLOWS:
             limit = self._settings.resend_limit_per_hour
-            budget = self._guard.take_send(report.email, claim, limit=limit)
+            budget = self._guard.take_send(email, claim, limit=limit)
             if not budget.allowed:
                 self._guard.release(claim)
                 wait = max(1, int((SEND_WINDOW_S - budget.oldest_age_s) // 60) + 1)
@@ -111,7 +127,7 @@ class PressGate:
                     f"the next is possible in about {wait} min",
                 )
             detail = f"send {budget.used} of {limit} to this address this hour"
-        return ActionEntry(report.report_id, action, actor, Outcome.ACCEPTED, detail), claim
+        return ActionEntry(subject_id, action, actor, Outcome.ACCEPTED, detail), claim
 
     def _duplicate_reason(self, report_id: str, action: str) -> str:
         if self._guard.state(report_id, action) == DONE:

@@ -1,4 +1,5 @@
-"""The five buttons: ack, load the report, admit the press, write it into the thread, enqueue."""
+"""The five buttons: ack, load the report (or the watch's alert), admit the press, write it into the
+thread, enqueue."""
 
 from __future__ import annotations
 
@@ -14,14 +15,23 @@ from slack_bolt import Ack, App
 from bot.authz import Authorizer, PressGate
 from bot.deps import Deps
 from bot.errors import ServiceUnavailable, UserFacingError
+from workers.clients.alert_store import AlertStore
 from workers.clients.store import StoredReport
 from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.remediation.guard import Claim, Guard
+from workers.report.alerts import is_alert_id
 from workers.slack.api import SlackError, respond_ephemeral
 from workers.slack.audit import ActionEntry, AuditLog, Outcome
 from workers.slack.ids import ACTION_PREFIX, Action
 
 log = logging.getLogger(__name__)
+
+
+class AlertGone(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__(
+            ":warning: mailcheck no longer knows this alert (alerts are kept for 7 days). Nothing was done."
+        )
 
 
 class ReportGone(UserFacingError):
@@ -107,6 +117,9 @@ class _Presses:
         if not press.actor:
             raise NoActor()
         try:
+            if is_alert_id(press.report_id):
+                self._alert_press(press)
+                return
             stored = self._deps.store.load(press.report_id) if press.report_id else None
             if stored is None:
                 raise ReportGone()
@@ -116,6 +129,35 @@ class _Presses:
                 self._start(stored, entry, claim)
         except redis.RedisError:
             raise ServiceUnavailable("its Redis is unreachable") from None
+
+    def _alert_press(self, press: Press) -> None:
+        """A button on a watch alert: the same guards, the audit reply in the alert's thread."""
+        alert = AlertStore(self._deps.redis).load(press.report_id)
+        if alert is None or not alert.ts:
+            raise AlertGone()
+        entry, claim = self._gate.admit_alert(alert, press.action, press.actor)
+        try:
+            self._audit.reply_in(alert.channel, alert.ts, entry)
+        except SlackError as exc:
+            if claim is not None:
+                self._guard.release(claim)
+            raise UserFacingError(
+                f":x: could not write to the alert's thread ({exc.error}); nothing was done."
+            ) from None
+        if claim is None:
+            return
+        ticket = Ticket(entry.report_id, entry.action, entry.actor, claim.token)
+        try:
+            enqueue_action(self._deps.queue, self._deps.settings, ticket)
+        except redis.RedisError:
+            with contextlib.suppress(redis.RedisError):
+                self._guard.release(claim)
+            failed = ActionEntry(
+                entry.report_id, entry.action, entry.actor, Outcome.FAILED, "it could not be queued"
+            )
+            with contextlib.suppress(SlackError, redis.RedisError):
+                self._audit.reply_in(alert.channel, alert.ts, failed)
+            raise
 
     def _write(self, stored: StoredReport, entry: ActionEntry, claim: Claim | None) -> None:
         try:

@@ -29,7 +29,7 @@ def _age_s(message: dict[str, Any], now: datetime) -> float:
     return max(0.0, (now - kratos_time(str(stamp or message["created_at"]))).total_seconds())
 
 
-def _classification(dispatches: list[DispatchDetails]) -> str | None:
+def classify_dispatches(dispatches: list[DispatchDetails]) -> str | None:
     for dispatch in dispatches:
         if dispatch["status"] == "failed" and dispatch["error"]:
             found = classify_error_text(dispatch["error"])
@@ -118,6 +118,6 @@ async def check_courier(
     failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
     details["stuck"] = stuck
     details["failed_dispatches"] = len(failed)
-    details["classification"] = _classification(newest["dispatches"])
+    details["classification"] = classify_dispatches(newest["dispatches"])
     details["last_error"] = failed[0]["error"] if failed else ""
     return CheckResult(status, summary, dict(details), findings)

@@ -20,7 +20,7 @@ async def _listed(kratos: KratosAdmin, status: str, since: datetime) -> list[dic
     return [m async for m in kratos.courier_messages(None, since=since, status=status)]
 
 
-def _age(message: dict[str, Any], now: datetime, field: str = "created_at") -> float:
+def message_age(message: dict[str, Any], now: datetime, field: str = "created_at") -> float:
     return (now - kratos_time(str(message.get(field) or message["created_at"]))).total_seconds()
 
 
@@ -29,7 +29,7 @@ async def _oldest_unattempted_age(kratos: KratosAdmin, queued: list[dict[str, An
     histories = await asyncio.gather(*(kratos.dispatches(m["id"]) for m in oldest_first))
     for message, dispatches in zip(oldest_first, histories, strict=True):
         if not dispatches:
-            return _age(message, now)
+            return message_age(message, now)
     return 0.0
 
 
@@ -41,9 +41,11 @@ async def courier_health(
     queued, processing, abandoned = await asyncio.gather(
         *(_listed(kratos, status, since) for status in ("queued", "processing", "abandoned"))
     )
-    oldest = max((_age(m, now) for m in queued), default=0.0)
+    oldest = max((message_age(m, now) for m in queued), default=0.0)
     unattempted = await _oldest_unattempted_age(kratos, queued, now) if oldest > stuck_after else 0.0
-    stuck = unattempted > stuck_after or any(_age(m, now, "updated_at") > stuck_after for m in processing)
+    stuck = unattempted > stuck_after or any(
+        message_age(m, now, "updated_at") > stuck_after for m in processing
+    )
     return CourierHealth(
         queued=len(queued),
         processing=len(processing),

@@ -216,3 +216,16 @@ async def run_diagnostics(
         report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
     _correlate(report.checks)
     return finish(report, settings, started)
+
+
+WATCH_CHECKS = ("smtp", "sender_auth", "blocklists")
+
+
+async def run_relay_checks(settings: Settings, *, probe_recipient: str) -> dict[str, CheckResult]:
+    """The checks that do not depend on a recipient (the relay probe, sender_auth, blocklists), as a
+    report runs them, for the courier watch (SPEC §11); the probe stops at RCPT TO `probe_recipient`."""
+    async with kratos_admin(settings, timeout=KRATOS_CHECK_TIMEOUT_S) as kratos:  # unused by these checks
+        resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
+        factories = _factories(probe_recipient, settings, Sources(kratos, resolver, None))
+        chosen = {name: factories[name] for name in WATCH_CHECKS}
+        return await run_checks(chosen, deadline=settings.report_deadline)

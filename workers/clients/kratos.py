@@ -21,6 +21,7 @@ from workers.core.times import parse_time
 from workers.core.url_text import shown_url
 
 PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
+MAX_PAGE_SIZE = 500  # what Kratos's keyset paging allows at most
 MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 _MESSAGE_FIELDS = (
@@ -115,10 +116,16 @@ class KratosAdmin:
         return body[0] if body else None
 
     async def courier_messages(
-        self, recipient: str | None, *, since: datetime, status: str | None = None
+        self,
+        recipient: str | None,
+        *,
+        since: datetime,
+        status: str | None = None,
+        page_size: int | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Messages (to `recipient`, with `status`, when given), newest first, while newer than `since`."""
-        first: dict[str, Any] = {"page_size": PAGE_SIZE}
+        """Messages (to `recipient`, with `status`, when given), newest first, while newer than `since`;
+        `page_size` defaults to PAGE_SIZE (the watch asks for MAX_PAGE_SIZE)."""
+        first: dict[str, Any] = {"page_size": page_size or PAGE_SIZE}
         if recipient is not None:
             first["recipient"] = recipient.lower()
         if status is not None:
@@ -165,9 +172,14 @@ class KratosAdmin:
 
 
 @asynccontextmanager
-async def kratos_admin(settings: Settings, *, timeout: float) -> AsyncIterator[KratosAdmin]:
-    """A client of KRATOS_ADMIN_URL for one report or job; `timeout` bounds each request."""
+async def kratos_admin(
+    settings: Settings, *, timeout: float, admin_url: str | None = None
+) -> AsyncIterator[KratosAdmin]:
+    """A client of KRATOS_ADMIN_URL (or of one instance's `admin_url`) for one report or job;
+    `timeout` bounds each request."""
     async with httpx.AsyncClient(
-        base_url=str(settings.kratos_admin_url), timeout=httpx.Timeout(timeout), verify=client_tls_context()
+        base_url=admin_url or str(settings.kratos_admin_url),
+        timeout=httpx.Timeout(timeout),
+        verify=client_tls_context(),
     ) as http:
         yield KratosAdmin(http)

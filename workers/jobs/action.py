@@ -43,6 +43,7 @@ from workers.remediation.follow_up import observe, snapshot
 from workers.remediation.guard import Guard
 from workers.remediation.resend import resend_code
 from workers.remediation.unsuppress import unsuppress
+from workers.report.alerts import is_alert_id
 from workers.report.model import new_report_id
 from workers.slack.api import SlackError, SlackPoster, web_client
 from workers.slack.audit import ActionEntry, AuditLog, Outcome, action_label
@@ -119,6 +120,10 @@ def conclude(
 @correlated_job
 def run_action(report_id: str, action: str, actor: str, claim: str) -> str:
     ticket = Ticket(report_id, action, actor, claim)
+    if is_alert_id(report_id):  # a button on a watch alert (SPEC §11)
+        from workers.jobs.alert_action import run_alert_action  # it builds on this module
+
+        return run_alert_action(ticket)
     env = _Env.open()
     stored = env.store.load(report_id)
     if stored is None:  # expired since the press: there is no thread left to report into
@@ -208,6 +213,11 @@ def follow_up(
 ) -> str:
     watch = Watch(report_id, action, actor, claim, deadline, since, known, watched, note, output)
     env = _Env.open()
+    if is_alert_id(report_id):
+        from workers.jobs.alert_action import load_alert, step_alert
+
+        alert = load_alert(env, watch)
+        return step_alert(env, watch, alert) if alert is not None else "alert gone"
     stored = env.store.load(report_id)
     if stored is None:
         env.guard.release(watch.guard_claim)
@@ -275,11 +285,19 @@ def _conclude_failed(job: Job, exc_type: type[BaseException] | None) -> None:
     kwargs = job.kwargs
     ticket = Ticket(kwargs["report_id"], kwargs["action"], kwargs["actor"], kwargs["claim"])
     env = _Env.open()
+    reason = exc_type.__name__ if exc_type is not None else "worker lost"
+    if is_alert_id(ticket.report_id):
+        from workers.jobs.alert_action import conclude_alert, load_alert
+
+        alert = load_alert(env, ticket)
+        if alert is not None:
+            detail = f"the {action_label(ticket.action)} job could not finish ({reason})"
+            conclude_alert(env, ticket, alert, Outcome.FAILED, detail)
+        return
     stored = env.store.load(ticket.report_id)
     if stored is None:  # no thread left to report into; the press must not stay `duplicate` for good
         env.guard.release(ticket.guard_claim)
         return
-    reason = exc_type.__name__ if exc_type is not None else "worker lost"
     conclude(
         env,
         ticket,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -11,6 +12,7 @@ from rq import Callback, Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from workers.clients.alert_store import AlertStore
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings
 from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
@@ -153,3 +155,44 @@ def enqueue_action(queue: Queue, settings: Settings, ticket: Ticket) -> Job:
         on_failure=Callback(ON_ACTION_FAILURE),
         description=f"mailcheck {ticket.action} on report {ticket.report_id}",  # no arguments in logs
     )
+
+
+RUN_WATCH_ROUND = "workers.jobs.watch.run_round"
+SLOTS_KEPT = 3  # a slot's "scheduled" mark outlives the slot, so that a late worker does not repeat it
+
+
+def watch_round_timeout(settings: Settings) -> int:
+    """A round runs the relay and DNS checks under REPORT_DEADLINE, then posts to Slack."""
+    return report_job_timeout(settings)
+
+
+def _enqueue_round_options(settings: Settings, trigger: str) -> dict[str, Any]:
+    return {
+        "kwargs": {"trigger": trigger},
+        "job_timeout": watch_round_timeout(settings),
+        "result_ttl": RESULT_TTL_S,
+        "failure_ttl": FAILURE_TTL_S,
+        "description": f"mailcheck watch round ({trigger})",
+    }
+
+
+def schedule_watch(queue: Queue, settings: Settings, *, now: float | None = None) -> Job | None:
+    """Schedule the round of the next WATCH_INTERVAL slot with RQ's scheduler, once for every caller.
+
+    Every worker calls this on each maintenance pass and every round when it ends; the slot's mark in
+    Redis (SET NX) lets exactly one of them enqueue it. None when it was already scheduled.
+    """
+    interval = settings.watch_interval
+    slot = int((now if now is not None else time.time()) // interval) + 1
+    if not AlertStore(queue.connection).claim_slot(slot, interval * SLOTS_KEPT):
+        return None
+    at = datetime.fromtimestamp(slot * interval, UTC)
+    job: Job = queue.enqueue_at(
+        at, RUN_WATCH_ROUND, job_id=f"watch-{slot}", **_enqueue_round_options(settings, "schedule")
+    )
+    return job
+
+
+def enqueue_watch_round(queue: Queue, settings: Settings, *, trigger: str) -> Job:
+    """A round now (a re-run button, a successful flush); the round's lock keeps it one at a time."""
+    return queue.enqueue(RUN_WATCH_ROUND, **_enqueue_round_options(settings, trigger))

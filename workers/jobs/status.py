@@ -15,10 +15,12 @@ import redis
 from rq.job import Job
 
 from workers.checks.courier_health import courier_health
+from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import kratos_admin
 from workers.core.settings import Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.report import settings_from_env
+from workers.report.alerts import Alert
 from workers.report.courier_status import CourierHealth, QueueVerdict
 from workers.slack.api import SlackError, SlackPoster, respond_ephemeral, web_client
 from workers.slack.render_status import render_status
@@ -50,6 +52,17 @@ def _examine(settings: Settings) -> tuple[CourierHealth | None, str]:
         return None, str(exc) or type(exc).__name__
 
 
+def _open_alerts(settings: Settings) -> list[Alert] | None:
+    """The courier watch's open alerts; None when the watch is off or its state cannot be read."""
+    if not settings.watch_channel:
+        return None
+    try:
+        return AlertStore(redis.Redis.from_url(settings.redis_url)).open_alerts()
+    except redis.RedisError as exc:
+        log.warning("courier status: open alerts unreadable (%s)", type(exc).__name__)
+        return None
+
+
 def tell_agent(poster: SlackPoster, channel: str, response_url: str, text: str) -> None:
     """Ephemerally through the response_url when there is one, else in the channel."""
     if response_url:
@@ -61,7 +74,13 @@ def tell_agent(poster: SlackPoster, channel: str, response_url: str, text: str) 
 def run_status(channel: str, requester: str, response_url: str = "") -> str:
     settings = settings_from_env()
     health, reason = _examine(settings)
-    message = render_status(health, requester=requester, lookback_days=settings.lookback_days, reason=reason)
+    message = render_status(
+        health,
+        requester=requester,
+        lookback_days=settings.lookback_days,
+        reason=reason,
+        alerts=_open_alerts(settings),
+    )
     poster = SlackPoster(web_client(settings))
     try:
         poster.post(channel, **message)

@@ -4,7 +4,8 @@ A worker killed mid-job leaves its job in RQ's started registry until the job's 
 the next maintenance pass of any live worker then retries it once (`Retry(max=1)`) or, after the last
 attempt, calls `report_failed`. RQ's defaults notice that only after up to ~11 minutes (30 s heartbeat,
 60 s grace, 10 min maintenance, and an idle worker blocks 405 s per dequeue); `WorkerTimings` keeps it
-inside SPEC §8's 180 s. Each maintenance pass also runs the reaper (workers/reaper.py).
+inside SPEC §8's 180 s. Each maintenance pass also runs the reaper (workers/reaper.py) and, with
+WATCH_CHANNEL set, makes sure the courier watch's next round is scheduled (workers/jobs/watch.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from workers.core.settings import Settings
 
 # Imported here, in the worker's parent, so that each job's forked work-horse starts with the job
 # code and its libraries already loaded instead of importing them again for every job.
-from workers.jobs import action, report, status  # noqa: F401
-from workers.jobs.queueing import make_queue
+from workers.jobs import action, alert_action, report, status, watch  # noqa: F401
+from workers.jobs.queueing import make_queue, schedule_watch
 from workers.jobs.reaper import WorkerLost, reap
 from workers.slack.api import SlackPoster, web_client
 
@@ -97,6 +98,12 @@ class MailcheckWorker(Worker):
             reap(self.connection, self._poster, self._settings)
         except Exception:  # anything raised here ends RQ's work loop, i.e. this worker
             log.exception("reaper pass failed")
+        if self._settings.watch_channel:
+            # The watch's rounds chain themselves; this pass restarts the chain after a lost round.
+            try:
+                schedule_watch(make_queue(self.connection, self._settings), self._settings)
+            except Exception:
+                log.exception("the courier watch could not be scheduled")
 
     def _horse_lost(self, job: Job, retpid: int, ret_val: int, rusage: struct_rusage) -> None:
         # RQ retries a job whose work-horse died but calls no on_failure; call it, so that a lost last

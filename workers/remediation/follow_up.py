@@ -84,7 +84,7 @@ def _judge_provider(details: dict[str, Any]) -> Observation:
 
 def judge_flush(watched: Sequence[str], messages: Sequence[dict[str, Any]]) -> Observation:
     if not watched:
-        return Observation("ok", "no queued message for the address was waiting")
+        return Observation("ok", "no queued message was waiting")
     status = {m["id"]: m["status"] for m in messages if m["id"] in watched}
     abandoned = [i for i in watched if status.get(i) == "abandoned"]
     sent = [i for i in watched if status.get(i) == "sent"]
@@ -159,9 +159,9 @@ async def observe(
 
 
 async def message_ids(
-    kratos: KratosAdmin, email: str, *, since: datetime, pending_only: bool = False
+    kratos: KratosAdmin, email: str | None, *, since: datetime, pending_only: bool = False
 ) -> list[str]:
-    """Ids of the recipient's messages since `since` (raises KratosError)."""
+    """Ids of the recipient's (or with None, every recipient's) messages since `since` (raises KratosError)."""
     return [
         m["id"]
         async for m in kratos.courier_messages(email, since=since)
@@ -190,7 +190,7 @@ async def observe_resend(
 
 
 async def observe_flush(
-    kratos: KratosAdmin, email: str, *, watched: Sequence[str], since: datetime
+    kratos: KratosAdmin, email: str | None, *, watched: Sequence[str], since: datetime
 ) -> Observation:
     if not watched:
         return judge_flush(watched, [])

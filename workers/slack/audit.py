@@ -146,6 +146,14 @@ class AuditLog:
         self._remember(entry)
         self._refresh_report(stored, entry)
 
+    def reply_in(self, channel: str, thread_ts: str, entry: ActionEntry) -> None:
+        """A press on an alert (SPEC §11): the reply in the alert's thread (raises SlackError)."""
+        entry = replace(
+            entry, detail=scrub(entry.detail, self._secrets), output=scrub(entry.output, self._secrets)
+        )
+        self._poster.post(channel, thread_ts=thread_ts, **render_action_reply(entry))
+        self._remember(entry)
+
     def last(self, report_id: str) -> ActionEntry | None:
         raw = self._redis.get(LAST_ACTION_PREFIX + report_id)
         return ActionEntry.from_json(raw) if isinstance(raw, (str, bytes)) else None

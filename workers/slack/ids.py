@@ -15,6 +15,7 @@ class EventType(enum.StrEnum):
     REPORT = "mailcheck_report"
     ACTION = "mailcheck_action"
     STATUS = "mailcheck_status"
+    ALERT = "mailcheck_alert"
 
 
 class BlockId(enum.StrEnum):

@@ -1,0 +1,227 @@
+"""One courier-watch round at a time, in-process, against real Redis, the Kratos, Slack, SMTP and DNS
+stand-ins: what opens, updates, resolves and what is never posted (SPEC §11)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from rq.registry import ScheduledJobRegistry
+
+from tests.standins.dns_server import DnsServer
+from tests.standins.kratos import KratosStandIn
+from tests.standins.slack import BOT_TOKEN, SlackStandIn
+from tests.standins.smtp_server import SmtpStandin, make_pki
+from workers.clients.alert_store import OPEN_COUNTS_KEY, AlertStore
+from workers.core.settings import Settings, load_settings
+from workers.jobs.queueing import make_queue, schedule_watch
+from workers.jobs.report import settings_from_env
+from workers.jobs.watch import BUSY, one_round, run_round
+from workers.slack.api import SlackPoster, web_client
+
+_channels = itertools.count(1)
+RECIPIENT = "ann.example@example.com"
+
+
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpStandin]:
+    with SmtpStandin(make_pki(tmp_path_factory.mktemp("pki")), mode="plain") as server:
+        yield server
+
+
+@pytest.fixture
+def settings(
+    redis_url: str, slack: SlackStandIn, kratos: KratosStandIn, dns: DnsServer, relay: SmtpStandin
+) -> Settings:
+    kratos.reset()
+    relay.handler.password = "relay-secret"
+    return load_settings(
+        {
+            "redis_url": redis_url,
+            "slack_bot_token": BOT_TOKEN,
+            "slack_api_url": slack.api_url,
+            "kratos_admin_url": kratos.admin_url,
+            "watch_channel": f"C0WATCH{next(_channels)}",
+            "courier_smtp_connection_uri": relay.uri(),
+            "courier_smtp_from_address": "no-reply@example.com",
+            "dns_nameservers": dns.nameserver,
+            "dns_timeout": 0.5,
+            "dnsbl_zones": "",
+            "dnsbl_domain_zones": "",
+            "report_deadline": 8,
+            "courier_flush_command": "true",
+        }
+    )
+
+
+def _round(settings: Settings) -> dict[str, int]:
+    connection = redis.Redis.from_url(settings.redis_url)
+    return one_round(settings, AlertStore(connection), SlackPoster(web_client(settings)))
+
+
+def _alerts(slack: SlackStandIn, settings: Settings) -> list[dict[str, Any]]:
+    return [m for m in slack.channel_messages(settings.watch_channel or "") if not m["thread_ts"]]
+
+
+def _replies(slack: SlackStandIn, settings: Settings) -> list[dict[str, Any]]:
+    return [m for m in slack.channel_messages(settings.watch_channel or "") if m["thread_ts"]]
+
+
+def _payload(message: dict[str, Any]) -> dict[str, Any]:
+    assert message["metadata"]["event_type"] == "mailcheck_alert"
+    payload: dict[str, Any] = message["metadata"]["event_payload"]
+    return payload
+
+
+def test_nothing_is_posted_while_healthy(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="sent", age_s=600)
+    kratos.add_message(RECIPIENT, status="queued", age_s=5)  # young: on its way
+    assert _round(settings) == {
+        "courier_stuck": 0,
+        "courier_abandoned": 0,
+        "smtp_failing": 0,
+        "sender_auth_broken": 0,
+        "blocklisted": 0,
+    }
+    _round(settings)
+    assert slack.channel_messages(settings.watch_channel or "") == []
+    stored = redis.Redis.from_url(settings.redis_url).hgetall(OPEN_COUNTS_KEY)
+    assert stored[b"courier_stuck"] == b"0"
+
+
+def test_stuck_courier_one_message_updated_in_place_then_resolved(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    kratos.add_message(
+        "bob@example.com", status="processing", age_s=900, dispatches=[("failed", "535 5.7.8 auth")]
+    )
+    assert _round(settings)["courier_stuck"] == 1
+    _round(settings)
+    [message] = _alerts(slack, settings)
+    payload = _payload(message)
+    assert payload["kind"] == "courier_stuck" and payload["state"] == "open" and payload["count"] == 2
+    assert payload["instance"] == "kratos" and message["edits"] == 1
+    text = str(message["blocks"])
+    assert "*2* affected recipient(s)" in text and "refuses our credentials" in text
+    assert RECIPIENT not in str(slack.channel_messages(settings.watch_channel or ""))
+    assert "mailcheck.flush" in text and "mailcheck.rerun" in text
+    kratos.run_courier("sent")
+    kratos.reset()
+    _round(settings)
+    assert _payload(_alerts(slack, settings)[0])["state"] == "open"  # one clean round is not enough
+    assert _round(settings)["courier_stuck"] == 0
+    [message] = _alerts(slack, settings)
+    assert _payload(message)["state"] == "resolved" and "Resolved" in message["text"]
+    [reply] = _replies(slack, settings)
+    assert "Resolved" in str(reply["blocks"]) and _payload(reply)["state"] == "resolved"
+
+
+def test_a_refused_password_is_one_smtp_failing_alert_with_the_reply(
+    settings: Settings, slack: SlackStandIn, relay: SmtpStandin
+) -> None:
+    relay.handler.password = "rotated-at-the-provider"
+    _round(settings)
+    _round(settings)
+    [message] = _alerts(slack, settings)
+    assert _payload(message)["kind"] == "smtp_failing"
+    assert "535" in str(message["blocks"]) and "relay-secret" not in str(message)
+
+
+def test_a_kratos_outage_is_one_error_line_never_a_resolve(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    _round(settings)
+    kratos.fail_with = 502
+    try:
+        for _ in range(3):
+            _round(settings)
+    finally:
+        kratos.fail_with = None
+    [message] = _alerts(slack, settings)
+    assert _payload(message)["state"] == "open"
+    [error] = _replies(slack, settings)
+    assert "could not look" in str(error["blocks"]) and "502" in str(error["blocks"])
+    assert "could not look" in str(message["blocks"])
+
+
+def test_slack_rate_limits_never_double_an_alert(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    slack.rate_limit("chat.postMessage", times=2, retry_after=1)
+    _round(settings)
+    slack.fail("chat.update", times=1, error="ratelimited")
+    _round(settings)  # the update fails: the alert waits, pending, for the next round
+    _round(settings)
+    [message] = _alerts(slack, settings)
+    assert _payload(message)["count"] == 3
+
+
+def test_a_failed_first_post_is_posted_once_by_the_next_round(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    slack.fail("chat.postMessage", times=1)
+    _round(settings)
+    assert _alerts(slack, settings) == []
+    _round(settings)
+    _round(settings)
+    assert len(_alerts(slack, settings)) == 1
+
+
+def test_the_whole_queue_is_listed_without_a_recipient_page_by_page(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    for index in range(520):
+        kratos.add_message(f"user{index}@example.com", status="queued", age_s=900)
+    _round(settings)
+    listed = [target for method, target in kratos.requests if target.startswith("/admin/courier/messages?")]
+    queued = [target for target in listed if "status=queued" in target]
+    assert len(queued) == 2 and all("recipient" not in target for target in queued)
+    assert "page_size=500" in queued[0] and "page_token=" in queued[1]
+    [message] = _alerts(slack, settings)
+    assert "*520* affected recipient(s)" in str(message["blocks"])
+
+
+@pytest.fixture
+def worker_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
+    env = {
+        "REDIS_URL": settings.redis_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": settings.slack_api_base,
+        "KRATOS_ADMIN_URL": str(settings.kratos_admin_url),
+        "WATCH_CHANNEL": settings.watch_channel or "",
+        "WATCH_INTERVAL": "30",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings_from_env.cache_clear()
+    yield
+    settings_from_env.cache_clear()
+
+
+def test_one_round_at_a_time(worker_env: None, settings: Settings, slack: SlackStandIn) -> None:
+    store = AlertStore(redis.Redis.from_url(settings.redis_url))
+    token = store.lock(60)
+    assert token is not None
+    try:
+        assert run_round(trigger="button") == BUSY
+    finally:
+        store.unlock(token)
+    assert slack.channel_messages(settings.watch_channel or "") == []
+
+
+def test_each_slot_is_scheduled_once_whoever_asks(settings: Settings) -> None:
+    queue = make_queue(redis.Redis.from_url(settings.redis_url), settings)
+    first = schedule_watch(queue, settings, now=1_000_000.0)
+    again = schedule_watch(queue, settings, now=1_000_001.0)
+    assert first is not None and again is None
+    assert ScheduledJobRegistry(queue=queue).get_job_ids() == [first.id]
+    assert first.kwargs == {"trigger": "schedule"}

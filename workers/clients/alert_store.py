@@ -1,0 +1,120 @@
+"""The courier watch's state in Redis (SPEC §11), shared by every worker and bot.
+
+- `mailcheck:alert:<id>`: one alert (JSON, kept 7 days so its buttons still find it once resolved);
+- `mailcheck:watch:alerts`: the open alert of each (instance, kind), field `instance|kind` → id;
+- `mailcheck:watch:pending`: alerts whose Slack message does not yet show their state (Slack failed);
+- `mailcheck:watch:open`: field = kind, value = open alerts of that kind over all instances (/metrics);
+- `mailcheck:watch:abandoned:<instance>`: abandoned message ids already counted;
+- `mailcheck:watch:lock`: the one round running, with a TTL so a lost worker cannot hold it for good;
+- `mailcheck:watch:slot:<n>`: the round of time slot n is scheduled (one per slot, whoever asks).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+import redis
+
+from workers.clients.store import REPORT_TTL_S
+from workers.report.alerts import ALERT_KINDS, OPEN, Alert
+
+ALERT_PREFIX = "mailcheck:alert:"
+OPEN_INDEX_KEY = "mailcheck:watch:alerts"
+PENDING_KEY = "mailcheck:watch:pending"
+OPEN_COUNTS_KEY = "mailcheck:watch:open"
+LOCK_KEY = "mailcheck:watch:lock"
+SLOT_PREFIX = "mailcheck:watch:slot:"
+_ABANDONED_PREFIX = "mailcheck:watch:abandoned:"
+ABANDONED_MEMORY_S = 2 * 3600  # longer than the hour a round looks back
+
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def _field(instance: str, kind: str) -> str:
+    return f"{instance}|{kind}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class AlertStore:
+    def __init__(self, connection: redis.Redis) -> None:
+        self._redis = connection
+        self._unlock = connection.register_script(_UNLOCK)
+
+    # ---- alerts ---------------------------------------------------------------------------------
+
+    def load(self, alert_id: str) -> Alert | None:
+        raw = self._redis.get(ALERT_PREFIX + alert_id)
+        return Alert.from_json(raw) if isinstance(raw, (str, bytes)) else None
+
+    def open_alert(self, instance: str, kind: str) -> Alert | None:
+        alert_id = self._redis.hget(OPEN_INDEX_KEY, _field(instance, kind))
+        return self.load(_text(alert_id)) if isinstance(alert_id, (str, bytes)) else None
+
+    def open_alerts(self) -> list[Alert]:
+        ids = self._redis.hvals(OPEN_INDEX_KEY)
+        found = (self.load(_text(alert_id)) for alert_id in ids)
+        return sorted((a for a in found if a is not None), key=lambda a: a.first_seen)
+
+    def save(self, alert: Alert, *, pending: bool) -> None:
+        """The alert, its place in the open index, and whether Slack still has to be told: one transaction."""
+        with self._redis.pipeline() as pipe:
+            pipe.multi()
+            pipe.set(ALERT_PREFIX + alert.alert_id, alert.to_json(), ex=REPORT_TTL_S)
+            field = _field(alert.instance, alert.kind)
+            if alert.state == OPEN:
+                pipe.hset(OPEN_INDEX_KEY, field, alert.alert_id)
+            else:
+                pipe.hdel(OPEN_INDEX_KEY, field)
+            if pending:
+                pipe.sadd(PENDING_KEY, alert.alert_id)
+            else:
+                pipe.srem(PENDING_KEY, alert.alert_id)
+            pipe.execute()
+
+    def pending(self) -> list[Alert]:
+        found = (self.load(_text(alert_id)) for alert_id in self._redis.smembers(PENDING_KEY))
+        return [alert for alert in found if alert is not None]
+
+    def write_open_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(ALERT_KINDS, 0)
+        for alert in self.open_alerts():
+            counts[alert.kind] = counts.get(alert.kind, 0) + 1
+        self._redis.hset(OPEN_COUNTS_KEY, mapping=counts)  # type: ignore[arg-type]  # redis-py's stubs
+        return counts
+
+    # ---- abandoned messages already counted ------------------------------------------------------
+
+    def seen_abandoned(self, instance: str) -> set[str]:
+        return {_text(member) for member in self._redis.smembers(_ABANDONED_PREFIX + instance)}
+
+    def remember_abandoned(self, instance: str, ids: Iterable[str]) -> None:
+        key = _ABANDONED_PREFIX + instance
+        with self._redis.pipeline() as pipe:
+            pipe.multi()
+            pipe.delete(key)
+            ids = list(ids)
+            if ids:
+                pipe.sadd(key, *ids)
+                pipe.expire(key, ABANDONED_MEMORY_S)
+            pipe.execute()
+
+    # ---- one round at a time, one scheduled round per slot ----------------------------------------
+
+    def lock(self, ttl_s: int) -> str | None:
+        token = secrets.token_hex(8)
+        return token if self._redis.set(LOCK_KEY, token, nx=True, ex=ttl_s) else None
+
+    def unlock(self, token: str) -> None:
+        self._unlock(keys=[LOCK_KEY], args=[token])
+
+    def claim_slot(self, slot: int, ttl_s: int) -> bool:
+        return bool(self._redis.set(f"{SLOT_PREFIX}{slot}", "1", nx=True, ex=ttl_s))

@@ -1,0 +1,157 @@
+"""The buttons on the courier watch's alerts (SPEC §11): `flush` and `rerun`, run like a report's.
+
+`workers.jobs.action` hands over here when the press names an alert. A flush runs
+COURIER_FLUSH_COMMAND, then follows the instance's whole queue (no recipient) with the same
+follow-up as a report's flush; a re-run runs a watch round now. Every accepted press ends in one
+outcome reply in the alert's thread, and a flush that worked starts a round at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from rq import Callback
+
+from workers.clients.alert_store import AlertStore
+from workers.clients.kratos import KratosError, kratos_admin
+from workers.core.scrub import settings_secrets
+from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
+from workers.jobs.action import FOLLOW_UP_JOB_TIMEOUT_S, Watch, _Env, _sentence, poll_interval
+from workers.jobs.queueing import (
+    FAILURE_TTL_S,
+    FOLLOW_UP,
+    ON_ACTION_FAILURE,
+    RESULT_TTL_S,
+    Ticket,
+    enqueue_watch_round,
+)
+from workers.jobs.watch import BUSY, run_round
+from workers.remediation.flush import run_flush
+from workers.remediation.follow_up import message_ids, observe_flush
+from workers.report.alerts import Alert
+from workers.slack.audit import ActionEntry, Outcome
+from workers.slack.ids import Action
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=1)  # the messages a round looks at are the ones a flush should move
+
+
+def _admin_url(env: _Env, alert: Alert) -> str | None:
+    instance = env.settings.instance(alert.instance)
+    return instance.admin_url if instance is not None else None
+
+
+def conclude_alert(
+    env: _Env, ticket: Ticket, alert: Alert, outcome: Outcome, detail: str, output: str = ""
+) -> None:
+    claim = ticket.guard_claim
+    if not env.guard.conclude_once(claim):
+        return
+    entry = ActionEntry(alert.alert_id, ticket.action, ticket.actor, outcome, detail, output)
+    try:
+        env.audit.reply_in(alert.channel, alert.ts, entry)
+    except Exception:
+        env.guard.unconclude(claim)  # so that the failure callback can still post it
+        raise
+    env.guard.finish(claim)
+    log.info("%s on alert %s: %s", ticket.action, alert.alert_id, outcome.value)
+    if ticket.action == Action.FLUSH and outcome is Outcome.OK:
+        enqueue_watch_round(env.queue, env.settings, trigger="flush")
+
+
+def load_alert(env: _Env, ticket: Ticket) -> Alert | None:
+    alert = AlertStore(env.redis).load(ticket.report_id)
+    if alert is None:
+        env.guard.release(ticket.guard_claim)
+    return alert
+
+
+def run_alert_action(ticket: Ticket) -> str:
+    env = _Env.open()
+    alert = load_alert(env, ticket)
+    if alert is None:
+        return "alert gone"
+    if ticket.action == Action.RERUN:
+        result = run_round(trigger="button")
+        detail = (
+            "a round was already running; this alert shows its result"
+            if result == BUSY
+            else f"the watch round ran: {result}"
+        )
+        conclude_alert(env, ticket, alert, Outcome.OK, detail)
+    elif ticket.action == Action.FLUSH:
+        _flush(env, ticket, alert)
+    else:
+        conclude_alert(env, ticket, alert, Outcome.FAILED, f"alerts do not offer {ticket.action!r}")
+    return ticket.action
+
+
+async def _pending(env: _Env, alert: Alert, since: datetime) -> list[str]:
+    timeout = KRATOS_ACTION_TIMEOUT_S
+    async with kratos_admin(env.settings, timeout=timeout, admin_url=_admin_url(env, alert)) as kratos:
+        return await message_ids(kratos, None, since=since, pending_only=True)
+
+
+def _flush(env: _Env, ticket: Ticket, alert: Alert) -> None:
+    settings = env.settings
+    if not settings.courier_flush_command:
+        conclude_alert(env, ticket, alert, Outcome.FAILED, "COURIER_FLUSH_COMMAND is not set on the worker")
+        return
+    since = datetime.now(UTC) - WINDOW
+    try:
+        watched, unseen = asyncio.run(_pending(env, alert, since)), ""
+    except KratosError as exc:
+        watched, unseen = [], f" (the queued messages could not be listed first: {exc})"
+    result = asyncio.run(
+        run_flush(settings.courier_flush_command, timeout=FLUSH_TIMEOUT_S, secrets=settings_secrets(settings))
+    )
+    if not result.ok:
+        conclude_alert(env, ticket, alert, Outcome.FAILED, result.describe() + unseen, result.output)
+        return
+    watch = Watch(
+        **asdict(ticket),
+        deadline=time.time() + settings.follow_up_seconds,
+        since=since.isoformat(),
+        watched=watched,
+        note=result.describe() + unseen,
+        output=result.output,
+    )
+    step_alert(env, watch, alert)
+
+
+def step_alert(env: _Env, watch: Watch, alert: Alert) -> str:
+    """Look once at the watched messages; conclude, or schedule the next look (the report's follow-up)."""
+
+    async def look() -> tuple[str | None, str]:
+        timeout = KRATOS_ACTION_TIMEOUT_S
+        async with kratos_admin(env.settings, timeout=timeout, admin_url=_admin_url(env, alert)) as kratos:
+            seen = await observe_flush(
+                kratos, None, watched=watch.watched, since=datetime.fromisoformat(watch.since)
+            )
+            return seen.outcome, seen.detail
+
+    outcome, detail = asyncio.run(look())
+    if outcome is not None:
+        conclude_alert(env, watch, alert, Outcome(outcome), _sentence(watch.note, detail), watch.output)
+        return outcome
+    left = watch.deadline - time.time()
+    if left <= 0:
+        waited = f"after {env.settings.follow_up_seconds} s (FOLLOW_UP_SECONDS): {detail}"
+        conclude_alert(env, watch, alert, Outcome.TIMED_OUT, _sentence(watch.note, waited), watch.output)
+        return Outcome.TIMED_OUT.value
+    env.queue.enqueue_in(
+        timedelta(seconds=min(poll_interval(env.settings), left)),
+        FOLLOW_UP,
+        kwargs=asdict(watch),
+        job_timeout=FOLLOW_UP_JOB_TIMEOUT_S,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        on_failure=Callback(ON_ACTION_FAILURE),
+        description=f"mailcheck follow-up of {watch.action} on alert {watch.report_id}",
+    )
+    return "watching"

@@ -1,0 +1,166 @@
+"""RQ entry point of the courier watch (SPEC §11): one round, then the next one scheduled.
+
+A round takes the watch's lock (one round at a time over every worker), looks at each Kratos
+instance's courier and, once for the deployment, at the relay, sender_auth and blocklists; moves each
+(instance, kind) alert one step (workers/report/alerts.py); saves the alerts in Redis *before* Slack
+hears of them (a Slack failure leaves them `pending`, retried next round, never posted twice); then
+writes the open counts for /metrics and schedules the next round with RQ's scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, replace
+
+import redis
+
+from workers.checks.courier_watch import courier_round
+from workers.checks.diagnostics import run_relay_checks
+from workers.checks.smtp import KRATOS_DEFAULT_FROM
+from workers.clients.alert_store import AlertStore
+from workers.clients.kratos import kratos_admin
+from workers.core.settings import KratosInstance, Settings
+from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
+from workers.jobs.queueing import make_queue, schedule_watch, watch_round_timeout
+from workers.jobs.report import settings_from_env
+from workers.report.alerts import COURIER_KINDS, Alert, Change, Sighting, advance
+from workers.report.watch_sightings import (
+    blocklists_sighting,
+    courier_sightings,
+    sender_auth_sighting,
+    smtp_sighting,
+)
+from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.ids import Action
+from workers.slack.render_alert import render_alert, render_change
+
+log = logging.getLogger(__name__)
+
+ALL_INSTANCES = "all"  # the relay and DNS alerts when several instances share them
+BUSY = "another round is running"
+
+
+@dataclass(frozen=True)
+class Looked:
+    """A round's sightings, by the instance they are about."""
+
+    by_instance: dict[str, list[Sighting]]
+    abandoned: dict[str, list[str]]  # per instance: abandoned ids to remember
+
+
+def shared_instance(settings: Settings) -> str:
+    """The relay, SPF/DKIM/DMARC and blocklists are one deployment's: named after its only instance."""
+    instances = settings.instances
+    return instances[0].name if len(instances) == 1 else ALL_INSTANCES
+
+
+async def _courier(
+    settings: Settings, instance: KratosInstance, seen: set[str]
+) -> tuple[list[Sighting], list[str]]:
+    async with kratos_admin(settings, timeout=KRATOS_CHECK_TIMEOUT_S, admin_url=instance.admin_url) as kratos:
+        looked = await courier_round(kratos, stuck_after=settings.courier_stuck_after, seen_abandoned=seen)
+    return courier_sightings(looked.sample, stuck_after=settings.courier_stuck_after), looked.abandoned_ids
+
+
+async def _relay(settings: Settings) -> list[Sighting]:
+    recipient = settings.courier_smtp_from_address or KRATOS_DEFAULT_FROM  # RCPT TO ourselves; no DATA
+    checks = await run_relay_checks(settings, probe_recipient=recipient)
+    return [
+        smtp_sighting(checks["smtp"]),
+        sender_auth_sighting(checks["sender_auth"]),
+        blocklists_sighting(checks["blocklists"]),
+    ]
+
+
+async def look(settings: Settings, store: AlertStore) -> Looked:
+    instances = settings.instances
+    seen = {instance.name: store.seen_abandoned(instance.name) for instance in instances}
+    couriers, relay = await asyncio.gather(
+        asyncio.gather(*(_courier(settings, i, seen[i.name]) for i in instances)),
+        asyncio.wait_for(_relay(settings), settings.report_deadline + 5),
+    )
+    by_instance = {i.name: sightings for i, (sightings, _) in zip(instances, couriers, strict=True)}
+    by_instance.setdefault(shared_instance(settings), []).extend(relay)
+    abandoned = {i.name: ids for i, (_, ids) in zip(instances, couriers, strict=True)}
+    return Looked(by_instance, abandoned)
+
+
+def offered_actions(kind: str, settings: Settings) -> list[str]:
+    actions = [Action.FLUSH.value] if kind in COURIER_KINDS and settings.courier_flush_command else []
+    return [*actions, Action.RERUN.value]
+
+
+def step_alerts(
+    store: AlertStore, looked: Looked, settings: Settings, now: float
+) -> list[tuple[Alert, Change]]:
+    """Advance every (instance, kind) and save what changed, before anything is posted."""
+    changed: list[tuple[Alert, Change]] = []
+    for instance, sightings in looked.by_instance.items():
+        for sighting in sightings:
+            alert, change = advance(
+                store.open_alert(instance, sighting.kind), sighting, instance=instance, now=now
+            )
+            if alert is None or change is Change.NONE:
+                continue
+            if change is Change.OPENED:
+                channel = settings.watch_channel or ""
+                alert = replace(alert, channel=channel, actions=offered_actions(alert.kind, settings))
+            store.save(alert, pending=True)
+            changed.append((alert, change))
+    return changed
+
+
+def show(poster: SlackPoster, store: AlertStore, alert: Alert, change: Change | None) -> None:
+    """Bring the alert's message up to date (post it the first time), then its thread reply."""
+    message = render_alert(alert)
+    try:
+        if alert.ts:
+            poster.update(alert.channel, alert.ts, **message)
+        else:
+            alert = replace(alert, ts=poster.post(alert.channel, **message))
+    except SlackError as exc:
+        log.warning("alert %s not shown in Slack (%s); retried next round", alert.alert_id, exc.error)
+        return
+    store.save(alert, pending=False)
+    reply = render_change(alert, change) if change is not None else None
+    if reply is not None:
+        try:
+            poster.post(alert.channel, thread_ts=alert.ts, **reply)
+        except SlackError as exc:  # the message itself says it; a reply cannot be retried without doubling
+            log.warning("alert %s: its %s reply not posted (%s)", alert.alert_id, change, exc.error)
+
+
+def one_round(settings: Settings, store: AlertStore, poster: SlackPoster) -> dict[str, int]:
+    looked = asyncio.run(look(settings, store))
+    for instance, ids in looked.abandoned.items():
+        store.remember_abandoned(instance, ids)
+    changed = step_alerts(store, looked, settings, time.time())
+    touched = {alert.alert_id for alert, _ in changed}
+    for alert in store.pending():  # what an earlier round could not show
+        if alert.alert_id not in touched:
+            show(poster, store, alert, None)
+    for alert, change in changed:
+        show(poster, store, alert, change)
+    return store.write_open_counts()
+
+
+def run_round(trigger: str = "schedule") -> str:
+    settings = settings_from_env()
+    if not settings.watch_channel:
+        return "watch off (WATCH_CHANNEL unset)"
+    connection = redis.Redis.from_url(settings.redis_url)
+    store = AlertStore(connection)
+    token = store.lock(watch_round_timeout(settings))
+    try:
+        if token is None:
+            return BUSY
+        counts = one_round(settings, store, SlackPoster(web_client(settings)))
+        log.info("watch round (%s): open alerts %s", trigger, counts)
+        return f"{sum(counts.values())} open alert(s)"
+    finally:
+        if token is not None:
+            store.unlock(token)
+        if trigger == "schedule":
+            schedule_watch(make_queue(connection, settings), settings)
