@@ -1,4 +1,5 @@
-"""The `mailcheck` console script: `check`, `bot`, `worker` (SPEC §2), `healthcheck`, `--version`."""
+"""The `mailcheck` console script: `check`, `bot`, `worker` (SPEC §2), `history`, `healthcheck`,
+`--version`."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="run every diagnostic here and print the report")
     check.add_argument("email")
     check.add_argument("--json", action="store_true", help="print the report JSON")
+    history = sub.add_parser("history", help="the reports and button presses for an address (needs Redis)")
+    history.add_argument("email")
+    history.add_argument("--json", action="store_true", help="print the entries as JSON")
     bot = sub.add_parser("bot", help="run the Slack app (Socket Mode when SLACK_APP_TOKEN is set)")
     bot.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
     bot.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default: 0.0.0.0)")  # noqa: S104
@@ -60,10 +64,39 @@ def _check(settings: Settings, raw_email: str, as_json: bool) -> int:
     try:
         email = normalize_address(raw_email)
     except UserFacingError as exc:
-        print(f"mailcheck: {str(exc).splitlines()[0].removeprefix(':warning: ')}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(exc)
     report = asyncio.run(run_diagnostics(email, settings, report_id=new_report_id()))
     print(json.dumps(report.to_dict(), indent=2) if as_json else render_terminal(report))
+    return EXIT_OK
+
+
+def _usage_error(exc: UserFacingError) -> int:
+    print(f"mailcheck: {str(exc).splitlines()[0].removeprefix(':warning: ')}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _history(settings: Settings, raw_email: str, as_json: bool) -> int:
+    import redis
+
+    from workers.slack.api import SlackPoster, web_client
+    from workers.slack.history import history_json, look_up, render_history_plain
+
+    try:
+        email = normalize_address(raw_email)
+    except UserFacingError as exc:
+        return _usage_error(exc)
+    poster = SlackPoster(web_client(settings)) if settings.slack_bot_token else None  # links need it
+    days = settings.history_days
+    try:
+        listed = look_up(redis.Redis.from_url(settings.redis_url), poster, email, days=days)
+    except redis.RedisError as exc:
+        print(f"mailcheck: Redis at REDIS_URL cannot be read ({type(exc).__name__})", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    print(
+        json.dumps(history_json(listed), indent=2)
+        if as_json
+        else render_history_plain(email, listed, days=days)
+    )
     return EXIT_OK
 
 
@@ -104,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings, logging.WARNING if args.command == "check" else logging.INFO)
         if args.command == "check":
             return _check(settings, args.email, args.json)
+        if args.command == "history":
+            return _history(settings, args.email, args.json)
         if args.command == "bot":
             return _bot(settings, args.host, args.port)
         return _worker(settings, args.burst)

@@ -7,6 +7,7 @@ USAGE = (
     "• `/mailcheck user@example.com` — find out why that user did not get their verification or "
     "recovery email\n"
     "• `/mailcheck status` — courier health\n"
+    "• `/mailcheck history user@example.com` — the reports and button presses for that address\n"
     "• `/mailcheck help` — this text"
 )
 

@@ -30,7 +30,12 @@ class Check:
     email: str
 
 
-Command = Help | Status | Check
+@dataclass(frozen=True)
+class History:
+    email: str
+
+
+Command = Help | Status | Check | History
 
 
 def _unescape(text: str) -> str:
@@ -74,8 +79,16 @@ def parse_command(text: str) -> Command:
         return Help()
     if len(words) == 1 and words[0].lower() == "status":
         return Status()
+    if words[0].lower() == "history":
+        if len(words) != 2:
+            raise UsageError("give exactly one email address after `history`.")
+        return History(_address(words[1]))
     if len(words) > 1:
         raise UsageError("give exactly one email address.")
-    if len(words[0]) > MAX_ADDRESS_LENGTH * 3:
+    return Check(_address(words[0]))
+
+
+def _address(word: str) -> str:
+    if len(word) > MAX_ADDRESS_LENGTH * 3:
         raise UsageError(f"that address is longer than {MAX_ADDRESS_LENGTH} characters.")
-    return Check(normalize_address(_unescape(words[0])))
+    return normalize_address(_unescape(word))

@@ -14,13 +14,14 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.errors import USAGE, ChannelNotAllowed, ServiceUnavailable, UserFacingError
-from bot.parse import Check, Help, parse_command
+from bot.parse import Check, Help, History, parse_command
 from workers.clients.store import StoredReport
 from workers.core.logs import correlated
 from workers.jobs.queueing import enqueue_report, enqueue_status, save_new_report
 from workers.jobs.reaper import Ledger, mark_failed
 from workers.report.model import Report, new_report_id
 from workers.slack.api import SlackError, respond_ephemeral
+from workers.slack.history import look_up, render_history
 from workers.slack.ids import SLASH_COMMAND
 from workers.slack.render import render_report
 
@@ -119,6 +120,22 @@ def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any])
     ack()
 
 
+def _start_history(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
+    ack()
+    # Redis and one chat.getPermalink per entry: after the ack, answered through the response_url.
+    deps.background.submit(_answer_history, deps, _response_url(command), email).add_done_callback(_log_crash)
+
+
+def _answer_history(deps: Deps, response_url: str, email: str) -> None:
+    days = deps.settings.history_days
+    try:
+        text = render_history(email, look_up(deps.redis, deps.poster, email, days=days), days=days)
+    except redis.RedisError:
+        text = str(ServiceUnavailable("its Redis is unreachable"))
+    if response_url:
+        respond_ephemeral(response_url, text)
+
+
 def _response_url(command: dict[str, Any]) -> str:
     url = command.get("response_url")
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
@@ -146,5 +163,7 @@ def register(app: App, deps: Deps) -> None:
             raise ChannelNotAllowed()
         elif isinstance(parsed, Check):
             _start_check(deps, timed_ack, command, parsed.email)
+        elif isinstance(parsed, History):
+            _start_history(deps, timed_ack, command, parsed.email)
         else:
             _start_status(deps, timed_ack, command)

@@ -29,11 +29,14 @@ class FlushControl:
         self.kratos = kratos
         self.plan = FlushPlan()
         self.runs = 0
+        self.paths: list[str] = []  # what each run asked for (a `{instance}` in the command shows here)
         self._lock = threading.Lock()
         control = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                with control._lock:
+                    control.paths.append(self.path)
                 body = json.dumps(control._run()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -361,8 +361,11 @@ class KratosStandIn:
         auto_courier: tuple[str, float] | None = None,
         link_style: Literal["relative", "absolute"] = "relative",
         flow_lifespan_s: float = 3600.0,
+        verification_enabled: bool = True,
     ) -> None:
         self.dev_mode = dev_mode
+        # Olympus's IAM runs with selfservice.flows.verification.enabled: false.
+        self.verification_enabled = verification_enabled
         self.auto_courier = auto_courier
         # Kratos builds Link from the request's r.URL, i.e. a path without scheme and host.
         self.link_style = link_style
@@ -664,15 +667,22 @@ class KratosStandIn:
 
     # ---- public self-service flows --------------------------------------------------------------
 
+    def _verification_disabled(self, kind: str) -> None:
+        """Kratos's verification handler with the flow switched off: a herodot 400, no flow."""
+        if kind == "verification" and not self.verification_enabled:
+            raise _bad_request(reason="Verification is not allowed because it was disabled.")
+
     def _create_flow(self, request: _Request) -> _Reply:
         issued = _now()
         kind = cast(Literal["verification", "recovery"], request.params["kind"])
+        self._verification_disabled(kind)
         flow = _Flow(kind, issued, issued + timedelta(seconds=self.flow_lifespan_s))
         with self._lock:
             self._flows[flow.id] = flow
             return _Reply(200, self._flow_json(flow))
 
     def _update_flow(self, request: _Request) -> _Reply:
+        self._verification_disabled(request.params["kind"])
         flow = self._load_flow(request)
         form = _form(request)
         email = str(form.get("email") or "").strip()

@@ -1,7 +1,7 @@
 """A local Slack Web API stand-in: real HTTP on loopback, recording every call.
 
 Follows the published Web API shapes for the methods mailcheck uses (auth.test, chat.postMessage,
-chat.update, users.info, usergroups.users.list) and stands in for `response_url` hooks. It enforces
+chat.update, chat.getPermalink, users.info, usergroups.users.list) and stands in for `response_url` hooks. It enforces
 the bot token, message metadata's one-level nesting rule, and can answer bursts of HTTP 429.
 """
 
@@ -113,6 +113,11 @@ class SlackStandIn:
         with self._lock:
             return [dict(m) for (c, _), m in self.messages.items() if c == channel]
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        """What a person deleting the message in Slack does: it is gone for every API call."""
+        with self._lock:
+            del self.messages[(channel, ts)]
+
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -183,6 +188,14 @@ class SlackStandIn:
             message.update({k: body[k] for k in ("text", "blocks", "metadata") if k in body})
             message["edits"] += 1
         return {"ok": True, "channel": key[0], "ts": key[1], "text": body.get("text")}
+
+    def _api_chat_getPermalink(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = body.get("channel", ""), body.get("message_ts", "")
+        with self._lock:
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+        link = f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _api_users_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user = body.get("user", "")

@@ -434,3 +434,16 @@ def test_login_page_answers_html_200_to_everything(standin: KratosStandIn, admin
     assert admin.post("/self-service/verification", json={}).status_code == 200
     standin.reset()
     assert standin.misdirected is None and admin.get("/admin/identities").json() == []
+
+
+def test_verification_disabled_answers_kratos_400_and_recovery_still_works(
+    standin: KratosStandIn, admin: httpx.Client
+) -> None:
+    """Olympus's IAM: selfservice.flows.verification.enabled is false."""
+    standin.verification_enabled = False
+    refused = admin.get("/self-service/verification/api")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["reason"] == "Verification is not allowed because it was disabled."
+    posted = admin.post("/self-service/verification", params={"flow": USER}, json={"method": "code"})
+    assert posted.status_code == 400
+    assert admin.get("/self-service/recovery/api").status_code == 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +17,14 @@ import dns.asyncresolver
 import redis.asyncio
 
 from workers.checks.blocklists import check_blocklists
-from workers.checks.courier import check_courier
-from workers.checks.identity import check_identity
+from workers.checks.instances import courier_everywhere, identity_everywhere, settle_instances
 from workers.checks.provider import check_provider, correlate_with_courier
 from workers.checks.recipient import check_recipient
 from workers.checks.sender_auth.check import check_sender_auth
 from workers.checks.sender_auth.spf import sender_addresses
 from workers.checks.smtp import check_smtp
 from workers.clients.dns import DnsUnavailable, broken_resolver_summary, make_resolver, vantage_problem
-from workers.clients.kratos import KratosAdmin, kratos_admin
+from workers.clients.kratos import KratosAdmin, kratos_admins
 from workers.core.settings import Settings
 from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S, SMTP_PROBE_TIMEOUT_S
@@ -47,7 +46,7 @@ CheckFactory = Callable[[], Coroutine[Any, Any, CheckResult]]
 class Sources:
     """The clients one report's checks share; built per report, closed after it."""
 
-    kratos: KratosAdmin
+    kratos: Mapping[str, KratosAdmin]  # one admin client per Kratos instance, by name
     resolver: dns.asyncresolver.Resolver
     cache: redis.asyncio.Redis | None
 
@@ -102,13 +101,8 @@ def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, Ch
     deadline = settings.report_deadline
     api_url = str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None
     return {
-        "identity": lambda: check_identity(email, kratos=sources.kratos),
-        "courier": lambda: check_courier(
-            email,
-            kratos=sources.kratos,
-            lookback_days=settings.lookback_days,
-            stuck_after=settings.courier_stuck_after,
-        ),
+        "identity": lambda: identity_everywhere(email, settings, sources.kratos, sources.cache),
+        "courier": lambda: courier_everywhere(email, settings, sources.kratos),
         "smtp": lambda: _smtp(email, settings, sources),
         "sender_auth": lambda: check_sender_auth(
             from_domain=settings.from_domain,
@@ -179,6 +173,9 @@ def finish(report: Report, settings: Settings, started: float) -> Report:
     report.actions = offered_actions(
         report.checks, report.verdict, flush_configured=bool(settings.courier_flush_command)
     )
+    if report.checks["identity"].details.get("verification_enabled") is False:
+        # SPEC §12: the deciding instance has verification switched off (Olympus's IAM)
+        report.actions = [action for action in report.actions if action != "resend_verification"]
     report.tell_user = tell_user(report.verdict, report.checks)
     report.elapsed_ms = int((time.monotonic() - started) * 1000)
     report.state = State.COMPLETE
@@ -208,12 +205,13 @@ async def run_diagnostics(
         if on_progress is not None:
             await on_progress(report)
 
-    async with kratos_admin(
+    async with kratos_admins(
         settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline)
     ) as kratos:
         resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
         factories = _factories(email, settings, Sources(kratos, resolver, cache))
         report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
+    settle_instances(report.checks, [instance.name for instance in settings.instances])
     _correlate(report.checks)
     return finish(report, settings, started)
 
@@ -224,8 +222,7 @@ WATCH_CHECKS = ("smtp", "sender_auth", "blocklists")
 async def run_relay_checks(settings: Settings, *, probe_recipient: str) -> dict[str, CheckResult]:
     """The checks that do not depend on a recipient (the relay probe, sender_auth, blocklists), as a
     report runs them, for the courier watch (SPEC §11); the probe stops at RCPT TO `probe_recipient`."""
-    async with kratos_admin(settings, timeout=KRATOS_CHECK_TIMEOUT_S) as kratos:  # unused by these checks
-        resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
-        factories = _factories(probe_recipient, settings, Sources(kratos, resolver, None))
-        chosen = {name: factories[name] for name in WATCH_CHECKS}
-        return await run_checks(chosen, deadline=settings.report_deadline)
+    resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
+    factories = _factories(probe_recipient, settings, Sources({}, resolver, None))  # no Kratos needed
+    chosen = {name: factories[name] for name in WATCH_CHECKS}
+    return await run_checks(chosen, deadline=settings.report_deadline)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ import httpx
 
 from workers.clients.kratos_misdirected import misdirection
 from workers.clients.tls import client_tls_context
-from workers.core.settings import Settings
+from workers.core.settings import KratosInstance, Settings
 from workers.core.times import parse_time
 from workers.core.url_text import shown_url
 
@@ -173,13 +173,24 @@ class KratosAdmin:
 
 @asynccontextmanager
 async def kratos_admin(
-    settings: Settings, *, timeout: float, admin_url: str | None = None
+    settings: Settings, *, timeout: float, instance: KratosInstance | None = None
 ) -> AsyncIterator[KratosAdmin]:
-    """A client of KRATOS_ADMIN_URL (or of one instance's `admin_url`) for one report or job;
-    `timeout` bounds each request."""
+    """A client of one instance's admin API (the first, i.e. KRATOS_ADMIN_URL, when none is named) for
+    one report or job; `timeout` bounds each request."""
+    target = instance or settings.instances[0]
     async with httpx.AsyncClient(
-        base_url=admin_url or str(settings.kratos_admin_url),
-        timeout=httpx.Timeout(timeout),
-        verify=client_tls_context(),
+        base_url=target.admin_url, timeout=httpx.Timeout(timeout), verify=client_tls_context()
     ) as http:
         yield KratosAdmin(http)
+
+
+@asynccontextmanager
+async def kratos_admins(settings: Settings, *, timeout: float) -> AsyncIterator[dict[str, KratosAdmin]]:
+    """A client of every instance's admin API (SPEC §12), by instance name, in the configured order."""
+    async with AsyncExitStack() as stack:
+        yield {
+            instance.name: await stack.enter_async_context(
+                kratos_admin(settings, timeout=timeout, instance=instance)
+            )
+            for instance in settings.instances
+        }

@@ -24,7 +24,7 @@ from workers.clients.metrics_store import record_action
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.logs import correlated_job
 from workers.core.scrub import redact_self_service_urls, settings_secrets
-from workers.core.settings import Settings
+from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import FLUSH_TIMEOUT_S
 from workers.core.times import CLOCK_SKEW
 from workers.jobs.queueing import (
@@ -37,7 +37,7 @@ from workers.jobs.queueing import (
     make_queue,
 )
 from workers.jobs.report import run_report, settings_from_env
-from workers.remediation import RESEND_FLOWS
+from workers.remediation import RESEND_FLOWS, kratos_for
 from workers.remediation.flush import run_flush
 from workers.remediation.follow_up import observe, snapshot
 from workers.remediation.guard import Guard
@@ -143,6 +143,16 @@ def run_action(report_id: str, action: str, actor: str, claim: str) -> str:
     return action
 
 
+def _instance_or_conclude(env: _Env, ticket: Ticket, stored: StoredReport) -> KratosInstance | None:
+    instance = kratos_for(env.settings, stored.report)
+    if instance is None:
+        gone = (
+            f"the Kratos instance `{stored.report.instance}` of this report is no longer in KRATOS_INSTANCES"
+        )
+        conclude(env, ticket, stored, Outcome.FAILED, gone)
+    return instance
+
+
 def _rerun(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     new_id = new_report_id()
     root = stored.thread_ts or stored.ts
@@ -155,13 +165,19 @@ def _flush(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     if not settings.courier_flush_command:
         conclude(env, ticket, stored, Outcome.FAILED, "COURIER_FLUSH_COMMAND is not set on the worker")
         return
+    if (instance := _instance_or_conclude(env, ticket, stored)) is None:
+        return
     since = datetime.now(UTC) - timedelta(days=settings.lookback_days)
     try:  # the messages waiting now are the ones the flush should move
-        watched, unseen = asyncio.run(snapshot(settings, email, since=since, pending_only=True)), ""
+        found = snapshot(settings, email, since=since, pending_only=True, instance=instance)
+        watched, unseen = asyncio.run(found), ""
     except KratosError as exc:
         watched, unseen = [], f" (the queued messages could not be listed first: {exc})"
     secrets = settings_secrets(settings)
-    result = asyncio.run(run_flush(settings.courier_flush_command, timeout=FLUSH_TIMEOUT_S, secrets=secrets))
+    flush = run_flush(
+        settings.courier_flush_command, timeout=FLUSH_TIMEOUT_S, secrets=secrets, instance=instance.name
+    )
+    result = asyncio.run(flush)
     log.info("flush for report %s: exit status %s", ticket.report_id, result.exit_status)
     if not result.ok:
         conclude(env, ticket, stored, Outcome.FAILED, result.describe() + unseen, result.output)
@@ -182,12 +198,14 @@ def _flush(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
 def _resend(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     settings, email = env.settings, stored.report.email
     kind = RESEND_FLOWS[Action(ticket.action)]
+    if (instance := _instance_or_conclude(env, ticket, stored)) is None:
+        return
     started = datetime.now(UTC)
     try:  # the messages there before the flow, so that the new one can be told apart
-        known = asyncio.run(snapshot(settings, email, since=started - CLOCK_SKEW))
+        known = asyncio.run(snapshot(settings, email, since=started - CLOCK_SKEW, instance=instance))
     except KratosError:
         known = []  # the follow-up then takes the newest code message of this kind as the new one
-    flow = asyncio.run(resend_code(settings, kind, email))
+    flow = asyncio.run(resend_code(settings, kind, email, instance))
     if not flow.ok:
         conclude(env, ticket, stored, Outcome.FAILED, flow.detail)
         return
@@ -237,6 +255,7 @@ def _step(env: _Env, watch: Watch, stored: StoredReport) -> str:
             since=since,
             known=watch.known,
             watched=watch.watched,
+            instance=kratos_for(env.settings, stored.report),
         )
     )
     if observation.outcome is not None:

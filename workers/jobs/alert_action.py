@@ -19,6 +19,7 @@ from rq import Callback
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import KratosError, kratos_admin
 from workers.core.scrub import settings_secrets
+from workers.core.settings import KratosInstance
 from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
 from workers.jobs.action import FOLLOW_UP_JOB_TIMEOUT_S, Watch, _Env, _sentence, poll_interval
 from workers.jobs.queueing import (
@@ -41,9 +42,9 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=1)  # the messages a round looks at are the ones a flush should move
 
 
-def _admin_url(env: _Env, alert: Alert) -> str | None:
-    instance = env.settings.instance(alert.instance)
-    return instance.admin_url if instance is not None else None
+def _instance(env: _Env, alert: Alert) -> KratosInstance | None:
+    """The alert's Kratos instance; None (the first) for the deployment-wide alerts named `all`."""
+    return env.settings.instance(alert.instance)
 
 
 def conclude_alert(
@@ -93,7 +94,7 @@ def run_alert_action(ticket: Ticket) -> str:
 
 async def _pending(env: _Env, alert: Alert, since: datetime) -> list[str]:
     timeout = KRATOS_ACTION_TIMEOUT_S
-    async with kratos_admin(env.settings, timeout=timeout, admin_url=_admin_url(env, alert)) as kratos:
+    async with kratos_admin(env.settings, timeout=timeout, instance=_instance(env, alert)) as kratos:
         return await message_ids(kratos, None, since=since, pending_only=True)
 
 
@@ -129,7 +130,7 @@ def step_alert(env: _Env, watch: Watch, alert: Alert) -> str:
 
     async def look() -> tuple[str | None, str]:
         timeout = KRATOS_ACTION_TIMEOUT_S
-        async with kratos_admin(env.settings, timeout=timeout, admin_url=_admin_url(env, alert)) as kratos:
+        async with kratos_admin(env.settings, timeout=timeout, instance=_instance(env, alert)) as kratos:
             seen = await observe_flush(
                 kratos, None, watched=watch.watched, since=datetime.fromisoformat(watch.since)
             )

@@ -16,6 +16,7 @@ import redis
 from rq.job import Job
 
 from workers.checks.diagnostics import run_diagnostics
+from workers.clients.history import remember_report, remember_report_id
 from workers.clients.metrics_store import record_report
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.logs import correlated_job
@@ -106,6 +107,7 @@ def run_report(report_id: str, email: str, channel: str, ts: str, requester: str
         stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
         store.save(stored)
     record_report(connection, report)
+    remember_report(connection, stored, days=settings.history_days)  # SPEC §12: /mailcheck history
     log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
     return str(report.verdict)
 
@@ -153,5 +155,6 @@ def report_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
             operators=operators_configured(settings),
             fallback=stored_from_job(job),
         )
+        remember_report_id(connection, report_id, days=settings.history_days)
     except Exception:  # raising here stops RQ's registry cleanup and the worker; the reaper retries
         log.exception("report %s: its failure is left to the reaper", report_id)

@@ -17,20 +17,20 @@ from rq.job import Job
 from workers.checks.courier_health import courier_health
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import kratos_admin
-from workers.core.settings import Settings
+from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.report import settings_from_env
 from workers.report.alerts import Alert
-from workers.report.courier_status import CourierHealth, QueueVerdict
+from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
 from workers.slack.api import SlackError, SlackPoster, respond_ephemeral, web_client
-from workers.slack.render_status import render_status
+from workers.slack.render_status import render_instances_status, render_status
 
 log = logging.getLogger(__name__)
 
 
-async def _health(settings: Settings) -> CourierHealth:
+async def _health(settings: Settings, instance: KratosInstance) -> CourierHealth:
     async with kratos_admin(
-        settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline)
+        settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline), instance=instance
     ) as kratos:
         return await asyncio.wait_for(
             courier_health(
@@ -42,14 +42,35 @@ async def _health(settings: Settings) -> CourierHealth:
         )
 
 
-def _examine(settings: Settings) -> tuple[CourierHealth | None, str]:
+async def _examine(settings: Settings, instance: KratosInstance) -> InstanceHealth:
     try:
-        return asyncio.run(_health(settings)), ""
+        return InstanceHealth(instance.name, await _health(settings, instance))
     except TimeoutError:
-        return None, "timed out"
+        return InstanceHealth(instance.name, None, "timed out")
     except Exception as exc:  # Kratos errors, and anything unexpected on the way: a `failed` status
-        log.warning("courier status: %s", type(exc).__name__)
-        return None, str(exc) or type(exc).__name__
+        log.warning("courier status of %s: %s", instance.name, type(exc).__name__)
+        return InstanceHealth(instance.name, None, str(exc) or type(exc).__name__)
+
+
+async def _examine_all(settings: Settings) -> list[InstanceHealth]:
+    """Every Kratos instance at once, each bounded on its own (SPEC §12)."""
+    return list(await asyncio.gather(*(_examine(settings, i) for i in settings.instances)))
+
+
+def _message(settings: Settings, requester: str) -> tuple[dict[str, Any], str]:
+    """The status message, and its verdict for the job's result."""
+    found = asyncio.run(_examine_all(settings))
+    alerts = _open_alerts(settings)
+    if len(found) == 1:  # one instance: the message as before KRATOS_INSTANCES existed
+        health, reason = found[0].health, found[0].reason
+        message = render_status(
+            health, requester=requester, lookback_days=settings.lookback_days, reason=reason, alerts=alerts
+        )
+        return message, str(health.verdict if health else QueueVerdict.ERROR)
+    message = render_instances_status(
+        found, requester=requester, lookback_days=settings.lookback_days, alerts=alerts
+    )
+    return message, str(message["metadata"]["event_payload"]["verdict"])
 
 
 def _open_alerts(settings: Settings) -> list[Alert] | None:
@@ -73,14 +94,7 @@ def tell_agent(poster: SlackPoster, channel: str, response_url: str, text: str) 
 
 def run_status(channel: str, requester: str, response_url: str = "") -> str:
     settings = settings_from_env()
-    health, reason = _examine(settings)
-    message = render_status(
-        health,
-        requester=requester,
-        lookback_days=settings.lookback_days,
-        reason=reason,
-        alerts=_open_alerts(settings),
-    )
+    message, verdict = _message(settings, requester)
     poster = SlackPoster(web_client(settings))
     try:
         poster.post(channel, **message)
@@ -89,7 +103,7 @@ def run_status(channel: str, requester: str, response_url: str = "") -> str:
         text = f":x: mailcheck could not post the courier status in this channel (Slack said `{exc.error}`)."
         tell_agent(poster, channel, response_url, text)
         return "not posted"
-    return str(health.verdict if health else QueueVerdict.ERROR)
+    return verdict
 
 
 def status_failed(job: Job, connection: redis.Redis, *exc_info: Any) -> None:

@@ -59,7 +59,7 @@ def shared_instance(settings: Settings) -> str:
 async def _courier(
     settings: Settings, instance: KratosInstance, seen: set[str]
 ) -> tuple[list[Sighting], list[str]]:
-    async with kratos_admin(settings, timeout=KRATOS_CHECK_TIMEOUT_S, admin_url=instance.admin_url) as kratos:
+    async with kratos_admin(settings, timeout=KRATOS_CHECK_TIMEOUT_S, instance=instance) as kratos:
         looked = await courier_round(kratos, stuck_after=settings.courier_stuck_after, seen_abandoned=seen)
     return courier_sightings(looked.sample, stuck_after=settings.courier_stuck_after), looked.abandoned_ids
 

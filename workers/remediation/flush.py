@@ -23,6 +23,7 @@ OUTPUT_TAIL_MAX = 500  # SPEC §7: the reply shows at most this much of the comm
 KEEP_BYTES = 16 * 1024  # only the end of the output is kept; a chatty command cannot fill memory
 CHILD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 READ_CHUNK = 4096
+INSTANCE_PLACEHOLDER = "{instance}"  # e.g. `podman restart prod_{instance}-kratos_1` (SPEC §12)
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,17 @@ class FlushResult:
         return f"the flush command exited with status {self.exit_status}"
 
 
-async def run_flush(command: str, *, timeout: float, secrets: Sequence[str] = ()) -> FlushResult:
-    """Run the command once; never raises."""
+async def run_flush(
+    command: str, *, timeout: float, secrets: Sequence[str] = (), instance: str = ""
+) -> FlushResult:
+    """Run the command once; never raises. `{instance}` in it becomes the Kratos instance's name."""
     try:
         argv = shlex.split(command)
     except ValueError as exc:
         return FlushResult(None, "", f"COURIER_FLUSH_COMMAND cannot be split with shell rules ({exc})")
+    # After splitting, in each word: the name (validated by the settings: [a-z0-9_-]) can never add or
+    # split an argument. It comes from KRATOS_INSTANCES only, never from anything typed in Slack.
+    argv = [word.replace(INSTANCE_PLACEHOLDER, instance) for word in argv]
     if not argv:
         return FlushResult(None, "", "COURIER_FLUSH_COMMAND is empty")
     try:

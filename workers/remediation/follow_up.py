@@ -15,7 +15,7 @@ from typing import Any
 import redis.asyncio
 
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_admin
-from workers.core.settings import Settings
+from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S, PROVIDER_FOLLOW_UP_TIMEOUT_S
 from workers.core.times import CLOCK_SKEW
 from workers.providers import cache as provider_cache
@@ -130,10 +130,15 @@ class ProviderProbe:
 
 
 async def snapshot(
-    settings: Settings, email: str, *, since: datetime, pending_only: bool = False
+    settings: Settings,
+    email: str,
+    *,
+    since: datetime,
+    pending_only: bool = False,
+    instance: KratosInstance | None = None,
 ) -> list[str]:
     """What is there before an action, to tell what it changed (raises KratosError)."""
-    async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S) as kratos:
+    async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S, instance=instance) as kratos:
         return await message_ids(kratos, email, since=since, pending_only=pending_only)
 
 
@@ -145,9 +150,11 @@ async def observe(
     since: datetime,
     known: Sequence[str],
     watched: Sequence[str],
+    instance: KratosInstance | None = None,
 ) -> Observation:
-    """One look after a resend (`kind` = its flow) or a flush (`kind` None); never raises."""
-    async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S) as kratos:
+    """One look after a resend (`kind` = its flow) or a flush (`kind` None) on the instance the report
+    was decided on; never raises."""
+    async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S, instance=instance) as kratos:
         if kind is None:
             return await observe_flush(kratos, email, watched=watched, since=since)
         cache = redis.asyncio.Redis.from_url(settings.redis_url)

@@ -19,7 +19,7 @@ import httpx
 
 from workers.clients.kratos_misdirected import misdirection
 from workers.clients.tls import client_tls_context
-from workers.core.settings import Settings
+from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S
 from workers.core.url_text import shown_url
 
@@ -36,11 +36,14 @@ class _FlowError(Exception):
     pass
 
 
-async def resend_code(settings: Settings, kind: str, email: str) -> FlowResult:
-    """start_code_flow against KRATOS_PUBLIC_URL; never raises."""
+async def resend_code(
+    settings: Settings, kind: str, email: str, instance: KratosInstance | None = None
+) -> FlowResult:
+    """start_code_flow against the instance's public URL (KRATOS_PUBLIC_URL by default); never raises."""
     timeout = httpx.Timeout(KRATOS_ACTION_TIMEOUT_S)
+    target = instance or settings.instances[0]
     async with httpx.AsyncClient(
-        base_url=str(settings.kratos_public_url), timeout=timeout, verify=client_tls_context()
+        base_url=target.public_url, timeout=timeout, verify=client_tls_context()
     ) as http:
         return await start_code_flow(kind, email, http=http)
 

@@ -27,3 +27,44 @@ class CourierHealth:
 
     def payload(self) -> dict[str, Any]:
         return {"state": "complete", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class InstanceHealth:
+    """One Kratos instance's courier (SPEC §12); `health` None when it could not be examined (`reason`)."""
+
+    instance: str
+    health: CourierHealth | None
+    reason: str = ""
+
+
+def failed_payload() -> dict[str, Any]:
+    """The §4.1 payload when Kratos could not be examined: `failed`, verdict `error`, counts 0."""
+    return {
+        "state": "failed",
+        "queued": 0,
+        "processing": 0,
+        "abandoned": 0,
+        "oldest_queued_age_s": 0,
+        "verdict": QueueVerdict.ERROR,
+    }
+
+
+def total_payload(found: list[InstanceHealth]) -> dict[str, Any]:
+    """The flat §4.1 `mailcheck_status` payload over several instances: counts summed over the instances
+    that answered, the oldest queued age their maximum, `courier_stuck` when any is stuck; `failed` (and
+    verdict `error`, counts 0) only when none answered. Which instance failed is in the message text."""
+    answered = [item.health for item in found if item.health is not None]
+    if not answered:
+        return failed_payload()
+    return CourierHealth(
+        queued=sum(h.queued for h in answered),
+        processing=sum(h.processing for h in answered),
+        abandoned=sum(h.abandoned for h in answered),
+        oldest_queued_age_s=max(h.oldest_queued_age_s for h in answered),
+        verdict=(
+            QueueVerdict.COURIER_STUCK
+            if any(h.verdict == QueueVerdict.COURIER_STUCK for h in answered)
+            else QueueVerdict.OK
+        ),
+    ).payload()

@@ -177,6 +177,11 @@ class Report:
             failure_reason=data.get("failure_reason", ""),
         )
 
+    @property
+    def instance(self) -> str:
+        """The Kratos instance that decided the report (SPEC §12); "" when none did."""
+        return str(self.checks["identity"].details.get("instance") or "")
+
     def metadata_payload(self) -> dict[str, Any]:
         """The flat `mailcheck_report` event_payload of SPEC §4.2 (one level of nesting)."""
         return {

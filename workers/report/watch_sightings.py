@@ -19,7 +19,7 @@ from workers.report.alerts import (
     Sighting,
 )
 from workers.report.model import CheckResult, Severity, Status, Verdict
-from workers.report.wording import HEADLINES
+from workers.report.wording import SMTP_PHASE_TEXT, verdict_headline
 
 BLOCKLIST_CODES = frozenset({"ip_blocklisted", "domain_blocklisted"})
 EVIDENCE_MAX = 300
@@ -59,8 +59,8 @@ class CourierSample:
 def _dispatch_evidence(part: CourierPart) -> tuple[str, ...]:
     if not part.last_error:
         return ()
-    verdict = Verdict(part.classification) if part.classification else Verdict.COURIER_FAILING
-    return (f"last dispatch error ({HEADLINES[verdict]}): {_line(part.last_error)}",)
+    said = verdict_headline(part.classification or Verdict.COURIER_FAILING)
+    return (f"last dispatch error ({said}): {_line(part.last_error)}",)
 
 
 def courier_sightings(sample: CourierSample, *, stuck_after: int) -> list[Sighting]:
@@ -105,9 +105,9 @@ def smtp_sighting(result: CheckResult) -> Sighting:
     verdict = details.get("classification")
     evidence = []
     if verdict:
-        evidence.append(f"classified as: {HEADLINES.get(verdict, verdict)}")
+        evidence.append(f"classified as: {verdict_headline(verdict)}")
     if details.get("failed_phase"):
-        evidence.append(f"failed at: {details['failed_phase']}")
+        evidence.append(f"failed at: {SMTP_PHASE_TEXT.get(details['failed_phase'], details['failed_phase'])}")
     for key, label in (("reply", "SMTP reply"), ("error", "error")):
         if details.get(key):
             evidence.append(f"{label}: {_line(str(details[key]))}")

@@ -36,6 +36,14 @@ CHECK_LABELS = {
 }
 
 
+def verdict_headline(name: str) -> str:
+    """The headline of a verdict stored as text (history, alerts); an unknown name is shown as it is."""
+    try:
+        return HEADLINES[Verdict(name)]
+    except ValueError:
+        return name
+
+
 def headline(report: Report) -> str:
     if report.state == State.RUNNING:
         return f"Checking {report.email}…"

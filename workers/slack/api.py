@@ -27,7 +27,10 @@ METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "usergroups.users.list": "usergroups:read",
+    # chat.getPermalink needs no scope of its own; it links to the messages chat:write posted.
+    "chat.getPermalink": "chat:write",
 }
+GONE_ERRORS = ("message_not_found", "channel_not_found", "thread_not_found")
 # Scopes the manifest grants beyond those of the methods: slash commands, posting in channels the bot
 # was not invited to, and `users:read`, which SPEC §4 lists although no method here needs it yet.
 EXTRA_SCOPES = ("commands", "chat:write.public", "users:read")
@@ -98,6 +101,17 @@ class SlackPoster:
         if metadata is not None:
             kwargs["metadata"] = metadata
         self._call("chat.update", **kwargs)
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message; None when the message (or its channel) is gone. Raises SlackError."""
+        try:
+            found = self._call("chat.getPermalink", form=True, channel=channel, message_ts=ts)
+        except SlackError as exc:
+            if exc.error in GONE_ERRORS:
+                return None
+            raise
+        link = found.get("permalink")
+        return link if isinstance(link, str) else None
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         """The user IDs in a user group (`S…`); raises SlackError (e.g. no_such_subteam)."""

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
+from workers.clients.history import HistoryEntry, remember_press
 from workers.clients.store import REPORT_TTL_S, StoredReport
 from workers.core.scrub import scrub, settings_secrets
 from workers.core.settings import Settings, operators_configured
@@ -139,11 +140,14 @@ class AuditLog:
         entry = replace(
             entry, detail=scrub(entry.detail, self._secrets), output=scrub(entry.output, self._secrets)
         )
+        reply_ts = ""
         if reply:
-            self._poster.post(
+            reply_ts = self._poster.post(
                 stored.channel, thread_ts=stored.thread_ts or stored.ts, **render_action_reply(entry)
             )
         self._remember(entry)
+        if entry.outcome is not Outcome.ACCEPTED:  # the press's outcome follows; it is what counts
+            self._history(stored, entry, reply_ts)
         self._refresh_report(stored, entry)
 
     def reply_in(self, channel: str, thread_ts: str, entry: ActionEntry) -> None:
@@ -153,6 +157,19 @@ class AuditLog:
         )
         self._poster.post(channel, thread_ts=thread_ts, **render_action_reply(entry))
         self._remember(entry)
+
+    def _history(self, stored: StoredReport, entry: ActionEntry, reply_ts: str) -> None:
+        press = HistoryEntry(
+            "action",
+            entry.report_id,
+            "",
+            "",
+            entry.actor,
+            at=entry.at,
+            action=entry.action,
+            outcome=entry.outcome,
+        )
+        remember_press(self._redis, stored, press, reply_ts=reply_ts, days=self._settings.history_days)
 
     def last(self, report_id: str) -> ActionEntry | None:
         raw = self._redis.get(LAST_ACTION_PREFIX + report_id)

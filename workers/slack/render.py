@@ -143,7 +143,8 @@ def report_blocks(
 
 
 def report_metadata(report: Report) -> dict[str, Any]:
-    return {"event_type": EventType.REPORT.value, "event_payload": report.metadata_payload()}
+    payload = {**report.metadata_payload(), "instance": report.instance}  # SPEC §12, flat
+    return {"event_type": EventType.REPORT.value, "event_payload": payload}
 
 
 def render_report(

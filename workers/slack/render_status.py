@@ -8,23 +8,18 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from workers.report.alerts import Alert
-from workers.report.courier_status import CourierHealth, QueueVerdict
+from workers.report.courier_status import (
+    CourierHealth,
+    InstanceHealth,
+    QueueVerdict,
+    failed_payload,
+    total_payload,
+)
 from workers.slack.audit import slack_time
 from workers.slack.ids import EventType
-from workers.slack.render import SECTION_TEXT_MAX
+from workers.slack.render import HEADER_TEXT_MAX, SECTION_TEXT_MAX
 from workers.slack.render_alert import TITLES
 from workers.slack.text import clip, escape
-
-
-def failed_status_payload() -> dict[str, Any]:
-    return {
-        "state": "failed",
-        "queued": 0,
-        "processing": 0,
-        "abandoned": 0,
-        "oldest_queued_age_s": 0,
-        "verdict": QueueVerdict.ERROR,
-    }
 
 
 def alerts_text(alerts: Sequence[Alert]) -> str:
@@ -39,6 +34,15 @@ def alerts_text(alerts: Sequence[Alert]) -> str:
     return f":rotating_light: *{len(alerts)} open alert(s) of the courier watch*\n" + "\n".join(lines)
 
 
+def _counts(health: CourierHealth, lookback_days: int) -> str:
+    stuck = health.verdict == QueueVerdict.COURIER_STUCK
+    return (
+        f"{':x:' if stuck else ':white_check_mark:'} last {lookback_days} days: "
+        f"*{health.queued}* queued (oldest {health.oldest_queued_age_s} s), "
+        f"*{health.processing}* processing, *{health.abandoned}* abandoned"
+    )
+
+
 def render_status(
     health: CourierHealth | None,
     *,
@@ -50,20 +54,60 @@ def render_status(
     """chat.postMessage arguments; `health` None means Kratos could not be examined (`reason`);
     `alerts` (None when the watch is off) are the watch's open alerts."""
     if health is None:
-        title, payload = "Courier status unknown", failed_status_payload()
+        title, payload = "Courier status unknown", failed_payload()
         body = f":grey_question: Kratos's courier could not be examined: {escape(reason)}"
     else:
         stuck = health.verdict == QueueVerdict.COURIER_STUCK
         title = "Kratos's courier is stuck" if stuck else "Kratos's courier is healthy"
         payload = health.payload()
-        body = (
-            f"{':x:' if stuck else ':white_check_mark:'} last {lookback_days} days: "
-            f"*{health.queued}* queued (oldest {health.oldest_queued_age_s} s), "
-            f"*{health.processing}* processing, *{health.abandoned}* abandoned"
-        )
+        body = _counts(health, lookback_days)
     blocks = [
         HeaderBlock(text=title),
         SectionBlock(text=MarkdownTextObject(text=body)),
+        *(
+            [SectionBlock(text=MarkdownTextObject(text=clip(alerts_text(alerts), SECTION_TEXT_MAX)))]
+            if alerts is not None
+            else []
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=f"requested by <@{escape(requester)}>")]),
+    ]
+    return {
+        "text": f"mailcheck status: {title}",
+        "blocks": [block.to_dict() for block in blocks],
+        "metadata": {"event_type": EventType.STATUS.value, "event_payload": payload},
+    }
+
+
+def render_instances_status(
+    found: list[InstanceHealth],
+    *,
+    requester: str,
+    lookback_days: int,
+    alerts: Sequence[Alert] | None = None,
+) -> dict[str, Any]:
+    """chat.postMessage arguments for several Kratos instances: one line each, totals in the metadata."""
+    payload = total_payload(found)
+    lines = []
+    for item in found:
+        name = f"*{escape(item.instance)}*"
+        if item.health is None:
+            lines.append(f":grey_question: {name}: the courier could not be examined: {escape(item.reason)}")
+        else:
+            lines.append(f"{name}: {_counts(item.health, lookback_days)}")
+    stuck = [
+        item.instance
+        for item in found
+        if item.health is not None and item.health.verdict == QueueVerdict.COURIER_STUCK
+    ]
+    if stuck:
+        title = "Kratos's courier is stuck on " + ", ".join(stuck)
+    elif payload["state"] == "failed":
+        title = "Courier status unknown"
+    else:
+        title = "Kratos's courier is healthy" + ("" if all(i.health for i in found) else " where it answered")
+    blocks = [
+        HeaderBlock(text=clip(title, HEADER_TEXT_MAX)),
+        SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), SECTION_TEXT_MAX))),
         *(
             [SectionBlock(text=MarkdownTextObject(text=clip(alerts_text(alerts), SECTION_TEXT_MAX)))]
             if alerts is not None

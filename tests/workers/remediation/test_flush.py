@@ -85,3 +85,13 @@ def test_unusable_commands_fail_with_a_reason() -> None:
     assert "cannot be split" in unbalanced.describe()
     empty = asyncio.run(run_flush("   ", timeout=5))
     assert empty.describe() == "COURIER_FLUSH_COMMAND is empty"
+
+
+def test_instance_placeholder_is_filled_in_each_word_after_splitting() -> None:
+    # `{instance}` is replaced inside words, after shell splitting: the name can never add an argument.
+    command = (
+        f"{PYTHON} -c 'import sys; print(sys.argv[1:])' prod_{{instance}}-kratos_1 '{{instance}} x' {{other}}"
+    )
+    result = asyncio.run(run_flush(command, timeout=10, instance="iam"))
+    assert result.ok
+    assert result.output == "['prod_iam-kratos_1', 'iam x', '{other}']"

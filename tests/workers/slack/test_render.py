@@ -94,6 +94,7 @@ def test_metadata_is_the_flat_spec_payload() -> None:
         "findings": [{"code": "dmarc_missing", "severity": "warn"}],
         "actions": "resend_recovery,rerun",
         "elapsed_ms": 12,
+        "instance": "",  # SPEC §12: the deciding Kratos instance, "" when none decided
     }
 
 

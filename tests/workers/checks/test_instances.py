@@ -1,0 +1,129 @@
+"""Several Kratos instances in one report (SPEC §12), in-process against two real Kratos stand-ins:
+CIAM (verification on) and IAM (verification off), as Olympus runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.processes import BASE_ZONES
+from tests.standins.dns_server import DnsServer
+from tests.standins.kratos import KratosStandIn
+from workers.checks.diagnostics import run_diagnostics
+from workers.core.settings import load_settings
+from workers.report.model import Report, Status
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def dns() -> Iterator[DnsServer]:
+    server = DnsServer(BASE_ZONES).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ciam() -> Iterator[KratosStandIn]:
+    with KratosStandIn() as standin:
+        yield standin
+        assert standin.violations == []
+
+
+@pytest.fixture(scope="module")
+def iam() -> Iterator[KratosStandIn]:
+    with KratosStandIn(verification_enabled=False) as standin:
+        yield standin
+        assert standin.violations == []
+
+
+def diagnose(email: str, dns: DnsServer, ciam: KratosStandIn, iam: KratosStandIn, **overrides: Any) -> Report:
+    instances = f"ciam={ciam.admin_url}|{ciam.public_url},iam={iam.admin_url}|{iam.public_url}"
+    settings = load_settings(
+        {
+            "kratos_instances": instances,
+            "dns_nameservers": dns.nameserver,
+            "dns_timeout": 0.5,
+            "report_deadline": 5,
+            **overrides,
+        }
+    )
+    return asyncio.run(run_diagnostics(email, settings, report_id=f"r{next(_ids)}"))
+
+
+def _email(label: str) -> str:
+    return f"{label}.{next(_ids)}@example.com"
+
+
+def test_identity_in_ciam_only_is_decided_there(dns, ciam, iam) -> None:
+    email = _email("ciam-only")
+    ciam.add_identity(email)
+    ciam.add_message(email, status="sent", age_s=60)
+    report = diagnose(email, dns, ciam, iam)
+    identity = report.checks["identity"]
+    assert report.instance == "ciam" and identity.details["instance"] == "ciam"
+    assert identity.status == Status.OK and identity.details["found"] is True
+    assert identity.summary.startswith("ciam: Identity") and "iam: No Kratos identity" in identity.summary
+    assert identity.details["instances"]["iam"]["details"]["found"] is False
+    assert report.checks["courier"].details["newest"]["status"] == "sent"
+    assert report.verdict == "sent"
+    assert "resend_verification" in report.actions  # CIAM has verification on
+
+
+def test_identity_in_iam_only_offers_no_resend_verification(dns, ciam, iam) -> None:
+    email = _email("iam-only")
+    iam.add_identity(email)  # unverified: CIAM would offer Resend verification
+    report = diagnose(email, dns, ciam, iam)
+    assert report.instance == "iam"
+    assert report.checks["identity"].details["verification_enabled"] is False
+    assert report.verdict == "no_message"
+    assert report.actions == ["resend_recovery", "rerun"]
+
+
+def test_identity_in_both_is_decided_by_the_newest_courier_message(dns, ciam, iam) -> None:
+    email = _email("both")
+    ciam.add_identity(email, verified=True)
+    iam.add_identity(email, verified=True)
+    ciam.add_message(email, status="sent", age_s=3600)
+    iam.add_message(email, status="abandoned", age_s=60, dispatches=[("failed", "535 5.7.8 auth failed")] * 3)
+    report = diagnose(email, dns, ciam, iam)
+    assert report.instance == "iam"
+    assert report.verdict == "smtp_auth_failed"  # IAM's newer message decides, not CIAM's sent one
+    courier = report.checks["courier"]
+    assert courier.details["newest"]["status"] == "abandoned"
+    assert set(courier.details["instances"]) == {"ciam", "iam"}
+    assert "ciam:" in courier.summary and "iam:" in courier.summary
+    identity = report.checks["identity"]
+    assert all(identity.details["instances"][n]["details"]["found"] for n in ("ciam", "iam"))
+
+
+def test_a_hung_instance_is_error_for_itself_and_the_other_decides(dns, ciam, iam) -> None:
+    email = _email("one-down")
+    iam.add_identity(email, verified=True)
+    iam.add_message(email, status="sent", age_s=60)
+    ciam.hang = True
+    try:
+        report = diagnose(email, dns, ciam, iam, report_deadline=3)
+    finally:
+        ciam.hang = False
+    identity = report.checks["identity"]
+    assert identity.status == Status.OK and report.instance == "iam"
+    assert identity.details["instances"]["ciam"]["status"] == "error"
+    assert report.checks["courier"].details["instances"]["ciam"]["status"] == "error"
+    assert report.verdict == "sent"
+
+
+def test_every_instance_dead_is_error(dns, ciam, iam) -> None:
+    email = _email("all-down")
+    ciam.fail_with = iam.fail_with = 500
+    try:
+        report = diagnose(email, dns, ciam, iam)
+    finally:
+        ciam.fail_with = iam.fail_with = None
+    assert report.checks["identity"].status == Status.ERROR
+    assert report.checks["courier"].status == Status.ERROR
+    assert report.instance == "" and report.verdict == "unknown"

@@ -1,0 +1,167 @@
+"""`identity` and `courier` over every Kratos instance (SPEC §12): asked concurrently, each instance
+bounded on its own, and one instance chosen to decide the report.
+
+The deciding instance is the one whose courier has the newest message for the address; without any
+message, the first (in KRATOS_INSTANCES order) that holds the identity; else none. Its results become the
+checks' top-level `details` and findings, which the verdict engine and the buttons read; every
+instance's own result stays under `details["instances"][name]` (status, summary, details, findings), and
+`details["instance"]` names the deciding instance ("" when none). A dead instance is `error` for that
+instance only: the check is `error` only when no instance answered. With one instance the results are
+the instance's own, plus `details["instance"]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import redis.asyncio
+
+from workers.checks.courier import check_courier
+from workers.checks.identity import check_identity
+from workers.clients.kratos import KratosAdmin
+from workers.clients.verification_probe import verification_enabled
+from workers.core.settings import KratosInstance, Settings
+from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
+from workers.core.times import parse_time
+from workers.report.model import CheckResult, Finding, Status
+
+# Each instance must end as its own `error` before REPORT_DEADLINE turns the whole check into one.
+INSTANCE_SHARE_OF_DEADLINE = 0.85
+PER_INSTANCE = ("identity", "courier")
+
+InstanceCheck = Callable[[KratosInstance, KratosAdmin], Awaitable[CheckResult]]
+
+
+async def _bounded(
+    check: InstanceCheck, instance: KratosInstance, admin: KratosAdmin, timeout: float
+) -> CheckResult:
+    try:
+        return await asyncio.wait_for(check(instance, admin), timeout)
+    except TimeoutError:
+        return CheckResult.error(f"Kratos did not answer within {timeout:g} s.")
+
+
+async def ask_every_instance(
+    check: InstanceCheck,
+    instances: Sequence[KratosInstance],
+    admins: Mapping[str, KratosAdmin],
+    *,
+    deadline: float,
+) -> CheckResult:
+    timeout = deadline * INSTANCE_SHARE_OF_DEADLINE
+    results = await asyncio.gather(*(_bounded(check, i, admins[i.name], timeout) for i in instances))
+    by_name = dict(zip((i.name for i in instances), results, strict=True))
+    if len(by_name) == 1:
+        return next(iter(by_name.values()))
+    return merged(by_name, choose_instance(by_name, {}) or "")
+
+
+async def identity_everywhere(
+    email: str,
+    settings: Settings,
+    admins: Mapping[str, KratosAdmin],
+    cache: redis.asyncio.Redis | None,
+) -> CheckResult:
+    async def one(instance: KratosInstance, admin: KratosAdmin) -> CheckResult:
+        result = await check_identity(email, kratos=admin)
+        address = result.details.get("address") or {}
+        if not (result.details.get("found") and address and not address.get("verified")):
+            return result
+        # Only where a Resend verification button could be offered: is verification on at all?
+        enabled = await verification_enabled(instance, cache=cache, timeout=KRATOS_CHECK_TIMEOUT_S)
+        return replace(result, details={**result.details, "verification_enabled": enabled})
+
+    return await ask_every_instance(one, settings.instances, admins, deadline=settings.report_deadline)
+
+
+async def courier_everywhere(
+    email: str, settings: Settings, admins: Mapping[str, KratosAdmin]
+) -> CheckResult:
+    async def one(_instance: KratosInstance, admin: KratosAdmin) -> CheckResult:
+        return await check_courier(
+            email,
+            kratos=admin,
+            lookback_days=settings.lookback_days,
+            stuck_after=settings.courier_stuck_after,
+        )
+
+    return await ask_every_instance(one, settings.instances, admins, deadline=settings.report_deadline)
+
+
+def _newest_at(result: CheckResult | None) -> datetime | None:
+    newest = result.details.get("newest") if result is not None and result.usable else None
+    if not isinstance(newest, dict):
+        return None
+    try:
+        return parse_time(newest.get("created_at"))
+    except ValueError:
+        return None
+
+
+def choose_instance(identity: Mapping[str, CheckResult], courier: Mapping[str, CheckResult]) -> str | None:
+    """The instance whose courier has the newest message; else the first that holds the identity."""
+    order = list(dict.fromkeys([*courier, *identity]))
+    dated = [(at, -index, name) for index, name in enumerate(order) if (at := _newest_at(courier.get(name)))]
+    if dated:
+        return max(dated)[2]
+    holders = [n for n in order if (r := identity.get(n)) is not None and r.usable and r.details.get("found")]
+    return holders[0] if holders else None
+
+
+def _pack(result: CheckResult) -> dict[str, Any]:
+    findings = [{"code": f.code, "severity": f.severity.value, "summary": f.summary} for f in result.findings]
+    return {**result.to_dict(), "findings": findings}
+
+
+def _unpack(data: dict[str, Any]) -> CheckResult:
+    findings = tuple(Finding.from_dict(raw) for raw in data.get("findings") or [])
+    return CheckResult.from_dict(data, findings)
+
+
+def _named_summary(name: str, result: CheckResult) -> str:
+    # The client's errors name KRATOS_ADMIN_URL; with several instances the URL is in KRATOS_INSTANCES.
+    summary = result.summary.replace("KRATOS_ADMIN_URL", f"KRATOS_INSTANCES ({name} admin URL)")
+    return f"{name}: {summary}"
+
+
+def merged(results: Mapping[str, CheckResult], chosen: str) -> CheckResult:
+    """One check result over several instances, decided by `chosen` (or the first that answered)."""
+    summary = " ".join(_named_summary(name, result) for name, result in results.items())
+    packed = {name: _pack(result) for name, result in results.items()}
+    base_name = chosen if chosen in results and results[chosen].usable else ""
+    base_name = base_name or next((name for name, r in results.items() if r.usable), "")
+    if not base_name:
+        return CheckResult(Status.ERROR, summary, {"instance": "", "instances": packed})
+    base = results[base_name]
+    details = {**base.details, "instance": chosen, "instances": packed}
+    return CheckResult(base.status, summary, details, base.findings)
+
+
+def _per_instance(result: CheckResult | None, names: Sequence[str]) -> dict[str, CheckResult]:
+    if result is None:
+        return {}
+    packed = result.details.get("instances")
+    if isinstance(packed, dict):
+        return {name: _unpack(data) for name, data in packed.items()}
+    if len(names) == 1 and result.status != Status.RUNNING:
+        return {names[0]: result}
+    return {}  # the whole check ran out of REPORT_DEADLINE: nothing per instance to choose from
+
+
+def settle_instances(checks: dict[str, CheckResult], names: Sequence[str]) -> str:
+    """Choose the deciding instance once both checks are known; rewrite them around it; return it."""
+    per_check = {check: _per_instance(checks.get(check), names) for check in PER_INSTANCE}
+    chosen = choose_instance(per_check["identity"], per_check["courier"]) or ""
+    for check, results in per_check.items():
+        if not results:
+            continue
+        if len(names) > 1:
+            checks[check] = merged(results, chosen)
+        else:
+            result = checks[check]
+            checks[check] = replace(result, details={**result.details, "instance": chosen})
+    return chosen

@@ -1,0 +1,138 @@
+"""The history per address (SPEC §12): every report and every button outcome, for HISTORY_DAYS.
+
+One Redis sorted set per address, scored by time, trimmed by age on each write, with its TTL
+refreshed. The set's name is a keyed hash (HMAC-SHA256) of the normalized address, with a random key
+created once in Redis (`SET NX`), so it survives restarts and is the same in every process; the
+address itself is never a key, and no entry holds it. Writing is best effort: the history never
+fails a report or a press.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass, replace
+
+import redis
+
+from workers.clients.store import ReportStore, StoredReport
+
+log = logging.getLogger(__name__)
+
+HMAC_KEY_NAME = "mailcheck:history:key"  # the Redis key that holds the HMAC key
+INDEX_PREFIX = "mailcheck:history:address:"
+DIGEST_LEN = 32
+MAX_SHOWN = 20
+DAY_S = 24 * 3600
+REPORT, ACTION = "report", "action"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    kind: str  # REPORT | ACTION
+    report_id: str
+    channel: str
+    ts: str  # the Slack message: the report, or the action's thread reply ("" when none was posted)
+    actor: str  # who asked for the report / who pressed
+    at: float = 0.0  # epoch seconds (the sorted set's score)
+    verdict: str = ""
+    state: str = ""
+    instance: str = ""
+    action: str = ""
+    outcome: str = ""
+    ref: str = ""  # tells two presses apart that would otherwise be equal
+
+    def member(self) -> str:
+        """The set member: everything but the time, so a retried job cannot list one report twice."""
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "at"}, sort_keys=True)
+
+    @classmethod
+    def from_member(cls, raw: str | bytes, at: float) -> HistoryEntry:
+        return cls(**{**json.loads(raw), "at": at})
+
+
+def _secret(connection: redis.Redis) -> bytes:
+    found = connection.get(HMAC_KEY_NAME)
+    if found is None:
+        connection.set(HMAC_KEY_NAME, secrets.token_hex(32), nx=True)  # the first process wins
+        found = connection.get(HMAC_KEY_NAME)
+    return found if isinstance(found, bytes) else str(found).encode()
+
+
+def index_key(connection: redis.Redis, email: str) -> str:
+    normalized = email.strip().lower().encode()
+    digest = hmac.new(_secret(connection), normalized, hashlib.sha256).hexdigest()
+    return INDEX_PREFIX + digest[:DIGEST_LEN]
+
+
+def remember(connection: redis.Redis, email: str, entry: HistoryEntry, *, days: int) -> None:
+    """Add one entry (raises redis.RedisError)."""
+    key, now = index_key(connection, email), time.time()
+    with connection.pipeline() as pipe:
+        pipe.zadd(key, {entry.member(): entry.at or now})
+        pipe.zremrangebyscore(key, "-inf", now - days * DAY_S)
+        pipe.expire(key, days * DAY_S)
+        pipe.execute()
+
+
+def recall(connection: redis.Redis, email: str, *, days: int, limit: int = MAX_SHOWN) -> list[HistoryEntry]:
+    """The newest `limit` entries of the last `days`, newest first (raises redis.RedisError)."""
+    key = index_key(connection, email)
+    rows = connection.zrevrangebyscore(
+        key, "+inf", time.time() - days * DAY_S, start=0, num=limit, withscores=True
+    )
+    found: list[tuple[bytes, float]] = list(rows)  # type: ignore[arg-type]  # redis-py's loose stubs
+    return [HistoryEntry.from_member(member, float(score)) for member, score in found]
+
+
+def _best_effort(connection: redis.Redis, email: str, entry: HistoryEntry, days: int) -> None:
+    try:
+        remember(connection, email, entry, days=days)
+    except redis.RedisError as exc:
+        log.warning("history of report %s not kept: %s", entry.report_id, type(exc).__name__)
+
+
+def remember_report(connection: redis.Redis, stored: StoredReport, *, days: int) -> None:
+    """A report that completed or failed; never raises."""
+    report = stored.report
+    entry = HistoryEntry(
+        REPORT,
+        report.report_id,
+        stored.channel,
+        stored.ts,
+        stored.requester,
+        at=time.time(),
+        verdict=report.verdict,
+        state=report.state.value,
+        instance=report.instance,
+    )
+    _best_effort(connection, report.email, entry, days)
+
+
+def remember_report_id(connection: redis.Redis, report_id: str, *, days: int) -> None:
+    """The stored report with this id, as it is now (after it was failed); never raises."""
+    try:
+        stored = ReportStore(connection).load(report_id)
+    except redis.RedisError:
+        stored = None
+    if stored is not None:
+        remember_report(connection, stored, days=days)
+
+
+def remember_press(
+    connection: redis.Redis, stored: StoredReport, press: HistoryEntry, *, reply_ts: str, days: int
+) -> None:
+    """A button outcome on the stored report, linked to its thread reply when one was posted."""
+    entry = replace(
+        press,
+        kind=ACTION,
+        channel=stored.channel,
+        ts=reply_ts or stored.ts,
+        ref=reply_ts or secrets.token_hex(6),
+        instance=stored.report.instance,
+    )
+    _best_effort(connection, stored.report.email, entry, days)
