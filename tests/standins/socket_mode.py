@@ -238,7 +238,8 @@ class SocketModeStandIn(SlackStandIn):
         return open_sessions[-1]
 
     async def _start_ws(self) -> Server:
-        return await serve(self._serve, "127.0.0.1", 0, process_request=self._check_ticket)
+        # A client slow to answer our close frame must not hold stop() past OP_TIMEOUT.
+        return await serve(self._serve, "127.0.0.1", 0, process_request=self._check_ticket, close_timeout=1.0)
 
     async def _stop_ws(self) -> None:
         assert self._ws_server is not None
