@@ -9,6 +9,7 @@ inside SPEC §8's 180 s. Each maintenance pass also runs the reaper (workers/rea
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import time
@@ -20,6 +21,7 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from workers.checks.diagnostics import preload
 from workers.core.settings import Settings
 
 # Imported here, in the worker's parent, so that each job's forked work-horse starts with the job
@@ -116,6 +118,8 @@ def run_worker(settings: Settings, *, burst: bool = False, timings: WorkerTiming
     in hand is recovered by RQ's maintenance: abandoned jobs after their heartbeat, jobs caught
     between dequeue and start after RQ's one minute in the intermediate queue.
     """
+    preload()  # here in the parent, so that every forked work-horse starts with it
+    gc.freeze()  # and out of the collector's sight, so that a work-horse's collections do not copy it
     worked = False
     while True:
         worker: MailcheckWorker | None = None
