@@ -34,8 +34,10 @@ test: install lint
 
 bench: install
 	$(PIP_INSTALL) -e '.[dev,bench]'
+	$(PY) -m bench.ack_peers
 	$(PY) -m bench.full_check
-	$(PY) -m bench.ack_latency
+	$(PY) -m bench.burst
+	$(VENV)/bin/python -X importtime -c 'import bot.cli' 2>&1 | tail -1
 
 lock:
 	python3 -m venv $(LOCK_VENV)

@@ -4,6 +4,7 @@ In Socket Mode Slack is reached over the socket, and only health and metrics are
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -100,6 +101,9 @@ def make_wsgi(app: App, deps: Deps) -> Wsgi:
 
 def serve(app: App, deps: Deps, *, host: str, port: int) -> None:
     log.info("mailcheck bot listening on http://%s:%d%s", host, port, SLACK_EVENTS_PATH)
+    # What start-up built lives as long as the process: out of the collector's way, so that the
+    # collections a burst of requests triggers do not walk it again and again.
+    gc.freeze()
     waitress.serve(make_wsgi(app, deps), host=host, port=port, threads=SERVER_THREADS, ident="mailcheck")
 
 

@@ -7,6 +7,7 @@ timeout, and whatever is still running at `REPORT_DEADLINE` is reported as `erro
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -21,10 +22,12 @@ from workers.checks.instances import courier_everywhere, identity_everywhere, se
 from workers.checks.provider import check_provider, correlate_with_courier
 from workers.checks.recipient import check_recipient
 from workers.checks.sender_auth.check import check_sender_auth
+from workers.checks.sender_auth.dmarc import suffixes
 from workers.checks.sender_auth.spf import sender_addresses
 from workers.checks.smtp import check_smtp
 from workers.clients.dns import DnsUnavailable, broken_resolver_summary, make_resolver, vantage_problem
 from workers.clients.kratos import KratosAdmin, kratos_admins
+from workers.clients.tls import client_tls_context
 from workers.core.settings import Settings
 from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S, SMTP_PROBE_TIMEOUT_S
@@ -187,6 +190,27 @@ def _correlate(checks: dict[str, CheckResult]) -> None:
     provider, courier = checks["provider"], checks["courier"]
     if provider.usable and courier.usable:
         checks["provider"] = correlate_with_courier(provider, courier.details.get("messages", []))
+
+
+# What httpx and dnspython import only on first use, inside the event loop of a report.
+_FIRST_USE_MODULES = (
+    "httpcore",
+    "anyio._backends._asyncio",
+    "dns._asyncio_backend",
+    "dns.rdtypes.ANY.MX",
+    "dns.rdtypes.ANY.TXT",
+    "dns.rdtypes.IN.A",
+)
+
+
+def preload() -> None:
+    """Build once, before a worker forks its work-horses, what every report would otherwise build again
+    in its fresh process: the public suffix list, the TLS context and the modules libraries import on
+    first use (bench/full_check.py, cold)."""
+    suffixes()
+    client_tls_context()
+    for module in _FIRST_USE_MODULES:
+        importlib.import_module(module)
 
 
 async def run_diagnostics(

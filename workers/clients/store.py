@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import redis
@@ -25,7 +25,8 @@ class StoredReport:
     thread_ts: str = ""  # set for re-runs, which live in the original report's thread
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
+        # Field by field: `asdict` would deep-copy the whole report only to have it replaced.
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["report"] = self.report.to_dict()
         return json.dumps(data)
 

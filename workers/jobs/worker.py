@@ -10,6 +10,7 @@ WATCH_CHANNEL set, makes sure the courier watch's next round is scheduled (worke
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import time
@@ -21,6 +22,7 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from workers.checks.diagnostics import preload
 from workers.core.settings import Settings
 
 # Imported here, in the worker's parent, so that each job's forked work-horse starts with the job
@@ -123,6 +125,8 @@ def run_worker(settings: Settings, *, burst: bool = False, timings: WorkerTiming
     in hand is recovered by RQ's maintenance: abandoned jobs after their heartbeat, jobs caught
     between dequeue and start after RQ's one minute in the intermediate queue.
     """
+    preload()  # here in the parent, so that every forked work-horse starts with it
+    gc.freeze()  # and out of the collector's sight, so that a work-horse's collections do not copy it
     worked = False
     while True:
         worker: MailcheckWorker | None = None

@@ -25,14 +25,15 @@ class DmarcRecordError(ValueError):
 
 
 @functools.cache
-def _suffixes() -> PublicSuffixList:
+def suffixes() -> PublicSuffixList:
+    """Parsed once per process (~60 ms); RQ's worker parent parses it before it forks (diagnostics.preload)."""
     return PublicSuffixList()  # the list shipped inside the package: never fetched at run time
 
 
 def organizational_domain(domain: str) -> str:
     """The registered domain under the Public Suffix List (RFC 7489 §3.2)."""
     domain = domain.lower().rstrip(".")
-    return _suffixes().privatesuffix(domain) or domain
+    return suffixes().privatesuffix(domain) or domain
 
 
 def aligned(identifier: str, from_domain: str, mode: str) -> bool:
