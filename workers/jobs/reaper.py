@@ -31,6 +31,7 @@ from rq.exceptions import AbandonedJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from workers.clients.history import remember_report_id
 from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, ReportStore, StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.jobs.queueing import RUNNING_REPORTS_KEY, report_job_id, report_job_timeout
@@ -290,6 +291,8 @@ def _reap_one(
     fallback = stored_from_job(job) if job is not None else None
     operators = operators_configured(settings)
     failed = fail_report(connection, poster, report_id, reason, operators=operators, fallback=fallback)
+    if failed:  # SPEC §12: a report nobody could finish is part of the address's history too
+        remember_report_id(connection, report_id, days=settings.history_days)
     if job is not None and status in (JobStatus.QUEUED, JobStatus.CANCELED):
         job.delete()  # so that nothing, not even a requeue by hand, revives it
     return int(failed)

@@ -20,6 +20,7 @@ from rq.timeouts import JobTimeoutException
 
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
+from workers.clients.history import recall
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings, load_settings
 from workers.jobs.queueing import (
@@ -297,6 +298,9 @@ def test_a_report_no_worker_starts_within_queue_timeout_fails_and_its_job_is_dro
     assert no_worker_reason(settings).startswith("no `mailcheck worker` started the check within 300 s")
     assert queue.job_ids == [] and not connection.exists(f"rq:job:{report_job_id(report_id)}")
     assert _ledger(connection) == []
+    # and /mailcheck history lists it, failed (SPEC §12: every report)
+    remembered = recall(connection, stored.report.email, days=settings.history_days)
+    assert [e.state for e in remembered if e.report_id == report_id] == ["failed"]
 
 
 def test_a_queued_report_is_left_alone_until_queue_timeout(
