@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import redis
+import redis.asyncio
 from rq.job import Job
 
 from workers.checks.diagnostics import run_diagnostics
@@ -79,8 +80,16 @@ class _Progress:
 
 
 async def _diagnose(settings: Settings, email: str, report_id: str, progress: _Progress) -> Report:
-    report = await run_diagnostics(email, settings, report_id=report_id, on_progress=progress)
-    await progress.settle()  # the final update must land after every progress update
+    # The provider's short-lived answers, the Resend webhook events and the verification probe's
+    # answers live in Redis: without it a report would never see a bounce only the webhook told.
+    cache = redis.asyncio.Redis.from_url(settings.redis_url)
+    try:
+        report = await run_diagnostics(
+            email, settings, report_id=report_id, on_progress=progress, cache=cache
+        )
+        await progress.settle()  # the final update must land after every progress update
+    finally:
+        await cache.aclose()
     return report
 
 

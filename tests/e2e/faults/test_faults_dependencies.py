@@ -4,19 +4,25 @@ which the smtp check examines, `fail`), and every other check is as it is on a h
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import itertools
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import httpx
 import pytest
 
 from tests.e2e.faults.stack import FaultWorker, wait_until
 from tests.e2e.helpers import payload, report_messages, run_command
-from tests.processes import BASE_ZONES, base_settings, mailcheck_env, start_bot
+from tests.processes import BASE_ZONES, RESEND_WEBHOOK_KEY, base_settings, mailcheck_env, start_bot
 from tests.standins.dns_server import DnsServer
 from tests.standins.fault_proxy import TcpFaultProxy, UdpFaultProxy
 from tests.standins.kratos import KratosStandIn
@@ -192,3 +198,54 @@ def test_one_source_failing_errors_its_checks_only(sources: Sources, source: str
     # A rule whose evidence is an `error` check cannot match; the others still decide (SPEC §6.1).
     assert result["verdict"] == ("sent" if source == "provider" else "delivered")
     assert result["spam_risk"] == ("unknown" if source == "dns" else "low")
+
+
+def _signed_webhook(body: bytes) -> dict[str, str]:
+    stamp, msg_id = str(int(time.time())), f"msg_{next(_emails)}"
+    mac = hmac.new(RESEND_WEBHOOK_KEY, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+    return {
+        "svix-id": msg_id,
+        "svix-timestamp": stamp,
+        "svix-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+
+
+def test_a_bounce_only_the_resend_webhook_told_reaches_the_slack_report(sources: Sources) -> None:
+    """The worker reads the webhook events the bot stored (Resend's API cannot search by recipient)."""
+    email = f"webhook.{next(_emails)}@example.com"
+    sources.kratos.add_identity(email)
+    sources.kratos.add_message(email, status="sent", age_s=120)
+    sent_at = (datetime.now(UTC) - timedelta(seconds=110)).isoformat().replace("+00:00", "Z")
+    bounce = {
+        "type": "email.bounced",
+        "created_at": sent_at,
+        "data": {
+            "email_id": f"em-webhook-{email}",
+            "created_at": sent_at,
+            "from": "Acme <noreply@acme.test>",
+            "to": [email],
+            "subject": "Verify your account",
+            "bounce": {
+                "type": "Permanent",
+                "subType": "General",
+                "message": "hard bounce",
+                "diagnosticCode": ["smtp; 550 5.1.1 user unknown"],
+            },
+        },
+    }
+    body = json.dumps(bounce).encode()
+    answer = httpx.post(sources.bot + "/webhooks/resend", content=body, headers=_signed_webhook(body))
+    assert answer.status_code == 204, answer.text
+
+    run_command(sources.bot, sources.slack, email)
+
+    def finished() -> dict[str, Any] | None:
+        for message in report_messages(sources.slack, email):
+            if payload(message)["state"] != "running":
+                return message
+        return None
+
+    message = wait_until(finished, what=f"report for {email}")
+    assert payload(message)["verdict"] == "provider_bounced"
+    assert "550 5.1.1 user unknown" in json.dumps(message["blocks"])
+    assert "Verify your account" not in json.dumps(message)  # the subject is never stored nor shown
