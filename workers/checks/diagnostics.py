@@ -25,6 +25,7 @@ from workers.checks.sender_auth.check import check_sender_auth
 from workers.checks.sender_auth.dmarc import suffixes
 from workers.checks.sender_auth.spf import sender_addresses
 from workers.checks.smtp import check_smtp
+from workers.checks.smtp_tls import preload_tls_context
 from workers.clients.dns import DnsUnavailable, broken_resolver_summary, make_resolver, vantage_problem
 from workers.clients.kratos import KratosAdmin, kratos_admins
 from workers.clients.tls import client_tls_context
@@ -103,10 +104,11 @@ def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, Ch
     provider = resolve_provider(settings)
     deadline = settings.report_deadline
     api_url = str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None
+    # Started in this order: the relay's dialogue first, as it is the longest chain of round trips.
     return {
+        "smtp": lambda: _smtp(email, settings, sources),
         "identity": lambda: identity_everywhere(email, settings, sources.kratos, sources.cache),
         "courier": lambda: courier_everywhere(email, settings, sources.kratos),
-        "smtp": lambda: _smtp(email, settings, sources),
         "sender_auth": lambda: check_sender_auth(
             from_domain=settings.from_domain,
             provider=provider,
@@ -209,6 +211,7 @@ def preload() -> None:
     first use (bench/full_check.py, cold)."""
     suffixes()
     client_tls_context()
+    preload_tls_context()  # the SMTP probe's
     for module in _FIRST_USE_MODULES:
         importlib.import_module(module)
 

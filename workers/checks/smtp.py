@@ -40,7 +40,7 @@ from workers.checks import smtp_summary
 from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
 from workers.checks.smtp_probe import Session
 from workers.checks.smtp_summary import Probed
-from workers.checks.smtp_tls import answers_tls, tls_context
+from workers.checks.smtp_tls import answers_tls, built_tls_context, tls_context
 from workers.core.scrub import credentials_scrubber
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Status
@@ -88,7 +88,10 @@ async def _run(
     failure: ProbeFailure | None = None
     try:
         async with asyncio.timeout(timeout):
-            context = await asyncio.to_thread(tls_context, relay, ca_file)
+            # Built before the fork in a worker (preload): then no thread hop delays the connect.
+            context = built_tls_context(relay, ca_file)
+            if context is None:
+                context = await asyncio.to_thread(tls_context, relay, ca_file)
             sock = await _reach(relay, log, resolver, session.timeout)
             await session.run(sock, context)
     except ProbeFailure as exc:

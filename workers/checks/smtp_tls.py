@@ -54,8 +54,27 @@ def tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext:
     return _context(relay.verify_certificate, ca_file)
 
 
-@functools.lru_cache(maxsize=8)
+def built_tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext | None:
+    """`tls_context` when this process has already built it (no CA store to load), else None."""
+    return _BUILT.get((relay.verify_certificate, ca_file))
+
+
+def preload_tls_context() -> None:
+    """The verifying context with the system store, before a worker forks its work-horses."""
+    _context(True, None)
+
+
+_BUILT: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+
+
 def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    key = (verify, ca_file)
+    if key not in _BUILT:
+        _BUILT[key] = _build(verify, ca_file)  # two threads may both build it: the last one is kept
+    return _BUILT[key]
+
+
+def _build(verify: bool, ca_file: str | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if ca_file:
         context.load_verify_locations(cafile=ca_file)

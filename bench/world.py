@@ -1,0 +1,120 @@
+"""The world issue 12 measures a report in: a STARTTLS relay with AUTH behind a delay line, DNS, Kratos
+and the Resend API, each with injected latency, served from a process of their own (so they do not
+share the measuring interpreter's GIL).
+
+Latency: DNS 20 ms per answer, Kratos 30 ms per request, SMTP 50 ms per server reply, provider 80 ms
+per request. The critical path is the longest chain of round trips one report must wait for in turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import tempfile
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from bench.delay_proxy import DelayProxy
+from tests.standins.dns_server import DnsServer
+from tests.standins.kratos import KratosStandIn
+from tests.standins.mail_dns import sender_zones
+from tests.standins.providers import ResendStandIn
+from tests.standins.smtp_server import SmtpStandin, make_pki
+
+DNS_MS, KRATOS_MS, SMTP_MS, PROVIDER_MS = 20, 30, 50, 80
+DOMAIN = "acme.test"
+PROVIDER_KEY = "re_bench_key_0123456789"
+# Sequential round trips on the other chains of this scenario (the SMTP chain is counted live):
+KRATOS_CHAIN = 2  # courier: list one page, then the newest messages' details (fetched concurrently)
+DNS_CHAIN = 2  # SPF: TXT send.acme.test, then TXT amazonses.com from its include (DKIM, DMARC, MX alongside)
+PROVIDER_CHAIN = 2  # Resend: list the emails, then the recipient's suppression
+
+
+def emails(count: int, prefix: str = "bench") -> list[str]:
+    return [f"{prefix}{index}@gmail.com" for index in range(count)]
+
+
+def _serve(conn: Connection, recipients: list[str]) -> None:
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+    zones = {**sender_zones("resend", DOMAIN), "gmail.com": {"MX": ["5 gmail-smtp-in.l.google.com."]}}
+    pki = make_pki(Path(tempfile.mkdtemp(prefix="mailcheck-bench-pki-")))
+    sent = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.%f+00")
+    with (
+        DnsServer(zones) as dns_server,
+        KratosStandIn() as kratos,
+        ResendStandIn(PROVIDER_KEY) as resend,
+        SmtpStandin(pki, mode="starttls") as relay,
+        DelayProxy(relay.port, SMTP_MS / 1000) as proxy,
+    ):
+        for index, email in enumerate(recipients):
+            kratos.add_identity(email)
+            kratos.add_message(email, status="sent", age_s=60)
+            resend.add_email(f"em-{index}", email, sent)
+        dns_server.latency, kratos.latency = DNS_MS / 1000, KRATOS_MS / 1000
+        resend.latency = PROVIDER_MS / 1000
+        conn.send(
+            {
+                "dns": dns_server.nameserver,
+                "dns_port": dns_server.port,
+                "kratos": kratos.admin_url,
+                "kratos_public": kratos.public_url,
+                "resend": resend.url,
+                "smtp": proxy.port,
+                "ca_file": str(pki.ca_file),
+            }
+        )
+        conn.recv()  # until the bench is done
+
+
+@contextlib.contextmanager
+def served(recipients: list[str]) -> Iterator[dict[str, Any]]:
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=_serve, args=(child, recipients), daemon=True)
+    process.start()
+    try:
+        yield parent.recv()
+    finally:
+        parent.send("stop")
+        process.join(10)
+
+
+def settings(servers: dict[str, Any]) -> dict[str, str]:
+    """The settings of this world, as environment variables (`load_settings` takes them lower-cased)."""
+    return {
+        "KRATOS_ADMIN_URL": servers["kratos"],
+        "KRATOS_PUBLIC_URL": servers["kratos_public"],
+        "DNS_NAMESERVERS": servers["dns"],
+        "DNS_TIMEOUT": "2.0",
+        "COURIER_SMTP_CONNECTION_URI": f"smtp://relay-user:relay-secret@127.0.0.1:{servers['smtp']}/",
+        "COURIER_SMTP_FROM_ADDRESS": f"noreply@{DOMAIN}",
+        "MAIL_PROVIDER": "resend",
+        "MAIL_PROVIDER_API_KEY": PROVIDER_KEY,
+        "MAIL_PROVIDER_API_URL": servers["resend"],
+        "DNSBL_ZONES": "zen.spamhaus.org,bl.spamcop.net",
+        "DNSBL_DOMAIN_ZONES": "dbl.spamhaus.org",
+        "REPORT_DEADLINE": "10",
+        # The probe verifies the relay's certificate against the system store: here, the test CA.
+        "SSL_CERT_FILE": servers["ca_file"],
+    }
+
+
+def awaited_replies(details: dict[str, Any]) -> int:
+    """Server replies the probe waited for: every phase after connecting, but the pipelined goodbye."""
+    phases = details.get("phases") or []
+    return sum(1 for phase in phases if phase["phase"] not in ("resolve", "connect", "rset_quit"))
+
+
+def bound_ms(replies: int) -> tuple[float, str]:
+    chains = {
+        f"SMTP {replies} awaited replies x {SMTP_MS} ms": replies * SMTP_MS,
+        f"provider {PROVIDER_CHAIN} x {PROVIDER_MS} ms": PROVIDER_CHAIN * PROVIDER_MS,
+        f"Kratos {KRATOS_CHAIN} x {KRATOS_MS} ms": KRATOS_CHAIN * KRATOS_MS,
+        f"DNS {DNS_CHAIN} x {DNS_MS} ms": DNS_CHAIN * DNS_MS,
+    }
+    return max(chains.values()), "; ".join(chains)
