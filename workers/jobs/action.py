@@ -273,6 +273,11 @@ def _step(env: _Env, watch: Watch, stored: StoredReport) -> str:
         waited = f"after {env.settings.follow_up_seconds} s (FOLLOW_UP_SECONDS): {observation.detail}"
         conclude(env, watch, stored, Outcome.TIMED_OUT, _sentence(watch.note, waited), watch.output)
         return Outcome.TIMED_OUT.value
+    return look_again(env, watch, left, on="report")
+
+
+def look_again(env: _Env, watch: Watch, left: float, *, on: str) -> str:
+    """Schedule the next look of a follow-up (on a `report` or an `alert`), within what is `left`."""
     env.queue.enqueue_in(
         timedelta(seconds=min(poll_interval(env.settings), left)),
         FOLLOW_UP,
@@ -281,7 +286,7 @@ def _step(env: _Env, watch: Watch, stored: StoredReport) -> str:
         result_ttl=RESULT_TTL_S,
         failure_ttl=FAILURE_TTL_S,
         on_failure=Callback(ON_ACTION_FAILURE),
-        description=f"mailcheck follow-up of {watch.action} on report {watch.report_id}",
+        description=f"mailcheck follow-up of {watch.action} on {on} {watch.report_id}",
     )
     return "watching"
 

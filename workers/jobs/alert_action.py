@@ -14,19 +14,13 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from rq import Callback
-
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import KratosError, kratos_admin
 from workers.core.scrub import settings_secrets
 from workers.core.settings import KratosInstance
 from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
-from workers.jobs.action import FOLLOW_UP_JOB_TIMEOUT_S, Watch, _Env, _sentence, poll_interval
+from workers.jobs.action import Watch, _Env, _sentence, look_again
 from workers.jobs.queueing import (
-    FAILURE_TTL_S,
-    FOLLOW_UP,
-    ON_ACTION_FAILURE,
-    RESULT_TTL_S,
     Ticket,
     enqueue_watch_round,
 )
@@ -145,14 +139,4 @@ def step_alert(env: _Env, watch: Watch, alert: Alert) -> str:
         waited = f"after {env.settings.follow_up_seconds} s (FOLLOW_UP_SECONDS): {detail}"
         conclude_alert(env, watch, alert, Outcome.TIMED_OUT, _sentence(watch.note, waited), watch.output)
         return Outcome.TIMED_OUT.value
-    env.queue.enqueue_in(
-        timedelta(seconds=min(poll_interval(env.settings), left)),
-        FOLLOW_UP,
-        kwargs=asdict(watch),
-        job_timeout=FOLLOW_UP_JOB_TIMEOUT_S,
-        result_ttl=RESULT_TTL_S,
-        failure_ttl=FAILURE_TTL_S,
-        on_failure=Callback(ON_ACTION_FAILURE),
-        description=f"mailcheck follow-up of {watch.action} on alert {watch.report_id}",
-    )
-    return "watching"
+    return look_again(env, watch, left, on="alert")

@@ -92,7 +92,8 @@ def _evidence(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _button(action: str, report_id: str) -> ButtonElement:
+def action_button(action: str, subject_id: str) -> ButtonElement:
+    """A §7 button whose value is the report (or alert) it acts on; changing ones ask to confirm."""
     label, style, confirm_text = BUTTONS[action]
     confirm = (
         ConfirmObject(title="Are you sure?", text=confirm_text, confirm=label, deny="Cancel")
@@ -100,7 +101,7 @@ def _button(action: str, report_id: str) -> ButtonElement:
         else None
     )
     return ButtonElement(
-        text=label, action_id=Action(action).action_id, value=report_id, style=style, confirm=confirm
+        text=label, action_id=Action(action).action_id, value=subject_id, style=style, confirm=confirm
     )
 
 
@@ -128,7 +129,8 @@ def report_blocks(
     if report.actions and report.state != State.RUNNING:
         blocks.append(
             ActionsBlock(
-                block_id=BlockId.ACTIONS, elements=[_button(a, report.report_id) for a in report.actions]
+                block_id=BlockId.ACTIONS,
+                elements=[action_button(a, report.report_id) for a in report.actions],
             )
         )
         if not operators_configured and set(report.actions) - READ_ONLY_ACTIONS:

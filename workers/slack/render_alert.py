@@ -11,8 +11,6 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -30,8 +28,8 @@ from workers.report.alerts import (
     Change,
 )
 from workers.slack.audit import slack_time
-from workers.slack.ids import Action, BlockId, EventType
-from workers.slack.render import BUTTONS, HEADER_TEXT_MAX, SECTION_TEXT_MAX
+from workers.slack.ids import BlockId, EventType
+from workers.slack.render import HEADER_TEXT_MAX, SECTION_TEXT_MAX, action_button
 from workers.slack.text import clip, escape
 
 TITLES = {
@@ -68,18 +66,6 @@ def _code_safe(text: str) -> str:
     return escape(text).replace("`", "'")
 
 
-def _button(action: str, alert_id: str) -> ButtonElement:
-    label, style, confirm_text = BUTTONS[action]
-    confirm = (
-        ConfirmObject(title="Are you sure?", text=confirm_text, confirm=label, deny="Cancel")
-        if confirm_text
-        else None
-    )
-    return ButtonElement(
-        text=label, action_id=Action(action).action_id, value=alert_id, style=style, confirm=confirm
-    )
-
-
 def _facts(alert: Alert) -> str:
     seen = "round(s)" if alert.kind != COURIER_ABANDONED else "message(s)"
     facts = (
@@ -106,7 +92,7 @@ def alert_blocks(alert: Alert, *, extra_context: str = "") -> list[Block]:
     if alert.state == OPEN:
         blocks.append(_section("*What to do*\n" + WHAT_TO_DO.get(alert.kind, "")))
         if alert.actions:
-            buttons = [_button(action, alert.alert_id) for action in alert.actions]
+            buttons = [action_button(action, alert.alert_id) for action in alert.actions]
             blocks.append(ActionsBlock(block_id=BlockId.ACTIONS, elements=buttons))
     context = f"alert `{alert.alert_id}` · `{alert.kind}` on `{escape(alert.instance)}`"
     if extra_context:
