@@ -61,21 +61,7 @@ def render_status(
         title = "Kratos's courier is stuck" if stuck else "Kratos's courier is healthy"
         payload = health.payload()
         body = _counts(health, lookback_days)
-    blocks = [
-        HeaderBlock(text=title),
-        SectionBlock(text=MarkdownTextObject(text=body)),
-        *(
-            [SectionBlock(text=MarkdownTextObject(text=clip(alerts_text(alerts), SECTION_TEXT_MAX)))]
-            if alerts is not None
-            else []
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text=f"requested by <@{escape(requester)}>")]),
-    ]
-    return {
-        "text": f"mailcheck status: {title}",
-        "blocks": [block.to_dict() for block in blocks],
-        "metadata": {"event_type": EventType.STATUS.value, "event_payload": payload},
-    }
+    return _message(title, body, payload, requester=requester, alerts=alerts)
 
 
 def render_instances_status(
@@ -105,9 +91,16 @@ def render_instances_status(
         title = "Courier status unknown"
     else:
         title = "Kratos's courier is healthy" + ("" if all(i.health for i in found) else " where it answered")
+    return _message(title, "\n".join(lines), payload, requester=requester, alerts=alerts)
+
+
+def _message(
+    title: str, body: str, payload: dict[str, Any], *, requester: str, alerts: Sequence[Alert] | None
+) -> dict[str, Any]:
+    """The status message: headline, the courier's counts, the watch's open alerts, who asked."""
     blocks = [
         HeaderBlock(text=clip(title, HEADER_TEXT_MAX)),
-        SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), SECTION_TEXT_MAX))),
+        SectionBlock(text=MarkdownTextObject(text=clip(body, SECTION_TEXT_MAX))),
         *(
             [SectionBlock(text=MarkdownTextObject(text=clip(alerts_text(alerts), SECTION_TEXT_MAX)))]
             if alerts is not None
