@@ -140,9 +140,13 @@ def test_stuck_courier_alert_flush_resolves_it_two_workers_one_message(stack: St
     resolved = _wait_alert(stack, "courier_stuck", state="resolved")
     assert resolved["ts"] == alert["ts"]
     assert len(_alerts(stack.slack, "courier_stuck")) == 1
-    assert any("Resolved" in str(m["blocks"]) for m in _thread(stack.slack, alert["ts"]))
-    counts = redis.Redis.from_url(stack.redis.url).hgetall("mailcheck:watch:open")
-    assert counts[b"courier_stuck"] == b"0"
+    # the message is updated first, then the thread reply says so
+    assert stack.slack.wait_for(
+        lambda: any("Resolved" in str(m["blocks"]) for m in _thread(stack.slack, alert["ts"]))
+    )
+    # the round writes the open counts after its Slack calls
+    watch_open = redis.Redis.from_url(stack.redis.url)
+    assert stack.slack.wait_for(lambda: watch_open.hget("mailcheck:watch:open", "courier_stuck") == b"0")
 
 
 def test_relay_refusing_the_password_is_one_smtp_failing_alert_until_healthy_two_rounds(stack: Stack) -> None:
