@@ -129,7 +129,8 @@ class PressGate:
             detail = f"send {budget.used} of {limit} to this address this hour"
         return ActionEntry(subject_id, action, actor, Outcome.ACCEPTED, detail), claim
 
-    def _duplicate_reason(self, report_id: str, action: str) -> str:
-        if self._guard.state(report_id, action) == DONE:
-            return "it was done on this report less than a minute ago"
-        return "it is already running for this report"
+    def _duplicate_reason(self, subject_id: str, action: str) -> str:
+        subject = "alert" if is_alert_id(subject_id) else "report"
+        if self._guard.state(subject_id, action) == DONE:
+            return f"it was done on this {subject} less than a minute ago"
+        return f"it is already running for this {subject}"

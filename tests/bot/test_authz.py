@@ -12,6 +12,7 @@ from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from workers.clients.store import StoredReport
 from workers.core.settings import Settings, load_settings
 from workers.remediation.guard import Guard
+from workers.report.alerts import Alert, new_alert_id
 from workers.report.model import Report, State
 from workers.slack.api import SlackPoster, web_client
 from workers.slack.audit import Outcome
@@ -165,3 +166,17 @@ def test_a_finished_action_is_a_duplicate_for_a_minute(
     guard.finish(claim)
     again, _ = gate.admit(stored, "flush", "U0OP")
     assert again.outcome is Outcome.DUPLICATE and "less than a minute ago" in again.detail
+
+
+def test_a_second_press_on_an_alert_is_a_duplicate_of_the_alert(
+    slack: SlackStandIn, redis_server: RedisServer
+) -> None:
+    gate = _gate(slack, redis_server, mailcheck_operators="U0OP")
+    alert = Alert(
+        new_alert_id(), "ciam", "courier_stuck", first_seen=1.0, last_seen=2.0, actions=["flush", "rerun"]
+    )
+    accepted, claim = gate.admit_alert(alert, "flush", "U0OP")
+    assert accepted.outcome is Outcome.ACCEPTED and claim is not None
+    again, none = gate.admit_alert(alert, "flush", "U0OP")
+    assert again.outcome is Outcome.DUPLICATE and none is None
+    assert again.detail == "it is already running for this alert"
