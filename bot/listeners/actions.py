@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,6 @@ from bot.authz import Authorizer, PressGate
 from bot.deps import Deps
 from bot.errors import ServiceUnavailable, UserFacingError
 from workers.clients.alert_store import AlertStore
-from workers.clients.store import StoredReport
 from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.remediation.guard import Claim, Guard
 from workers.report.alerts import is_alert_id
@@ -124,9 +124,7 @@ class _Presses:
             if stored is None:
                 raise ReportGone()
             entry, claim = self._gate.admit(stored, press.action, press.actor)
-            self._write(stored, entry, claim)
-            if claim is not None:
-                self._start(stored, entry, claim)
+            self._answer(lambda said: self._audit.record(stored, said), "report", entry, claim)
         except redis.RedisError:
             raise ServiceUnavailable("its Redis is unreachable") from None
 
@@ -136,40 +134,24 @@ class _Presses:
         if alert is None or not alert.ts:
             raise AlertGone()
         entry, claim = self._gate.admit_alert(alert, press.action, press.actor)
-        try:
-            self._audit.reply_in(alert.channel, alert.ts, entry)
-        except SlackError as exc:
-            if claim is not None:
-                self._guard.release(claim)
-            raise UserFacingError(
-                f":x: could not write to the alert's thread ({exc.error}); nothing was done."
-            ) from None
-        if claim is None:
-            return
-        ticket = Ticket(entry.report_id, entry.action, entry.actor, claim.token)
-        try:
-            enqueue_action(self._deps.queue, self._deps.settings, ticket)
-        except redis.RedisError:
-            with contextlib.suppress(redis.RedisError):
-                self._guard.release(claim)
-            failed = ActionEntry(
-                entry.report_id, entry.action, entry.actor, Outcome.FAILED, "it could not be queued"
-            )
-            with contextlib.suppress(SlackError, redis.RedisError):
-                self._audit.reply_in(alert.channel, alert.ts, failed)
-            raise
+        self._answer(lambda said: self._audit.reply_in(alert.channel, alert.ts, said), "alert", entry, claim)
 
-    def _write(self, stored: StoredReport, entry: ActionEntry, claim: Claim | None) -> None:
+    def _answer(
+        self, reply: Callable[[ActionEntry], None], subject: str, entry: ActionEntry, claim: Claim | None
+    ) -> None:
+        """Write the press into the report's or alert's thread, then start what it accepted."""
         try:
-            self._audit.record(stored, entry)
+            reply(entry)
         except SlackError as exc:
             if claim is not None:
                 self._guard.release(claim)  # nothing was started, and nothing must be
             raise UserFacingError(
-                f":x: could not write to the report's thread ({exc.error}); nothing was done."
+                f":x: could not write to the {subject}'s thread ({exc.error}); nothing was done."
             ) from None
+        if claim is not None:
+            self._start(reply, entry, claim)
 
-    def _start(self, stored: StoredReport, entry: ActionEntry, claim: Claim) -> None:
+    def _start(self, reply: Callable[[ActionEntry], None], entry: ActionEntry, claim: Claim) -> None:
         ticket = Ticket(entry.report_id, entry.action, entry.actor, claim.token)
         try:
             enqueue_action(self._deps.queue, self._deps.settings, ticket)
@@ -182,9 +164,9 @@ class _Presses:
                 entry.report_id, entry.action, entry.actor, Outcome.FAILED, "it could not be queued"
             )
             try:
-                self._audit.record(stored, failed)
-            except (SlackError, redis.RedisError) as exc:  # the presser is still answered, below
-                log.warning("press on report %s: its failure is not in the thread (%s)", entry.report_id, exc)
+                reply(failed)
+            except (SlackError, redis.RedisError) as exc:  # the presser is still answered, by the caller
+                log.warning("press on %s: its failure is not in the thread (%s)", entry.report_id, exc)
             raise
 
 
