@@ -37,6 +37,7 @@ class Stack:
     relay: SmtpStandin
     redis: RedisServer
     bot: str
+    control: FlushControl
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +66,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "DNSBL_ZONES": "",
                 "DNSBL_DOMAIN_ZONES": "",
                 "MAILCHECK_OPERATORS": OPERATOR,
-                "COURIER_FLUSH_COMMAND": shlex.join([sys.executable, str(FLUSH_SCRIPT), control.url]),
+                "COURIER_FLUSH_COMMAND": shlex.join(
+                    [sys.executable, str(FLUSH_SCRIPT), control.url + "?instance={instance}"]
+                ),
                 "FOLLOW_UP_SECONDS": "5",
             }
         )
         bot, url = start_bot(env, logs)
         workers = [Process(["worker"], env, logs / f"worker-{n}.log") for n in range(2)]
         cleanup.callback(lambda: [p.stop() for p in (bot, *workers)])
-        yield Stack(slack, kratos, relay, redis_server, url)
+        yield Stack(slack, kratos, relay, redis_server, url, control)
     assert kratos.violations == [], kratos.violations
 
 
@@ -137,6 +140,7 @@ def test_stuck_courier_alert_flush_resolves_it_two_workers_one_message(stack: St
     assert response.status_code == 200
     assert stack.slack.wait_for(lambda: "ok" in _action_outcomes(stack.slack, alert["ts"]), 30)
     assert _action_outcomes(stack.slack, alert["ts"]) == ["accepted", "ok"]
+    assert stack.control.paths[-1].endswith("?instance=kratos")  # {instance}: the alert's instance
     resolved = _wait_alert(stack, "courier_stuck", state="resolved")
     assert resolved["ts"] == alert["ts"]
     assert len(_alerts(stack.slack, "courier_stuck")) == 1

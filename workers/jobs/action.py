@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,6 +154,33 @@ def _instance_or_conclude(env: _Env, ticket: Ticket, stored: StoredReport) -> Kr
     return instance
 
 
+def flush_then_watch(
+    env: _Env, ticket: Ticket, *, since: datetime, pending: Coroutine[Any, Any, list[str]], instance: str
+) -> tuple[bool, Watch]:
+    """Note the messages waiting now (`pending`: the ones the flush should move), run
+    COURIER_FLUSH_COMMAND for `instance`; whether it ran, and what the follow-up watches (its note and
+    output say how the command ended)."""
+    try:
+        watched, unseen = asyncio.run(pending), ""
+    except KratosError as exc:
+        watched, unseen = [], f" (the queued messages could not be listed first: {exc})"
+    settings = env.settings
+    command = settings.courier_flush_command or ""
+    flush = run_flush(command, timeout=FLUSH_TIMEOUT_S, secrets=settings_secrets(settings), instance=instance)
+    result = asyncio.run(flush)
+    log.info("flush on %s for %s: exit status %s", instance, ticket.report_id, result.exit_status)
+    deadline = time.time() + settings.follow_up_seconds
+    note, output = result.describe() + unseen, result.output
+    return result.ok, Watch(
+        **asdict(ticket),
+        deadline=deadline,
+        since=since.isoformat(),
+        watched=watched,
+        note=note,
+        output=output,
+    )
+
+
 def _rerun(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     new_id = new_report_id()
     root = stored.thread_ts or stored.ts
@@ -168,30 +196,11 @@ def _flush(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     if (instance := _instance_or_conclude(env, ticket, stored)) is None:
         return
     since = datetime.now(UTC) - timedelta(days=settings.lookback_days)
-    try:  # the messages waiting now are the ones the flush should move
-        found = snapshot(settings, email, since=since, pending_only=True, instance=instance)
-        watched, unseen = asyncio.run(found), ""
-    except KratosError as exc:
-        watched, unseen = [], f" (the queued messages could not be listed first: {exc})"
-    secrets = settings_secrets(settings)
-    flush = run_flush(
-        settings.courier_flush_command, timeout=FLUSH_TIMEOUT_S, secrets=secrets, instance=instance.name
-    )
-    result = asyncio.run(flush)
-    log.info("flush for report %s: exit status %s", ticket.report_id, result.exit_status)
-    if not result.ok:
-        conclude(env, ticket, stored, Outcome.FAILED, result.describe() + unseen, result.output)
+    pending = snapshot(settings, email, since=since, pending_only=True, instance=instance)
+    ran, watch = flush_then_watch(env, ticket, since=since, pending=pending, instance=instance.name)
+    if not ran:
+        conclude(env, ticket, stored, Outcome.FAILED, watch.note, watch.output)
         return
-    deadline = time.time() + settings.follow_up_seconds
-    note, output = result.describe() + unseen, result.output
-    watch = Watch(
-        **asdict(ticket),
-        deadline=deadline,
-        since=since.isoformat(),
-        watched=watched,
-        note=note,
-        output=output,
-    )
     _step(env, watch, stored)
 
 

@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from workers.clients.alert_store import AlertStore
-from workers.clients.kratos import KratosError, kratos_admin
-from workers.core.scrub import settings_secrets
+from workers.clients.kratos import kratos_admin
 from workers.core.settings import KratosInstance
-from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
-from workers.jobs.action import Watch, _Env, _sentence, look_again
+from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S
+from workers.jobs.action import Watch, _Env, _sentence, flush_then_watch, look_again
 from workers.jobs.queueing import (
     Ticket,
     enqueue_watch_round,
 )
 from workers.jobs.watch import BUSY, run_round
-from workers.remediation.flush import run_flush
 from workers.remediation.follow_up import message_ids, observe_flush
 from workers.report.alerts import Alert
 from workers.slack.audit import ActionEntry, Outcome
@@ -98,24 +95,12 @@ def _flush(env: _Env, ticket: Ticket, alert: Alert) -> None:
         conclude_alert(env, ticket, alert, Outcome.FAILED, "COURIER_FLUSH_COMMAND is not set on the worker")
         return
     since = datetime.now(UTC) - WINDOW
-    try:
-        watched, unseen = asyncio.run(_pending(env, alert, since)), ""
-    except KratosError as exc:
-        watched, unseen = [], f" (the queued messages could not be listed first: {exc})"
-    result = asyncio.run(
-        run_flush(settings.courier_flush_command, timeout=FLUSH_TIMEOUT_S, secrets=settings_secrets(settings))
-    )
-    if not result.ok:
-        conclude_alert(env, ticket, alert, Outcome.FAILED, result.describe() + unseen, result.output)
+    instance = _instance(env, alert) or settings.instances[0]  # `all`: the first, as the watch reads it
+    pending = _pending(env, alert, since)
+    ran, watch = flush_then_watch(env, ticket, since=since, pending=pending, instance=instance.name)
+    if not ran:
+        conclude_alert(env, ticket, alert, Outcome.FAILED, watch.note, watch.output)
         return
-    watch = Watch(
-        **asdict(ticket),
-        deadline=time.time() + settings.follow_up_seconds,
-        since=since.isoformat(),
-        watched=watched,
-        note=result.describe() + unseen,
-        output=result.output,
-    )
     step_alert(env, watch, alert)
 
 
