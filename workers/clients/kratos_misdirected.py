@@ -15,7 +15,7 @@ from typing import Literal
 
 import httpx
 
-from workers.core.url_text import shown_url
+from workers.core.url_text import is_html, shown_url
 
 Api = Literal["admin", "public"]
 
@@ -48,7 +48,7 @@ def misdirection(response: httpx.Response, *, api: Api, base_url: httpx.URL) -> 
         )
     if response.is_redirect or (status == 404 and not _kratos_error(response)):
         return f"Kratos answered {status} for {path}: {where} probably {_elsewhere(side, base_url)}"
-    if status < 500 and _is_html(response):
+    if status < 500 and is_html(response):
         return (
             f"Kratos {side.label} answered an HTML page for {path} (HTTP {status}), not JSON: {where} "
             f"probably points at a web UI or a proxy's login page, not the Kratos {side.label}"
@@ -76,9 +76,3 @@ def _kratos_error(response: httpx.Response) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and isinstance(body.get("error"), dict) and "code" in body["error"]
-
-
-def _is_html(response: httpx.Response) -> bool:
-    if "html" in response.headers.get("content-type", "").lower():
-        return True
-    return response.content[:64].lstrip().lower().startswith((b"<!doctype", b"<html"))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from workers.clients.tls import client_tls_context
 from workers.core.scrub import scrub
-from workers.core.url_text import shown_url
+from workers.core.url_text import is_html, shown_url
 from workers.providers.base import ProviderSpec
 
 M = TypeVar("M", bound=BaseModel)
@@ -131,7 +131,7 @@ class ProviderHttp:
         try:
             return response.json()
         except ValueError:
-            if _is_html(response):
+            if is_html(response):
                 raise self._html_error(response) from None
             raise ProviderBadAnswer(f"{self.label} API answered with something that is not JSON") from None
 
@@ -190,7 +190,7 @@ class ProviderHttp:
             )
         if status >= 500:
             return ProviderUnavailable(f"{self.label} API is failing ({status})")
-        if _is_html(response):
+        if is_html(response):
             return self._html_error(response)
         if status == 404 and self._override is not None:
             return ProviderUrlError(
@@ -218,12 +218,6 @@ def _is_json(response: httpx.Response) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _is_html(response: httpx.Response) -> bool:
-    if "html" in response.headers.get("content-type", "").lower():
-        return True
-    return response.content[:64].lstrip().lower().startswith((b"<!doctype", b"<html"))
 
 
 def retry_after_seconds(headers: Mapping[str, str], reset_headers: tuple[str, ...]) -> float | None:
