@@ -115,7 +115,7 @@ def _report(latencies: dict[str, list[float]], memory: dict[str, float]) -> None
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=16)
     parser.add_argument(
         "--peer-threads", type=int, default=SERVER_THREADS, help="waitress threads of each peer"
     )

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import secrets
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
@@ -14,18 +10,16 @@ from slack_bolt.context.respond import Respond
 
 from bot import listeners
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.errors import ephemeral_response, error_text
 from bot.metrics import BotMetrics
+from bot.post_ack import PostAck
 from workers.clients.store import ReportStore
 from workers.core.settings import Settings
 from workers.jobs.queueing import make_queue
 from workers.slack.api import SlackPoster, web_client
 
-log = logging.getLogger(__name__)
-
 # The bot answers inside Slack's 3-second window, so its Redis calls must fail fast.
 REDIS_SOCKET_TIMEOUT_S = 1.0
-POST_ACK_THREADS = 4  # few threads for post-ack Slack calls keep the GIL free for acks
 
 
 def bot_redis(settings: Settings) -> redis.Redis:
@@ -47,13 +41,8 @@ def build_deps(settings: Settings, connection: redis.Redis | None = None) -> Dep
         queue=queue,
         poster=SlackPoster(web_client(settings)),
         metrics=BotMetrics().include_workers(queue),
-        background=ThreadPoolExecutor(max_workers=POST_ACK_THREADS, thread_name_prefix="post-ack"),
+        background=PostAck(),
     )
-
-
-def _ephemeral(text: str) -> BoltResponse:
-    body = json.dumps({"response_type": "ephemeral", "text": text})
-    return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
 
 
 def create_app(deps: Deps) -> App:
@@ -66,21 +55,16 @@ def create_app(deps: Deps) -> App:
         token_verification_enabled=False,
         # Each listener runs on the thread of its request (the HTTP server's or Socket Mode's), acks,
         # and hands the rest to deps.background, so it returns at once; Bolt's listener executor is
-        # never used (it would only run lazy listeners, and there are none).
+        # never used (it would only run lazy listeners, and there are none). Over HTTP, `/mailcheck`
+        # itself skips Bolt's dispatch (bot/slack_http.py).
         process_before_response=True,
     )
 
     @app.error
     def handle_error(error: Exception, response: BoltResponse | None, respond: Respond | None) -> Any:
-        if isinstance(error, UserFacingError):
-            text = str(error)
-            deps.metrics.errors.labels(error=type(error).__name__).inc()
-        else:
-            correlation = secrets.token_hex(4)
-            log.error("unexpected error [%s]", correlation, exc_info=error)
-            text = f":x: Something went wrong on our side (error id `{correlation}`)."
+        text = error_text(error, deps.metrics)
         if response is not None:  # not acknowledged yet: answer in the HTTP response
-            return _ephemeral(text)
+            return ephemeral_response(text)
         if respond is not None:
             respond(text=text, response_type="ephemeral", replace_original=False)
         return None

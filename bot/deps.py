@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from queue import SimpleQueue
 
@@ -10,6 +9,7 @@ import redis
 from rq import Queue
 
 from bot.metrics import BotMetrics
+from bot.post_ack import PostAck
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings
 from workers.slack.api import SlackPoster
@@ -23,6 +23,6 @@ class Deps:
     queue: Queue
     poster: SlackPoster
     metrics: BotMetrics
-    background: ThreadPoolExecutor  # work a listener starts after its ack
+    background: PostAck  # work a listener starts after its ack, once the bot's acks are out
     # Reports failed in Slack while Redis was down, for the bot's reaper to store once Redis is back.
     unsettled: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from slack_bolt import BoltResponse
+
+if TYPE_CHECKING:
+    from bot.metrics import BotMetrics
+
+log = logging.getLogger(__name__)
+
 USAGE = (
     "*Usage*\n"
     "• `/mailcheck user@example.com` — find out why that user did not get their verification or "
@@ -33,3 +45,19 @@ class ServiceUnavailable(UserFacingError):
         super().__init__(
             f":x: mailcheck cannot take the request right now: {what}. Nothing was started; please try again in a minute."
         )
+
+
+def error_text(error: Exception, metrics: BotMetrics) -> str:
+    """What the person is told: a UserFacingError as it is, anything else as an error id that the log
+    (and only the log) ties to the traceback."""
+    if isinstance(error, UserFacingError):
+        metrics.errors.labels(error=type(error).__name__).inc()
+        return str(error)
+    correlation = secrets.token_hex(4)
+    log.error("unexpected error [%s]", correlation, exc_info=error)
+    return f":x: Something went wrong on our side (error id `{correlation}`)."
+
+
+def ephemeral_response(text: str) -> BoltResponse:
+    body = json.dumps({"response_type": "ephemeral", "text": text})
+    return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})

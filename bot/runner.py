@@ -6,6 +6,8 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import FrameType
 
 from slack_bolt import App
@@ -106,30 +108,36 @@ class _SocketModeHandler(SocketModeHandler):
     # Bolt's handler with our client; its __init__ would build the SDK's (and start its threads).
     client: _PromptSocketModeClient
 
-    def __init__(self, app: App, app_token: str) -> None:
+    def __init__(
+        self, app: App, app_token: str, answering: Callable[[], AbstractContextManager[None]]
+    ) -> None:
         self.app = app
         self.app_token = app_token
+        self._answering = answering
         self.client = _PromptSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client)
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Bolt's handler behind the same guards as the HTTP entry (bot/slack_http.py)."""
         start = time.time()
-        try:
-            request = socket_mode_request(req.payload, build_headers(req))
-        except MalformedRequest as exc:
-            # Acked, so that Slack does not deliver it again; nothing else happens.
-            log.warning("Socket Mode envelope refused: malformed request: %s", exc)
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            return
-        send_response(client, req, self.app.dispatch(request), start)
+        with self._answering():
+            try:
+                request = socket_mode_request(req.payload, build_headers(req))
+            except MalformedRequest as exc:
+                # Acked, so that Slack does not deliver it again; nothing else happens.
+                log.warning("Socket Mode envelope refused: malformed request: %s", exc)
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            send_response(client, req, self.app.dispatch(request), start)
 
     def down_for(self) -> float:
         return self.client.down_for()
 
 
-def socket_mode_handler(app: App, app_token: str) -> _SocketModeHandler:
-    return _SocketModeHandler(app, app_token)
+def socket_mode_handler(
+    app: App, app_token: str, answering: Callable[[], AbstractContextManager[None]]
+) -> _SocketModeHandler:
+    return _SocketModeHandler(app, app_token, answering)
 
 
 def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
@@ -144,7 +152,9 @@ def run_bot(settings: Settings, *, host: str, port: int | None) -> None:
         if settings.slack_app_token is not None:
             # The client opens connections through app.client, so apps.connections.open goes to
             # SLACK_API_URL like every other Web API call (with the app token instead of the bot token).
-            handler = socket_mode_handler(app, settings.slack_app_token.get_secret_value())
+            handler = socket_mode_handler(
+                app, settings.slack_app_token.get_secret_value(), deps.background.answering
+            )
             ops = OpsServer(deps, handler, host=host, port=port or settings.port).start()
             try:
                 run_socket_mode(handler)

@@ -19,6 +19,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.health import SocketLink, healthz
+from bot.listeners import commands
 from bot.slack_http import SlackEvents
 from workers.core.settings import ConfigError
 from workers.providers.resend_webhook import handle_resend_webhook
@@ -86,14 +87,19 @@ def make_ops_wsgi(deps: Deps, socket: SocketLink | None = None, fallback: Wsgi |
 
 def make_wsgi(app: App, deps: Deps) -> Wsgi:
     signing_secret = deps.settings.slack_signing_secret
-    slack = SlackEvents(app, signing_secret.get_secret_value() if signing_secret else None)
+    slack = SlackEvents(
+        app,
+        signing_secret.get_secret_value() if signing_secret else None,
+        command=lambda body: commands.answer(deps, body),
+    )
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == RESEND_WEBHOOK_PATH and method == "POST":
             return _resend_webhook(deps, environ, start_response)
         if path == SLACK_EVENTS_PATH and method == "POST":
-            return slack(environ, start_response)
+            with deps.background.answering():
+                return slack(environ, start_response)
         return _plain(start_response, "404 Not Found", {"error": "not found"})
 
     return make_ops_wsgi(deps, fallback=events)

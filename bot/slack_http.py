@@ -5,6 +5,11 @@ Not Bolt's own WSGI adapter, which parses before it verifies (so an unsigned `pa
 was a 500), decodes without a guard (invalid UTF-8 was a 500), and takes any form body that merely
 contains the word "payload" for an interaction: `/mailcheck payload@example.com` was dropped as an
 unhandled request. Bolt's own verification still runs on the request built here.
+
+`/mailcheck` itself does not go through Bolt's dispatch (its middleware chain, a WebClient per request,
+listener matching and argument injection cost more than the rest of the ack together): once the
+signature is checked, the form goes straight to the command's handler (bot/listeners/commands.py),
+which Bolt's listener also calls in Socket Mode.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.context import BoltContext
 from slack_bolt.request import payload_utils
 from slack_bolt.request.internals import build_context
+
+from workers.slack.ids import SLASH_COMMAND
 
 StartResponse = Callable[..., Any]
 
@@ -135,10 +142,17 @@ def _answer(start_response: StartResponse, status: int, body: dict[str, Any]) ->
 
 
 class SlackEvents:
-    """The WSGI app for Slack's requests: 401 unless signed and fresh, 400 unless well formed."""
+    """The WSGI app for Slack's requests: 401 unless signed and fresh, 400 unless well formed.
 
-    def __init__(self, app: App, signing_secret: str | None) -> None:
-        self._app, self._secret = app, signing_secret
+    `/mailcheck` itself goes straight to `command` when one is given; everything else through Bolt."""
+
+    def __init__(
+        self,
+        app: App,
+        signing_secret: str | None,
+        command: Callable[[dict[str, Any]], BoltResponse] | None = None,
+    ) -> None:
+        self._app, self._secret, self._command = app, signing_secret, command
 
     def _signed(self, environ: dict[str, Any], body: bytes) -> bool:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
@@ -156,12 +170,15 @@ class SlackEvents:
             return _answer(start_response, 401, {"error": "invalid request"})
         try:
             text = raw.decode()
-            request = bolt_request(text, parse_slack_body(text, environ.get("CONTENT_TYPE")), environ)
+            body = parse_slack_body(text, environ.get("CONTENT_TYPE"))
+            if self._command is not None and body.get("command") == SLASH_COMMAND:
+                response = self._command(body)
+            else:
+                response = self._app.dispatch(bolt_request(text, body, environ))
         except UnicodeDecodeError:
             return _answer(start_response, 400, {"error": "malformed request: the body is not UTF-8"})
         except MalformedRequest as exc:
             return _answer(start_response, 400, {"error": f"malformed request: {exc}"})
-        response = self._app.dispatch(request)
         wsgi = WsgiHttpResponse(response.status, response.headers, response.body)
         start_response(wsgi.status, wsgi.get_headers())
         return wsgi.get_body()

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import redis
 
+from bot.app import build_deps
+from bot.listeners import commands
 from tests.e2e.helpers import run_command, unique_email
 from tests.processes import base_settings, mailcheck_env, start_bot
 from tests.standins.dns_server import DnsServer
@@ -17,6 +23,7 @@ from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
 from tests.standins.slack_requests import signed_headers, slash_command_body
+from workers.core.settings import load_settings
 
 
 def _job_keys(redis_server: RedisServer) -> set[bytes]:
@@ -135,3 +142,29 @@ def test_redis_down_gives_an_ephemeral_error_and_the_bot_recovers(
     assert slack.wait_for(
         lambda: any(email in json.dumps(c.body) for c in slack.calls_of("chat.postMessage"))
     )
+
+
+class _BrokenRedis:
+    """A Redis client whose script support is broken in a way no handler expects (not a RedisError)."""
+
+    def register_script(self, script: str) -> None:
+        raise RuntimeError("secret-looking detail xoxb-not-for-slack")
+
+
+def test_an_unexpected_error_is_answered_with_an_error_id_only_the_log_explains(
+    redis_url: str, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`/mailcheck` over HTTP skips Bolt's dispatch; it still answers errors as the app's handler does."""
+    deps = build_deps(load_settings({"redis_url": redis_url, "slack_api_url": slack.api_url}))
+    broken = replace(deps, redis=cast(redis.Redis, _BrokenRedis()))
+    command = dict(parse_qsl(slash_command_body(unique_email("unexpected"))))
+    posts = len(slack.calls_of("chat.postMessage"))
+
+    response = commands.answer(broken, command)
+
+    answer = json.loads(response.body)
+    assert answer["response_type"] == "ephemeral" and "xoxb" not in answer["text"]
+    correlation = answer["text"].split("error id `")[1].split("`")[0]
+    assert f"unexpected error [{correlation}]" in caplog.text and "RuntimeError" in caplog.text
+    assert len(slack.calls_of("chat.postMessage")) == posts  # nothing was started
+    deps.background.shutdown()

@@ -19,8 +19,8 @@ import json
 import string
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, fields, replace
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -37,6 +37,7 @@ from bot.errors import USAGE, ChannelNotAllowed, UsageError
 from bot.listeners.actions import NoActor, ReportGone, UnknownButton
 from bot.listeners.commands import IncompleteCommand
 from bot.parse import Help, parse_command
+from bot.post_ack import PostAck
 from bot.server import Wsgi, make_wsgi
 from tests.processes import Process
 from tests.standins.block_actions import block_actions_payload
@@ -391,11 +392,10 @@ class InProcess:
 
 
 def _tracked(deps: Deps) -> tuple[Deps, list[TrackedPool]]:
-    """The same Deps, with each of its thread pools replaced by one whose work can be waited for."""
-    pools = {f.name: TrackedPool() for f in fields(deps) if isinstance(getattr(deps, f.name), Executor)}
-    for name in pools:
-        getattr(deps, name).shutdown()
-    return replace(deps, **pools), list(pools.values())
+    """The same Deps, with its post-ack threads replaced by a pool whose work can be waited for."""
+    pool = TrackedPool()
+    deps.background.shutdown()
+    return replace(deps, background=PostAck(pool)), [pool]
 
 
 OFFERS = (["resend_verification", "rerun"], ["flush", "unsuppress"], ["resend_recovery"])

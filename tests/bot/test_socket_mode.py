@@ -16,6 +16,7 @@ import pytest
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.post_ack import PostAck
 from bot.runner import socket_mode_handler
 from tests.e2e.helpers import payload, report_messages, unique_email, wait_for_report
 from tests.processes import ROOT, Process, base_settings, mailcheck_env
@@ -295,7 +296,7 @@ def test_block_actions_envelopes_reach_action_listeners() -> None:
         ack()
         pressed.append(body)
 
-    handler = socket_mode_handler(app, APP_TOKEN)
+    handler = socket_mode_handler(app, APP_TOKEN, PostAck().answering)
     try:
         handler.connect()  # type: ignore[no-untyped-call]
         slack.wait_for_session(1, BOUND_S)
