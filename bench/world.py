@@ -1,6 +1,6 @@
 """The world issue 12 measures a report in: a STARTTLS relay with AUTH behind a delay line, DNS, Kratos
-and the Resend API, each with injected latency, served from a process of their own (so they do not
-share the measuring interpreter's GIL).
+and the Resend API, each with injected latency, served from processes of their own (so they do not
+share the measuring interpreter's GIL; the relay has one to itself, as a real relay is another machine).
 
 Latency: DNS 20 ms per answer, Kratos 30 ms per request, SMTP 50 ms per server reply, provider 80 ms
 per request. The critical path is the longest chain of round trips one report must wait for in turn.
@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -24,7 +24,7 @@ from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.mail_dns import sender_zones
 from tests.standins.providers import ResendStandIn
-from tests.standins.smtp_server import SmtpStandin, make_pki
+from tests.standins.smtp_server import Pki, SmtpStandin, make_pki
 
 DNS_MS, KRATOS_MS, SMTP_MS, PROVIDER_MS = 20, 30, 50, 80
 DOMAIN = "acme.test"
@@ -39,18 +39,31 @@ def emails(count: int, prefix: str = "bench") -> list[str]:
     return [f"{prefix}{index}@gmail.com" for index in range(count)]
 
 
-def _serve(conn: Connection, recipients: list[str]) -> None:
+def _quiet() -> None:
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
+
+
+def _serve_relay(conn: Connection, pki: Pki) -> None:
+    """The relay and its delay line, a process of their own: a real relay is another machine, and its
+    replies must not wait for the other stand-ins' threads to let go of a shared GIL."""
+    _quiet()
+    with (
+        SmtpStandin(pki, mode="starttls") as relay,
+        DelayProxy(relay.port, SMTP_MS / 1000) as proxy,
+    ):
+        conn.send({"smtp": proxy.port})
+        conn.recv()  # until the bench is done
+
+
+def _serve(conn: Connection, recipients: list[str], pki: Pki) -> None:
+    _quiet()
     zones = {**sender_zones("resend", DOMAIN), "gmail.com": {"MX": ["5 gmail-smtp-in.l.google.com."]}}
-    pki = make_pki(Path(tempfile.mkdtemp(prefix="mailcheck-bench-pki-")))
     sent = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.%f+00")
     with (
         DnsServer(zones) as dns_server,
         KratosStandIn() as kratos,
         ResendStandIn(PROVIDER_KEY) as resend,
-        SmtpStandin(pki, mode="starttls") as relay,
-        DelayProxy(relay.port, SMTP_MS / 1000) as proxy,
     ):
         for index, email in enumerate(recipients):
             kratos.add_identity(email)
@@ -65,7 +78,6 @@ def _serve(conn: Connection, recipients: list[str]) -> None:
                 "kratos": kratos.admin_url,
                 "kratos_public": kratos.public_url,
                 "resend": resend.url,
-                "smtp": proxy.port,
                 "ca_file": str(pki.ca_file),
             }
         )
@@ -73,15 +85,24 @@ def _serve(conn: Connection, recipients: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def served(recipients: list[str]) -> Iterator[dict[str, Any]]:
+def _process(target: Callable[..., None], *args: Any) -> Iterator[Any]:
+    """Run `target(conn, *args)` in a process; yield what it sends first; tell it to stop after."""
     parent, child = multiprocessing.Pipe()
-    process = multiprocessing.Process(target=_serve, args=(child, recipients), daemon=True)
+    process = multiprocessing.Process(target=target, args=(child, *args), daemon=True)
     process.start()
     try:
         yield parent.recv()
     finally:
         parent.send("stop")
         process.join(10)
+
+
+@contextlib.contextmanager
+def served(recipients: list[str]) -> Iterator[dict[str, Any]]:
+    """The stand-ins, served from processes of their own."""
+    pki = make_pki(Path(tempfile.mkdtemp(prefix="mailcheck-bench-pki-")))
+    with _process(_serve_relay, pki) as relay, _process(_serve, recipients, pki) as others:
+        yield relay | others
 
 
 def settings(servers: dict[str, Any]) -> dict[str, str]:
