@@ -1,10 +1,11 @@
-"""Work a listener starts after its ack: run on a few threads of its own, and only once the bot has no
-Slack request left to answer.
+"""Work a listener starts after its ack: run on a few threads of its own, at once for a lone request,
+and in a burst only once the bot has no Slack request left to answer.
 
 Acks and post-ack work (posting a parent, queueing its job, answering through a response_url) share
 one interpreter, and so one GIL. Run side by side, a burst's post-ack work slows the acks of the same
-burst; run after them, it delays a parent by no more than the burst takes. Requests keep arriving under
-sustained load, so the wait is bounded: past `MAX_DEFER_S` the work runs anyway.
+burst; run after them, it delays a parent by no more than the burst takes. A lone command waits for
+nothing (its parent post is on the way to its report). Requests keep arriving under sustained load, so
+the wait is bounded: past `MAX_DEFER_S` the work runs anyway.
 """
 
 from __future__ import annotations
@@ -48,9 +49,15 @@ class PostAck:
                     self._idle.notify_all()
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
-        return self._executor.submit(self._when_idle, fn, *args, **kwargs)
+        """Run `fn` at once when its request is the only one; in a burst, once the burst is answered."""
+        with self._idle:
+            # Called while answering its own request: any other request, now or just before, is a burst.
+            burst = self._answering > 1 or time.monotonic() - self._last_answered < QUIET_S
+        if not burst:
+            return self._executor.submit(fn, *args, **kwargs)
+        return self._executor.submit(self._when_quiet, fn, *args, **kwargs)
 
-    def _when_idle(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def _when_quiet(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         self._wait_for_quiet()
         return fn(*args, **kwargs)
 

@@ -28,6 +28,13 @@ def test_work_submitted_while_requests_are_answered_runs_after_the_last_answer()
     post_ack.shutdown()
 
 
+def test_a_lone_requests_work_runs_at_once_while_it_is_still_being_answered() -> None:
+    post_ack = PostAck(max_defer_s=DEFER_S)
+    with post_ack.answering():
+        assert post_ack.submit(lambda: "done").result(WAIT_S) == "done"
+    post_ack.shutdown()
+
+
 def test_work_runs_at_once_when_nothing_is_being_answered() -> None:
     post_ack = PostAck(max_defer_s=DEFER_S)
     ran = threading.Event()
@@ -38,7 +45,7 @@ def test_work_runs_at_once_when_nothing_is_being_answered() -> None:
 
 def test_under_endless_requests_work_still_runs_once_its_bound_has_passed() -> None:
     post_ack = PostAck(max_defer_s=0.05)
-    with post_ack.answering():  # never answered while the work is waited for
+    with post_ack.answering(), post_ack.answering():  # a burst never answered while the work waits
         assert post_ack.submit(lambda: "done").result(WAIT_S) == "done"
     post_ack.shutdown()
 

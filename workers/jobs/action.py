@@ -37,7 +37,7 @@ from workers.jobs.queueing import (
     claim_hold_s,
     make_queue,
 )
-from workers.jobs.report import run_report, settings_from_env
+from workers.jobs.report import job_connection, run_report, settings_from_env
 from workers.remediation import RESEND_FLOWS, kratos_for
 from workers.remediation.flush import run_flush
 from workers.remediation.follow_up import observe, snapshot
@@ -87,7 +87,7 @@ class _Env:
     def open(cls) -> _Env:
         redact_self_service_urls()
         settings = settings_from_env()
-        connection = redis.Redis.from_url(settings.redis_url)
+        connection = job_connection(settings)
         poster = SlackPoster(web_client(settings))
         return cls(
             settings,

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from rq.job import Job
+from rq.job import Job, get_current_job
 
 from workers.checks.diagnostics import run_diagnostics
 from workers.clients.history import remember_report, remember_report_id
@@ -44,6 +44,13 @@ PROGRESS_INTERVAL_S = 1.0  # chat.update is rate limited; at most one progress e
 def settings_from_env() -> Settings:
     """The worker process's settings, read once."""
     return load_settings()
+
+
+def job_connection(settings: Settings) -> redis.Redis:
+    """The Redis connection RQ's work-horse has already opened for the running job (a new one costs
+    a connect and three round trips in a cold process); a new connection outside a worker."""
+    job = get_current_job()
+    return job.connection if job is not None else redis.Redis.from_url(settings.redis_url)
 
 
 class _Progress:
@@ -97,7 +104,7 @@ async def _diagnose(settings: Settings, email: str, report_id: str, progress: _P
 def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
     settings = settings_from_env()
     poster = SlackPoster(web_client(settings))
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = job_connection(settings)
     operators = operators_configured(settings)
     if ts and (earlier := _settled(connection, report_id)) is not None:
         # A retry after an attempt that settled, or a report the reaper failed: only Slack may lag.

@@ -14,8 +14,6 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-import redis
-
 from workers.checks.courier_watch import courier_round
 from workers.checks.diagnostics import run_relay_checks
 from workers.checks.smtp import KRATOS_DEFAULT_FROM
@@ -24,7 +22,7 @@ from workers.clients.kratos import kratos_admin
 from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.queueing import make_queue, schedule_watch, watch_round_timeout
-from workers.jobs.report import settings_from_env
+from workers.jobs.report import job_connection, settings_from_env
 from workers.report.alerts import COURIER_KINDS, Alert, Change, Sighting, advance
 from workers.report.watch_sightings import (
     blocklists_sighting,
@@ -150,7 +148,7 @@ def run_round(trigger: str = "schedule") -> str:
     settings = settings_from_env()
     if not settings.watch_channel:
         return "watch off (WATCH_CHANNEL unset)"
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = job_connection(settings)
     store = AlertStore(connection)
     token = store.lock(watch_round_timeout(settings))
     try:

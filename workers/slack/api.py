@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from workers.clients.tls import client_tls_context
 from workers.core.settings import Settings
 from workers.core.timeouts import SLACK_HTTP_TIMEOUT_S
 
@@ -46,7 +47,10 @@ class SlackError(Exception):
 
 def web_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = WebClient(token=token, base_url=settings.slack_api_base, timeout=SLACK_HTTP_TIMEOUT_S)
+    # One TLS context per process: without it, urllib loads the CA store again for every call.
+    client = WebClient(
+        token=token, base_url=settings.slack_api_base, timeout=SLACK_HTTP_TIMEOUT_S, ssl=client_tls_context()
+    )
     client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
     return client
 
@@ -121,7 +125,7 @@ class SlackPoster:
 
 def respond_ephemeral(response_url: str, text: str) -> None:
     """Answer the person who typed a command, through the response_url Slack gave us."""
-    response = WebhookClient(response_url, timeout=SLACK_HTTP_TIMEOUT_S).send(
+    response = WebhookClient(response_url, timeout=SLACK_HTTP_TIMEOUT_S, ssl=client_tls_context()).send(
         text=text, response_type="ephemeral", replace_original=False
     )
     if response.status_code != 200:
