@@ -50,20 +50,22 @@ class PostAck:
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
         """Run `fn` at once when its request is the only one; in a burst, once the burst is answered."""
+        now = time.monotonic()
         with self._idle:
             # Called while answering its own request: any other request, now or just before, is a burst.
-            burst = self._answering > 1 or time.monotonic() - self._last_answered < QUIET_S
+            burst = self._answering > 1 or now - self._last_answered < QUIET_S
         if not burst:
             return self._executor.submit(fn, *args, **kwargs)
-        return self._executor.submit(self._when_quiet, fn, *args, **kwargs)
+        # The bound counts from now, not from when a thread takes the work: under sustained load the
+        # work queued behind it then runs as soon as a thread is free, rather than waiting once more.
+        return self._executor.submit(self._when_quiet, now + self._max_defer_s, fn, *args, **kwargs)
 
-    def _when_quiet(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        self._wait_for_quiet()
+    def _when_quiet(self, deadline: float, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        self._wait_for_quiet(deadline)
         return fn(*args, **kwargs)
 
-    def _wait_for_quiet(self) -> None:
-        """Until no request has been answered for QUIET_S, or MAX_DEFER_S has passed."""
-        deadline = time.monotonic() + self._max_defer_s
+    def _wait_for_quiet(self, deadline: float) -> None:
+        """Until no request has been answered for QUIET_S, or `deadline` has passed."""
         with self._idle:
             while (now := time.monotonic()) < deadline:
                 if self._answering:

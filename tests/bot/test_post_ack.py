@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from bot.post_ack import PostAck
 
@@ -47,6 +48,17 @@ def test_under_endless_requests_work_still_runs_once_its_bound_has_passed() -> N
     post_ack = PostAck(max_defer_s=0.05)
     with post_ack.answering(), post_ack.answering():  # a burst never answered while the work waits
         assert post_ack.submit(lambda: "done").result(WAIT_S) == "done"
+    post_ack.shutdown()
+
+
+def test_under_sustained_load_work_queued_behind_is_not_held_back_once_more() -> None:
+    """The bound counts from the submit: twelve items on one thread wait about one bound in all, not
+    one bound each (which would cap a busy bot at one parent per bound per thread)."""
+    post_ack = PostAck(ThreadPoolExecutor(max_workers=1), max_defer_s=1.0)
+    with post_ack.answering(), post_ack.answering():  # requests never stop arriving
+        futures = [post_ack.submit(lambda n=n: n) for n in range(12)]
+        done, waiting = wait(futures, timeout=WAIT_S)
+    assert not waiting and sorted(f.result() for f in done) == list(range(12))
     post_ack.shutdown()
 
 
