@@ -6,7 +6,7 @@ Three servers get the same bursts of simultaneous signed `/mailcheck EMAIL` comm
   bolt       a plain Bolt app that acks the same command and writes one Redis key (bench/peers/bolt_peer.py)
   bare       the floor: a WSGI handler that checks the signature and writes one Redis key, no framework
 All are served by waitress, write to the same spawned redis-server and answer 200.
-Usage: python -m bench.ack_peers [--concurrency 50] [--rounds 8] [--peer-threads 4]
+Usage: python -m bench.ack_peers [--concurrency 50] [--rounds 16] [--peer-threads 64] [--profile FILE]
 """
 
 from __future__ import annotations
