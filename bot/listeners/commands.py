@@ -206,9 +206,10 @@ def answer(deps: Deps, command: dict[str, Any]) -> BoltResponse:
     try:
         handle(deps, ack, command)
     except Exception as error:
-        text = error_text(error, deps.metrics)
+        text = error_text(error, deps.metrics)  # logs what is unexpected
         if ack.response is None:
             return ephemeral_response(text)
+        # Acked already (only the post-ack hand-off comes later): the answer stands as acked.
     return ack.response or BoltResponse(status=200, body="")
 
 
