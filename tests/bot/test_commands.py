@@ -14,15 +14,16 @@ import httpx
 import pytest
 import redis
 
-from bot.app import build_deps
+from bot.app import build_deps, create_app
 from bot.listeners import commands
+from bot.slack_http import SlackEvents
 from tests.e2e.helpers import run_command, unique_email
 from tests.processes import base_settings, mailcheck_env, start_bot
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
-from tests.standins.slack import SlackStandIn
-from tests.standins.slack_requests import signed_headers, slash_command_body
+from tests.standins.slack import BOT_TOKEN, SlackStandIn
+from tests.standins.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
 from workers.core.settings import load_settings
 
 
@@ -167,4 +168,44 @@ def test_an_unexpected_error_is_answered_with_an_error_id_only_the_log_explains(
     correlation = answer["text"].split("error id `")[1].split("`")[0]
     assert f"unexpected error [{correlation}]" in caplog.text and "RuntimeError" in caplog.text
     assert len(slack.calls_of("chat.postMessage")) == posts  # nothing was started
+    deps.background.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("text", "channel"),
+    [
+        ("help", "C0SUPPORT"),
+        ("", "C0SUPPORT"),
+        ("two@example.com words@example.com", "C0SUPPORT"),
+        ("<!here>", "C0SUPPORT"),
+        ("bad\u0007@example.com", "C0SUPPORT"),
+        ("user@example.com", "C0ELSEWHERE"),
+    ],
+)
+def test_the_direct_route_answers_exactly_as_bolts_dispatch_would(
+    redis_url: str, slack: SlackStandIn, text: str, channel: str
+) -> None:
+    """Over HTTP `/mailcheck` skips Bolt's dispatch; the same signed request through Bolt's listener
+    (as Socket Mode takes it) gets the same status, content type and body."""
+    settings = load_settings(
+        {
+            "redis_url": redis_url,
+            "slack_api_url": slack.api_url,
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "mailcheck_channels": "C0SUPPORT",
+        }
+    )
+    deps = build_deps(settings)
+    app = create_app(deps)
+    direct = SlackEvents(app, SIGNING_SECRET, command=lambda body: commands.answer(deps, body))
+    through_bolt = SlackEvents(app, SIGNING_SECRET)
+    body = slash_command_body(text, channel=channel)
+    answers = []
+    for wsgi in (direct, through_bolt):
+        with httpx.Client(transport=httpx.WSGITransport(app=wsgi), base_url="http://bot.invalid") as client:
+            response = client.post("/slack/events", content=body, headers=signed_headers(body))
+        answers.append((response.status_code, response.headers.get("content-type"), response.text))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 200 and answers[0][2]  # every one of these is answered, with text
     deps.background.shutdown()
