@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.errors import ephemeral_response, error_text
 from bot.metrics import BotMetrics
 from bot.post_ack import PostAck
+from workers.clients.redis_client import redis_client
 from workers.clients.store import ReportStore
 from workers.core.settings import Settings
 from workers.jobs.queueing import make_queue
@@ -23,7 +24,7 @@ REDIS_SOCKET_TIMEOUT_S = 1.0
 
 
 def bot_redis(settings: Settings) -> redis.Redis:
-    return redis.Redis.from_url(
+    return redis_client(
         settings.redis_url,
         socket_timeout=REDIS_SOCKET_TIMEOUT_S,
         socket_connect_timeout=REDIS_SOCKET_TIMEOUT_S,

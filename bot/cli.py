@@ -89,6 +89,7 @@ def _history(settings: Settings, raw_email: str, as_json: bool) -> int:
 
     from bot.errors import UserFacingError
     from bot.parse import normalize_address
+    from workers.clients.redis_client import redis_client
     from workers.slack.api import SlackPoster, web_client
     from workers.slack.history import history_json, look_up, render_history_plain
 
@@ -99,7 +100,7 @@ def _history(settings: Settings, raw_email: str, as_json: bool) -> int:
     poster = SlackPoster(web_client(settings)) if settings.slack_bot_token else None  # links need it
     days = settings.history_days
     try:
-        listed = look_up(redis.Redis.from_url(settings.redis_url), poster, email, days=days)
+        listed = look_up(redis_client(settings.redis_url), poster, email, days=days)
     except redis.RedisError as exc:
         print(f"mailcheck: Redis at REDIS_URL cannot be read ({type(exc).__name__})", file=sys.stderr)
         return EXIT_UNHEALTHY

@@ -44,10 +44,11 @@ def check_worker(settings: Settings, max_age_s: float = WORKER_MAX_HEARTBEAT_AGE
     import redis
     from rq import Worker
 
+    from workers.clients.redis_client import redis_client
     from workers.jobs.queueing import make_queue
 
     hostname = socket.gethostname()
-    connection = redis.Redis.from_url(
+    connection = redis_client(
         settings.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
     )
     try:

@@ -13,12 +13,12 @@ import time
 from typing import Any
 
 import redis
-import redis.asyncio
 from rq.job import Job, get_current_job
 
 from workers.checks.diagnostics import run_diagnostics
 from workers.clients.history import remember_report, remember_report_id
 from workers.clients.metrics_store import record_report
+from workers.clients.redis_client import async_redis_client, redis_client
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.logs import correlated_job
 from workers.core.settings import Settings, load_settings, operators_configured
@@ -50,7 +50,7 @@ def job_connection(settings: Settings) -> redis.Redis:
     """The Redis connection RQ's work-horse has already opened for the running job (a new one costs
     a connect and three round trips in a cold process); a new connection outside a worker."""
     job = get_current_job()
-    return job.connection if job is not None else redis.Redis.from_url(settings.redis_url)
+    return job.connection if job is not None else redis_client(settings.redis_url)
 
 
 class _Progress:
@@ -89,7 +89,7 @@ class _Progress:
 async def _diagnose(settings: Settings, email: str, report_id: str, progress: _Progress) -> Report:
     # The provider's short-lived answers, the Resend webhook events and the verification probe's
     # answers live in Redis: without it a report would never see a bounce only the webhook told.
-    cache = redis.asyncio.Redis.from_url(settings.redis_url)
+    cache = async_redis_client(settings.redis_url)
     try:
         report = await run_diagnostics(
             email, settings, report_id=report_id, on_progress=progress, cache=cache

@@ -17,6 +17,7 @@ from rq.job import Job
 from workers.checks.courier_health import courier_health
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import kratos_admin
+from workers.clients.redis_client import redis_client
 from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.report import settings_from_env
@@ -78,7 +79,7 @@ def _open_alerts(settings: Settings) -> list[Alert] | None:
     if not settings.watch_channel:
         return None
     try:
-        return AlertStore(redis.Redis.from_url(settings.redis_url)).open_alerts()
+        return AlertStore(redis_client(settings.redis_url)).open_alerts()
     except redis.RedisError as exc:
         log.warning("courier status: open alerts unreadable (%s)", type(exc).__name__)
         return None

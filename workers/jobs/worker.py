@@ -23,6 +23,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.checks.diagnostics import preload
+from workers.clients.redis_client import redis_client
 from workers.core.settings import Settings
 
 # Imported here, in the worker's parent, so that each job's forked work-horse starts with the job
@@ -133,7 +134,7 @@ def run_worker(settings: Settings, *, burst: bool = False, timings: WorkerTiming
     while True:
         worker: MailcheckWorker | None = None
         try:
-            connection = redis.Redis.from_url(settings.redis_url)
+            connection = redis_client(settings.redis_url)
             worker = MailcheckWorker(
                 [make_queue(connection, settings)],
                 connection=connection,

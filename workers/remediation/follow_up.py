@@ -15,6 +15,7 @@ from typing import Any
 import redis.asyncio
 
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_admin
+from workers.clients.redis_client import async_redis_client
 from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_ACTION_TIMEOUT_S, PROVIDER_FOLLOW_UP_TIMEOUT_S
 from workers.core.times import CLOCK_SKEW
@@ -157,7 +158,7 @@ async def observe(
     async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S, instance=instance) as kratos:
         if kind is None:
             return await observe_flush(kratos, email, watched=watched, since=since)
-        cache = redis.asyncio.Redis.from_url(settings.redis_url)
+        cache = async_redis_client(settings.redis_url)
         try:
             probe = ProviderProbe.configured(settings, cache)
             return await observe_resend(kratos, email, kind=kind, known=known, since=since, provider=probe)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import redis.asyncio
 
+from workers.clients.redis_client import async_redis_client
 from workers.core.settings import Settings
 from workers.core.timeouts import PROVIDER_REMOVAL_TIMEOUT_S
 from workers.providers.base import RemovalOutcome
@@ -50,7 +51,7 @@ async def lift_suppression(
 
 async def unsuppress(settings: Settings, email: str) -> UnsuppressResult:
     """lift_suppression with the provider-answer cache in REDIS_URL."""
-    cache = redis.asyncio.Redis.from_url(settings.redis_url)
+    cache = async_redis_client(settings.redis_url)
     try:
         return await lift_suppression(email, settings, cache=cache)
     finally:
