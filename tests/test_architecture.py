@@ -115,3 +115,15 @@ def test_the_bot_process_loads_no_check() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+def test_mailcheck_check_loads_no_slack_framework() -> None:
+    """`mailcheck check` imports what it needs when run (SPEC §9); Bolt is the bot's, ~50 ms it would
+    pay for nothing."""
+    code = (
+        "import sys, bot.cli, bot.parse, workers.checks.diagnostics, workers.report.terminal;"
+        "print('\\n'.join(m for m in sys.modules if m.split('.')[0] == 'slack_bolt'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
