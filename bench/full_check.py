@@ -1,9 +1,11 @@
 """A full `mailcheck` report in the world of bench/world.py (STARTTLS relay with AUTH, DNS, Kratos,
 Resend, each with injected latency) versus its critical-path bound: in a warm process, in a cold
 work-horse forked from a warmed worker parent (as RQ runs a job), and end to end through Slack (the
-real bot and worker, bench/e2e_slack.py). Also checkdmarc's DNS-only pass over the same domain.
+real bot and worker, bench/e2e_slack.py); and as a person at a terminal gets it, a fresh
+`mailcheck check --json` process from start to exit. Also checkdmarc's DNS-only pass over the same
+domain.
 
-Usage: python -m bench.full_check [--runs 7] [--e2e-runs 15] [--profile FILE]
+Usage: python -m bench.full_check [--runs 7] [--cli-runs 5] [--e2e-runs 15] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import json
 import os
 import pickle
 import statistics
+import subprocess
+import sys
 import time
 
 import checkdmarc
@@ -23,6 +28,7 @@ import dns.nameserver
 from bench import world
 from bench.e2e_slack import end_to_end, summary
 from bench.stack import percentile
+from tests.processes import ROOT, mailcheck_env
 from workers.checks.diagnostics import preload, run_diagnostics
 from workers.core.settings import Settings, load_settings
 from workers.jobs import worker  # noqa: F401  # what RQ's worker parent has loaded before it forks
@@ -53,6 +59,26 @@ def _forked(email: str, settings: Settings, report_id: str, profile: str | None)
     elapsed = time.perf_counter() - started
     os.waitpid(pid, 0)
     return elapsed, Report.from_dict(data)
+
+
+def _cli(env: dict[str, str], recipients: list[str]) -> tuple[list[float], list[float]]:
+    """Wall time of a fresh `mailcheck check --json` process each (interpreter start, imports, the
+    report, exit), and the report's own elapsed_ms."""
+    walls, reports = [], []
+    for email in recipients:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "check", "--json", email],
+            env=mailcheck_env(**env),
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        walls.append(time.perf_counter() - started)
+        if done.returncode not in (0, 1):  # 1: the report found a problem; it still printed
+            raise RuntimeError(f"mailcheck check exited {done.returncode}: {done.stderr.decode()[-500:]}")
+        reports.append(json.loads(done.stdout)["elapsed_ms"] / 1000)
+    return walls, reports
 
 
 def _checkdmarc_seconds(port: int) -> float:
@@ -90,15 +116,20 @@ def _line(name: str, values: list[float], bound: float, note: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--e2e-runs", type=int, default=15)
     parser.add_argument("--profile", metavar="FILE", help="cProfile one cold work-horse into FILE")
     args = parser.parse_args()
-    recipients = world.emails(2 * args.runs + 1, "inproc") + world.emails(args.e2e_runs + 2, "e2e")
+    cli_recipients = world.emails(args.cli_runs, "cli")
+    recipients = (
+        world.emails(2 * args.runs + 1, "inproc") + world.emails(args.e2e_runs + 2, "e2e") + cli_recipients
+    )
     with world.served(recipients) as servers:
         env = world.settings(servers)
         os.environ["SSL_CERT_FILE"] = env["SSL_CERT_FILE"]  # before preload() builds the TLS contexts
         settings = load_settings({key.lower(): value for key, value in env.items() if key != "SSL_CERT_FILE"})
         colds, walls, report = _in_process(settings, args.runs, args.profile)
+        cli_walls, cli_reports = _cli(env, cli_recipients) if args.cli_runs else ([], [])
         theirs = statistics.median(_checkdmarc_seconds(servers["dns_port"]) for _ in range(3))
         runs = end_to_end(env, world.emails(args.e2e_runs + 2, "e2e")) if args.e2e_runs else []
     replies = world.awaited_replies(report.checks["smtp"].details)
@@ -121,6 +152,16 @@ def main() -> None:
         )
     )
     print(_line("warm process", walls, bound, f"({args.runs} runs)"))
+    if cli_walls:
+        print(
+            _line(
+                "mailcheck check",
+                cli_walls,
+                bound,
+                f"({args.cli_runs} fresh processes, start to exit; the report inside: "
+                f"p50 {statistics.median(cli_reports) * 1000:.0f} ms)",
+            )
+        )
     if runs:
         print("\n".join(summary(runs, bound)))
     print("  goal: <= 1.3 x the bound end to end")
