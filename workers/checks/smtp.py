@@ -40,7 +40,7 @@ from workers.checks import smtp_summary
 from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
 from workers.checks.smtp_probe import Session
 from workers.checks.smtp_summary import Probed
-from workers.checks.smtp_tls import answers_tls, built_tls_context, tls_context
+from workers.checks.smtp_tls import answers_tls, tls_context
 from workers.core.scrub import credentials_scrubber
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Status
@@ -88,10 +88,10 @@ async def _run(
     failure: ProbeFailure | None = None
     try:
         async with asyncio.timeout(timeout):
-            # Built before the fork in a worker (preload): then no thread hop delays the connect.
-            context = built_tls_context(relay, ca_file)
-            if context is None:
-                context = await asyncio.to_thread(tls_context, relay, ca_file)
+            # Built once per process, and before the fork in a worker (preload). Built here, on the
+            # loop, when it is not: a thread hop would hand the loop to the other checks' start-up
+            # first, and this dialogue is the report's critical path.
+            context = tls_context(relay, ca_file)
             sock = await _reach(relay, log, resolver, session.timeout)
             await session.run(sock, context)
     except ProbeFailure as exc:

@@ -54,11 +54,6 @@ def tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext:
     return _context(relay.verify_certificate, ca_file)
 
 
-def built_tls_context(relay: SmtpRelay, ca_file: str | None) -> ssl.SSLContext | None:
-    """`tls_context` when this process has already built it (no CA store to load), else None."""
-    return _BUILT.get((relay.verify_certificate, ca_file))
-
-
 def preload_tls_context() -> None:
     """The verifying context with the system store, before a worker forks its work-horses."""
     _context(True, None)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from dataclasses import dataclass
@@ -26,8 +27,16 @@ class DmarcRecordError(ValueError):
 
 @functools.cache
 def suffixes() -> PublicSuffixList:
-    """Parsed once per process (~60 ms); RQ's worker parent parses it before it forks (diagnostics.preload)."""
+    """Parsed once per process (~30-60 ms); RQ's worker parent parses it before it forks (diagnostics.preload)."""
     return PublicSuffixList()  # the list shipped inside the package: never fetched at run time
+
+
+async def parsed_suffixes() -> PublicSuffixList:
+    """`suffixes`, parsed in a thread the first time: on the loop it would hold every other check's
+    replies, the SMTP dialogue's among them, for as long as the parse takes (`mailcheck check`)."""
+    if suffixes.cache_info().currsize:
+        return suffixes()
+    return await asyncio.to_thread(suffixes)
 
 
 def organizational_domain(domain: str) -> str:
@@ -52,6 +61,7 @@ class DmarcLookup:
 
 
 async def fetch_dmarc(resolver: dns.asyncresolver.Resolver, from_domain: str) -> DmarcLookup:
+    await parsed_suffixes()
     candidates = dict.fromkeys([from_domain, organizational_domain(from_domain)])
     try:
         for domain in candidates:
