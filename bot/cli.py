@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import TYPE_CHECKING
@@ -140,17 +141,24 @@ def _healthcheck(role: str, port: int | None) -> int:
     return status
 
 
+def _ended(code: int) -> int:
+    """A one-shot command has answered and its process ends now: the interpreter's last collections
+    need not walk everything it imported (~100 ms of a `mailcheck check`, bench/full_check.py)."""
+    gc.freeze()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "healthcheck":
-        return _healthcheck(args.role, args.port)
+        return _ended(_healthcheck(args.role, args.port))
     try:
         settings = load_settings()
         configure_logging(settings, logging.WARNING if args.command == "check" else logging.INFO)
         if args.command == "check":
-            return _check(settings, args.email, args.json)
+            return _ended(_check(settings, args.email, args.json))
         if args.command == "history":
-            return _history(settings, args.email, args.json)
+            return _ended(_history(settings, args.email, args.json))
         if args.command == "bot":
             return _bot(settings, args.host, args.port)
         return _worker(settings, args.burst)
