@@ -1,7 +1,7 @@
 """What workers did, counted in Redis hashes so that the bot's `/metrics` shows it (SPEC §13).
 
-Workers write (`record_report`, `record_action`): one pipeline of HINCRBYs per finished report or
-action outcome. A failed write is logged and forgotten: a metric must never fail the job it counts.
+Workers write (`record_report`, `record_failed_report`, `record_action`): one pipeline of HINCRBYs
+per finished report, one HINCRBY per report failed outside its job's finish or per action outcome. A failed write is logged and forgotten: a metric must never fail the job it counts.
 The bot reads everything back at scrape time (`read_counts`), so the counts are the same whichever
 process is scraped and survive restarts of both.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import redis
 
 from workers.clients.alert_store import OPEN_COUNTS_KEY
-from workers.report.model import Report
+from workers.report.model import Report, State
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,16 @@ def record_report(connection: redis.Redis, report: Report) -> None:
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("report %s was not counted in the metrics: %s", report.report_id, type(exc).__name__)
+
+
+def record_failed_report(connection: redis.Redis, report_id: str) -> None:
+    """Count a report that ended `failed` outside its job's own finish (the job crashed on its last
+    attempt, its worker was lost, or no worker took it): `mailcheck_reports_total{verdict="failed"}`.
+    No check results and no duration: it has neither."""
+    try:
+        connection.hincrby(REPORTS_KEY, State.FAILED.value, 1)
+    except redis.RedisError as exc:
+        log.warning("report %s was not counted in the metrics: %s", report_id, type(exc).__name__)
 
 
 def record_action(connection: redis.Redis, action: str, outcome: str) -> None:

@@ -32,6 +32,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from workers.clients.history import remember_report_id
+from workers.clients.metrics_store import record_failed_report
 from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, ReportStore, StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.jobs.queueing import RUNNING_REPORTS_KEY, report_job_id, report_job_timeout
@@ -205,6 +206,7 @@ def fail_report(
     settled = settle(connection, report_id, lambda current: _failed(current or fallback, reason))
     if settled.won:
         log.warning("report %s failed: %s", report_id, reason)
+        record_failed_report(connection, report_id)
     show_and_release(connection, settled.stored, report_id, poster, operators=operators)
     return settled.won
 

@@ -21,6 +21,7 @@ from rq.timeouts import JobTimeoutException
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
 from workers.clients.history import recall
+from workers.clients.metrics_store import REPORTS_KEY, read_counts
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings, load_settings
 from workers.jobs.queueing import (
@@ -206,12 +207,17 @@ def test_reaper_fails_an_overdue_report_without_a_job(
     _clear(connection)
     stored = _posted(connection, poster)
 
+    connection.delete(REPORTS_KEY)
+
     assert reap(connection, poster, settings) == 1
 
     assert _shown(own_slack, stored) == "failed"
     shown = own_slack.message(stored.channel, stored.ts)
     assert OVERDUE_REASON in str(shown["blocks"]) and shown["metadata"]["event_payload"]["actions"] == "rerun"
     assert _ledger(connection) == []
+    assert read_counts(connection).reports == {"failed": 1}  # mailcheck_reports_total{verdict="failed"}
+    assert reap(connection, poster, settings) == 0  # nothing left to fail, nothing counted twice
+    assert read_counts(connection).reports == {"failed": 1}
 
 
 def test_reaper_gives_a_queued_job_more_time(
