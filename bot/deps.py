@@ -24,5 +24,5 @@ class Deps:
     poster: SlackPoster
     metrics: BotMetrics
     background: PostAck  # work a listener starts after its ack, once the bot's acks are out
-    # Reports failed in Slack while Redis was down, for the bot's reaper to store once Redis is back.
-    unsettled: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)
+    # Parents posted while Redis was down, for the bot's reaper to attach to their reports once it is back.
+    unattached: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)

@@ -1,7 +1,8 @@
 """The overdue-report reaper inside the bot: a daemon thread, so reports are settled with no worker.
 
 Workers reap in their maintenance pass; the bot reaps too, so that a report no worker ever starts is
-failed after QUEUE_TIMEOUT and one whose bot died before enqueueing is failed at its deadline. Claims
+failed after QUEUE_TIMEOUT and one whose bot died before enqueueing is released at its deadline. It
+also attaches the parents it posted while Redis was down to their reports, once Redis is back. Claims
 in the ledger are leases, so the bot and any number of workers reap side by side, each report once.
 """
 
@@ -13,7 +14,7 @@ import threading
 import redis
 
 from bot.deps import Deps
-from workers.jobs.reaper import Ledger, reap
+from workers.jobs.reaper import attach_and_show, reap
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +42,20 @@ class BotReaper:
         while not self._stop.wait(self._interval):
             self.reap_once()
 
-    def _settle_unqueued(self) -> None:
-        """Reports the bot failed in Slack while Redis was down: stored failed, out of the ledger."""
-        unsettled, ledger = self._deps.unsettled, Ledger(self._deps.redis)
-        while not unsettled.empty():
-            stored = unsettled.get()
+    def _attach_parents(self) -> None:
+        """Parents posted while Redis was down: attached to their reports, each shown if it settled."""
+        unattached, deps = self._deps.unattached, self._deps
+        while not unattached.empty():
+            stored = unattached.get()
             try:
-                self._deps.store.save(stored)
-                ledger.untrack(stored.report.report_id)
+                attach_and_show(deps.redis, stored, deps.poster, deps.settings)
             except redis.RedisError:
-                unsettled.put(stored)
+                unattached.put(stored)
                 raise
 
     def reap_once(self) -> int:
         try:
-            self._settle_unqueued()
+            self._attach_parents()
             reaped = reap(self._deps.redis, self._deps.poster, self._deps.settings)
         except redis.RedisError as exc:
             if not self._redis_down:  # once per outage; healthz says the rest

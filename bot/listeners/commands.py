@@ -25,7 +25,7 @@ from bot.parse import Check, Help, History, parse_command
 from workers.clients.store import StoredReport
 from workers.core.logs import correlated
 from workers.jobs.queueing import enqueue_report, enqueue_status, save_new_report
-from workers.jobs.reaper import Ledger, mark_failed
+from workers.jobs.reaper import UNATTACHED_REASON, attach_and_show, show_failed
 from workers.report.model import Report, new_report_id
 from workers.slack.api import SlackError, respond_ephemeral
 from workers.slack.history import look_up, render_history
@@ -60,9 +60,9 @@ def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], 
     except redis.RedisError:
         raise ServiceUnavailable("its Redis is unreachable") from None
     ack()
-    # Posting the parent and enqueueing run after the ack on a small pool of their own, off the
+    # Enqueueing and posting the parent run after the ack on a small pool of their own, off the
     # request thread, so the HTTP answer goes out without waiting for Slack.
-    deps.background.submit(_post_and_enqueue, deps, command, stored).add_done_callback(_log_crash)
+    deps.background.submit(_enqueue_and_post, deps, command, stored).add_done_callback(_log_crash)
 
 
 def _log_crash(future: Future[None]) -> None:
@@ -70,18 +70,15 @@ def _log_crash(future: Future[None]) -> None:
         log.error("posting a report failed", exc_info=future.exception())
 
 
-def _post_and_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
+def _enqueue_and_post(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
     with correlated(stored.report.report_id):
-        _post_then_enqueue(deps, command, stored)
+        _enqueue_then_post(deps, command, stored)
 
 
-def _post_then_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
+def _enqueue_then_post(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
+    """Enqueue first, then post the parent: the diagnosis runs while Slack answers the post (100-300 ms
+    against the real Slack), and the job learns the parent's ts through Redis (`attach_parent`)."""
     channel, requester, email = stored.channel, stored.requester, stored.report.email
-    try:
-        stored.ts = deps.poster.post(channel, **render_report(stored.report, requester=requester))
-    except SlackError as exc:
-        respond_ephemeral(command["response_url"], f":x: could not post the report here ({exc.error}).")
-        return
     try:
         enqueue_report(
             deps.queue,
@@ -89,22 +86,39 @@ def _post_then_enqueue(deps: Deps, command: dict[str, Any], stored: StoredReport
             report_id=stored.report.report_id,
             email=email,
             channel=channel,
-            ts=stored.ts,
+            ts="",
             requester=requester,
-            stored=stored,
+            parent_pending=True,
         )
     except redis.RedisError:
-        mark_failed(stored, "the check could not be queued (Redis unreachable)", deps.poster, deps.store)
+        # Nothing runs and nothing is posted; a reaper releases the report's ledger entry.
         respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
-        try:
-            Ledger(deps.redis).untrack(stored.report.report_id)
-        except redis.RedisError:
-            deps.unsettled.put(stored)  # the bot's reaper stores it and untracks it once Redis is back
         return
+    try:
+        stored.ts = deps.poster.post(channel, **render_report(stored.report, requester=requester))
+    except SlackError as exc:
+        # The job runs with no parent to show; a reaper releases the report once it has settled.
+        respond_ephemeral(command["response_url"], f":x: could not post the report here ({exc.error}).")
+        return
+    try:
+        attach_and_show(deps.redis, stored, deps.poster, deps.settings)
+    except redis.RedisError:
+        _unattached(deps, stored)
     if not _worker_alive(deps):
         respond_ephemeral(
             command["response_url"], NO_WORKER_NOTICE.format(timeout=deps.settings.queue_timeout)
         )
+
+
+def _unattached(deps: Deps, stored: StoredReport) -> None:
+    """Redis failed between the enqueue and storing where the parent is: the job cannot show its
+    result. The parent says so now (so that a bot dying here leaves nothing `running`), and the bot's
+    reaper stores where it is once Redis is back, showing the result if the job finished meanwhile."""
+    deps.unattached.put(stored)
+    try:
+        show_failed(stored, UNATTACHED_REASON, deps.poster)
+    except SlackError as exc:
+        log.warning("report %s: parent not marked failed (%s)", stored.report.report_id, exc.error)
 
 
 class WorkerSightings:

@@ -16,6 +16,7 @@ import redis
 
 from bot.app import build_deps, create_app
 from bot.listeners import commands
+from bot.reaping import BotReaper
 from bot.slack_http import SlackEvents
 from tests.e2e.helpers import run_command, unique_email
 from tests.processes import base_settings, mailcheck_env, start_bot
@@ -24,7 +25,11 @@ from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
+from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import load_settings
+from workers.jobs.queueing import save_new_report
+from workers.jobs.reaper import UNATTACHED_REASON, settle, with_parent
+from workers.report.model import Report, State, Verdict, new_report_id
 
 
 def _job_keys(redis_server: RedisServer) -> set[bytes]:
@@ -208,4 +213,42 @@ def test_the_direct_route_answers_exactly_as_bolts_dispatch_would(
         answers.append((response.status_code, response.headers.get("content-type"), response.text))
     assert answers[0] == answers[1]
     assert answers[0][0] == 200 and answers[0][2]  # every one of these is answered, with text
+    deps.background.shutdown()
+
+
+def test_a_parent_redis_could_not_attach_says_so_and_shows_the_result_once_redis_is_back(
+    redis_url: str, slack: SlackStandIn
+) -> None:
+    """Redis fails between the enqueue and storing where the parent is (here: it refuses GET to the
+    bot's connection): the parent says `failed` at once rather than `running` forever, and once Redis
+    answers, the bot's reaper attaches it and shows the report the job finished meanwhile."""
+    settings = load_settings(
+        {"redis_url": redis_url, "slack_api_url": slack.api_url, "slack_bot_token": BOT_TOKEN}
+    )
+    deps = build_deps(settings)
+    deps.redis.execute_command("ACL", "SETUSER", "nogets", "on", "nopass", "~*", "&*", "+@all", "-get")
+    no_gets = redis.Redis.from_url(redis_url.replace("redis://", "redis://nogets@"))
+    email = unique_email("unattached")
+    stored = StoredReport(Report(new_report_id(), email), channel="C0SUPPORT", ts="", requester="U0AGENT")
+    save_new_report(deps.redis, stored, settings)
+    command = dict(parse_qsl(slash_command_body(email, response_url=slack.hook_url("unattached"))))
+
+    commands._enqueue_then_post(replace(deps, redis=no_gets), command, stored)
+
+    parent = slack.message("C0SUPPORT", stored.ts)
+    assert parent["metadata"]["event_payload"]["state"] == "failed"
+    assert UNATTACHED_REASON.split(":")[0] in json.dumps(parent["blocks"])
+    assert ReportStore(deps.redis).load(stored.report.report_id).ts == ""  # type: ignore[union-attr]
+    # The job finishes while the bot cannot tell it where the parent is: it shows nothing.
+    done = StoredReport.from_json(stored.to_json())
+    done.ts, done.report.state, done.report.verdict = "", State.COMPLETE, Verdict.DELIVERED
+    assert settle(deps.redis, stored.report.report_id, lambda current: with_parent(done, current)).won
+
+    BotReaper(deps).reap_once()  # Redis answers the bot again
+
+    shown = slack.message("C0SUPPORT", stored.ts)["metadata"]["event_payload"]
+    assert shown["state"] == "complete" and shown["verdict"] == "delivered"
+    assert ReportStore(deps.redis).load(stored.report.report_id).ts == stored.ts  # type: ignore[union-attr]
+    assert deps.unattached.empty()
+    deps.queue.empty()  # type: ignore[no-untyped-call]
     deps.background.shutdown()

@@ -248,11 +248,14 @@ def test_jobs_carry_plain_data_only(
         "report_id": result["report_id"],
         "email": email,
         "channel": "C0SUPPORT",
-        "ts": report_messages(slack, email)[0]["ts"],
+        "ts": "",  # enqueued before the parent is posted: the job finds its ts in Redis
         "requester": "U0AGENT",
         "thread_ts": "",
+        "parent_pending": True,
     }
     assert "xoxb" not in text
+    stored = json.loads(redis_server.client().get(f"mailcheck:report:{result['report_id']}") or "{}")
+    assert stored["ts"] == report_messages(slack, email)[0]["ts"]
 
 
 def test_worker_logs_are_json_lines_correlated_by_report(

@@ -13,7 +13,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.clients.alert_store import AlertStore
-from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, ReportStore, StoredReport
+from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
 from workers.core.settings import Settings
 from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
 from workers.remediation.guard import Claim
@@ -58,8 +58,8 @@ return 1
 def save_new_report(connection: redis.Redis, stored: StoredReport, settings: Settings) -> None:
     """The bot's first Redis write for a report: the report and its running-ledger entry, together.
 
-    Whatever happens to the bot after this (it dies before posting or before enqueueing), the reaper
-    finds the report and fails it; `enqueue_report` then moves the entry's deadline.
+    Whatever happens to the bot after this (it dies before enqueueing, or Redis refuses the job), the
+    reaper finds the report and settles it; `enqueue_report` then moves the entry's deadline.
     """
     report_id = stored.report.report_id
     deadline = time.time() + report_job_timeout(settings)
@@ -79,10 +79,10 @@ def enqueue_report(
     ts: str,
     requester: str,
     thread_ts: str = "",
-    stored: StoredReport | None = None,
+    parent_pending: bool = False,
 ) -> Job:
-    """Queue a report's job; `stored` (the report with its parent's ts) is saved in the same
-    transaction, one round trip to Redis instead of two."""
+    """Queue a report's job. With `parent_pending` the bot posts the parent after this, while the job
+    runs, and tells it where through Redis (`attach_parent`)."""
     kwargs: dict[str, Any] = {
         "report_id": report_id,
         "email": email,
@@ -91,11 +91,11 @@ def enqueue_report(
         "requester": requester,
         "thread_ts": thread_ts,
     }
+    if parent_pending:
+        kwargs["parent_pending"] = True
     with queue.connection.pipeline() as pipe:
         # One transaction: the job is on the queue with the ledger's deadline moved to match it.
         pipe.multi()
-        if stored is not None:
-            ReportStore(pipe).save(stored)
         pipe.zadd(RUNNING_REPORTS_KEY, {report_id: time.time() + first_look_s(settings)})
         job = queue.enqueue(
             RUN_REPORT,

@@ -1,11 +1,13 @@
 """No report stays `running`: the ledger of reports whose parent may still say so, and the reaper.
 
-A report enters the ledger with the bot's first Redis write for it (`save_new_report`, before the
-parent is posted), so a bot that dies before it enqueues leaves nothing `running`; `enqueue_report`
-moves the deadline, and the report leaves the ledger only once Slack shows its final state. Settling is atomic on the stored
+A report enters the ledger with the bot's first Redis write for it (`save_new_report`, before the ack);
+`enqueue_report` moves the deadline, and the report leaves the ledger only once Slack shows its final
+state. The bot enqueues before it posts the parent, then stores where the parent is
+(`attach_parent`): whichever of the bot and the job comes second shows the settled report, so one
+that finishes before its parent exists is still shown. Settling is atomic on the stored
 report: whoever first turns a `running` report into `complete` or `failed` wins, so a report that
 completed is never overwritten with a failure, and a late attempt never overwrites the failure it
-lost to. Everybody who settles then shows Slack what is stored, whoever won.
+lost to. Everybody who settles then shows Slack what is stored, whoever won, where the parent is known.
 
 Workers run `reap` in their maintenance pass, after RQ's own cleanup of abandoned jobs, and the bot
 runs it on a timer (bot/reaping.py), so it also runs with no worker at all. A report past its deadline
@@ -31,9 +33,9 @@ from rq.exceptions import AbandonedJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from workers.clients.history import remember_report_id
+from workers.clients.history import remember_report, remember_report_id
 from workers.clients.metrics_store import record_failed_report
-from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, ReportStore, StoredReport
+from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.jobs.queueing import RUNNING_REPORTS_KEY, report_job_id, report_job_timeout
 from workers.report.model import Report, State
@@ -48,6 +50,9 @@ NO_WORKER_REASON = (
     "start a `mailcheck worker`, then press Re-run"
 )
 LOST_REASON = "the check could not finish (the worker running it stopped)"
+UNATTACHED_REASON = (
+    "Redis became unreachable as the check started, so its result may not reach this message: press Re-run"
+)
 CLAIM_LEASE_S = 120  # a reaper that dies holding a claim leaves the report to another after this
 REAP_BATCH = 50  # per pass; the rest stay due for the next pass
 # While RQ holds the job in one of these, it will still run or is running: RQ owns the report.
@@ -146,6 +151,30 @@ def settle(
         # written meanwhile (a progress save, another settler): look again
 
 
+def attach_parent(connection: redis.Redis, report_id: str, ts: str) -> StoredReport | None:
+    """Store where the parent message is, once the bot has posted it (it enqueues first, so that the
+    diagnosis runs while Slack answers the post). Returns the report when it has already settled: its
+    job could not show it, not knowing where, so the caller does. None while it runs (its job reads
+    the ts when it settles, see `with_parent`) or when it is gone. Atomic like `settle`."""
+    key = KEY_PREFIX + report_id
+    swap = connection.register_script(_COMPARE_AND_SET)
+    while True:
+        raw = connection.get(key)
+        current = _load(raw)
+        if current is None or not isinstance(raw, (str, bytes)):
+            return None
+        current.ts = ts
+        if swap(keys=[key], args=[raw, current.to_json(), REPORT_TTL_S]):
+            return current if current.report.state != State.RUNNING else None
+
+
+def with_parent(stored: StoredReport, current: StoredReport | None) -> StoredReport:
+    """`stored`, with the parent's ts the bot attached meanwhile when `stored` was made without it."""
+    if not stored.ts and current is not None:
+        stored.ts = current.ts
+    return stored
+
+
 def show(stored: StoredReport, poster: SlackPoster, *, operators: bool) -> None:
     """Make the parent message show `stored` (raises SlackError)."""
     rendered = render_report(stored.report, requester=stored.requester, operators_configured=operators)
@@ -182,15 +211,25 @@ def _failed(base: StoredReport | None, reason: str) -> StoredReport | None:
     return base
 
 
-def mark_failed(stored: StoredReport, reason: str, poster: SlackPoster, store: ReportStore) -> None:
-    """Fail a report whose job could not even be queued: Slack must stop saying `running` even when
-    Redis (which would normally record the failure first) is what just failed."""
-    _failed(stored, reason)
-    try:
-        store.save(stored)
-    except redis.RedisError as exc:
-        log.warning("failed report %s not stored: %s", stored.report.report_id, type(exc).__name__)
-    poster.update(stored.channel, stored.ts, **render_report(stored.report, requester=stored.requester))
+def show_failed(stored: StoredReport, reason: str, poster: SlackPoster) -> None:
+    """Make the parent say `failed` without touching Redis, which is what just failed: Slack must not
+    keep saying `running` for a report whose job cannot learn where its parent is. Raises SlackError."""
+    failed = _failed(StoredReport.from_json(stored.to_json()), reason)
+    assert failed is not None
+    poster.update(stored.channel, stored.ts, **render_report(failed.report, requester=stored.requester))
+
+
+def attach_and_show(
+    connection: redis.Redis, stored: StoredReport, poster: SlackPoster, settings: Settings
+) -> None:
+    """The bot has posted `stored`'s parent (`stored.ts`): store where it is, and when the report has
+    already settled, show it, release it and remember it, as its job would have (`attach_parent`).
+    Raises redis.RedisError."""
+    report_id = stored.report.report_id
+    settled = attach_parent(connection, report_id, stored.ts)
+    if settled is not None:
+        show_and_release(connection, settled, report_id, poster, operators=operators_configured(settings))
+        remember_report(connection, settled, days=settings.history_days)
 
 
 def fail_report(

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -30,6 +31,7 @@ from workers.jobs.reaper import (
     show,
     show_and_release,
     stored_from_job,
+    with_parent,
 )
 from workers.report.model import Report, State
 from workers.slack.api import SlackError, SlackPoster, web_client
@@ -54,15 +56,25 @@ def job_connection(settings: Settings) -> redis.Redis:
 
 
 class _Progress:
-    """Throttled in-place updates of the parent while checks finish, never blocking the checks."""
+    """Throttled in-place updates of the parent while checks finish, never blocking the checks.
+    `find_ts` looks up a parent the bot posts while the report runs (None: a re-run, posted once
+    finished, in the thread, so nothing to update yet)."""
 
-    def __init__(self, poster: SlackPoster, channel: str, ts: str, requester: str) -> None:
+    def __init__(
+        self,
+        poster: SlackPoster,
+        channel: str,
+        ts: str,
+        requester: str,
+        find_ts: Callable[[], str] | None = None,
+    ) -> None:
         self._poster, self._channel, self._ts, self._requester = poster, channel, ts, requester
+        self._find_ts = find_ts
         self._last = time.monotonic()
         self._inflight: asyncio.Task[None] | None = None
 
     async def __call__(self, report: Report) -> None:
-        if not self._ts:  # a re-run is posted once, finished, in the thread: nothing to update yet
+        if not self._ts and self._find_ts is None:
             return
         if self._inflight is not None and not self._inflight.done():
             return
@@ -72,6 +84,10 @@ class _Progress:
         self._inflight = asyncio.create_task(asyncio.to_thread(self._update, report.to_dict()))
 
     def _update(self, snapshot: dict[str, Any]) -> None:
+        if not self._ts and self._find_ts is not None:
+            self._ts = self._find_ts()
+        if not self._ts:  # the bot has not posted the parent yet
+            return
         try:
             self._poster.update(
                 self._channel,
@@ -101,20 +117,32 @@ async def _diagnose(settings: Settings, email: str, report_id: str, progress: _P
 
 
 @correlated_job
-def run_report(report_id: str, email: str, channel: str, ts: str, requester: str, thread_ts: str = "") -> str:
+def run_report(
+    report_id: str,
+    email: str,
+    channel: str,
+    ts: str,
+    requester: str,
+    thread_ts: str = "",
+    parent_pending: bool = False,
+) -> str:
+    """One report. Its parent message is `ts`, or with `parent_pending` the one the bot posts while
+    this runs (its ts then arrives in Redis, `attach_parent`); with neither, a re-run in `thread_ts`."""
     settings = settings_from_env()
     poster = SlackPoster(web_client(settings))
     connection = job_connection(settings)
     operators = operators_configured(settings)
-    if ts and (earlier := _settled(connection, report_id)) is not None:
+    in_place = bool(ts) or parent_pending
+    if in_place and (earlier := _settled(connection, report_id)) is not None:
         # A retry after an attempt that settled, or a report the reaper failed: only Slack may lag.
-        if Ledger(connection).deadline(report_id) is not None:
+        if earlier.ts and Ledger(connection).deadline(report_id) is not None:
             show_and_release(connection, earlier, report_id, poster, operators=operators)
         return str(earlier.report.verdict or earlier.report.state)
-    progress = _Progress(poster, channel, ts, requester)
+    find_ts = functools.partial(_parent_ts, connection, report_id) if parent_pending else None
+    progress = _Progress(poster, channel, ts, requester, find_ts)
     report = asyncio.run(_diagnose(settings, email, report_id, progress))
     stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
-    if ts:
+    if in_place:
         _settle_in_place(connection, stored, poster, operators)
     else:  # a re-run: posted once, finished, as a reply in the thread of the report it re-runs
         store = ReportStore(connection)
@@ -123,7 +151,8 @@ def run_report(report_id: str, email: str, channel: str, ts: str, requester: str
         stored.ts = poster.post(channel, thread_ts=thread_ts, **rendered)
         store.save(stored)
     record_report(connection, report)
-    remember_report(connection, stored, days=settings.history_days)  # SPEC §12: /mailcheck history
+    if stored.ts:  # else the bot remembers it when it attaches the parent and shows the report
+        remember_report(connection, stored, days=settings.history_days)  # SPEC §12: /mailcheck history
     log.info("report %s complete: %s in %d ms", report_id, report.verdict, report.elapsed_ms)
     return str(report.verdict)
 
@@ -133,17 +162,28 @@ def _settled(connection: redis.Redis, report_id: str) -> StoredReport | None:
     return stored if stored is not None and stored.report.state != State.RUNNING else None
 
 
+def _parent_ts(connection: redis.Redis, report_id: str) -> str:
+    """The parent the bot has attached to the report so far; "" for none yet (or Redis away)."""
+    try:
+        stored = ReportStore(connection).load(report_id)
+    except redis.RedisError:
+        return ""
+    return stored.ts if stored is not None else ""
+
+
 def _settle_in_place(
     connection: redis.Redis, stored: StoredReport, poster: SlackPoster, operators: bool
 ) -> None:
-    """Store the finished report unless it settled meanwhile, then show what is stored."""
+    """Store the finished report unless it settled meanwhile, then show what is stored. A parent the
+    bot has not posted yet is not shown here: the bot shows the report when it attaches the parent."""
     report_id = stored.report.report_id
     try:
-        settled = settle(connection, report_id, lambda _current: stored)
+        settled = settle(connection, report_id, lambda current: with_parent(stored, current))
     except redis.RedisError:
         # Show the answer anyway, then fail this attempt: RQ's retry brings the store and the running
         # ledger up to date once Redis is back.
-        show(stored, poster, operators=operators)
+        if stored.ts:
+            show(stored, poster, operators=operators)
         raise
     if not settled.won and settled.stored is not None:
         log.warning(
@@ -151,6 +191,8 @@ def _settle_in_place(
             report_id,
             settled.stored.report.state,
         )
+    if settled.stored is not None and not settled.stored.ts:
+        return  # the bot shows it, and releases it, once it has posted the parent (attach_parent)
     # Also after losing: this attempt's progress updates may have hidden what is stored.
     show_and_release(connection, settled.stored, report_id, poster, operators=operators)
 

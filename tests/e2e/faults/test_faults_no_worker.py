@@ -1,7 +1,8 @@
 """No worker running (SPEC §4.1, §8): the agent is told at once; a report no worker starts within
 QUEUE_TIMEOUT is failed by the bot's own reaper, naming the missing worker, and its job is dropped so
-that a worker started later does not revive it. A report a worker runs is never failed by it. And a
-bot that dies between posting a parent and enqueueing leaves nothing `running` either."""
+that a worker started later does not revive it. A report a worker runs is never failed by it. The
+bot enqueues before it posts the parent: a check Redis will not queue posts nothing, and one whose
+parent Slack will not take runs and is released, so nothing says `running` in either case."""
 
 from __future__ import annotations
 
@@ -69,26 +70,45 @@ def test_a_report_a_worker_runs_is_never_failed_by_the_queue_timeout(make_stack:
     assert stack.slack.hooks_for(hook) == []  # a worker runs: no notice
 
 
-def test_a_bot_that_dies_before_enqueueing_leaves_no_parent_running(make_stack: MakeStack) -> None:
+def test_a_check_redis_will_not_queue_posts_nothing_and_leaves_nothing_running(make_stack: MakeStack) -> None:
     stack = make_stack()
-    email = unique_email("bot-died")
-    # Redis refuses RQ's queue push (the enqueue), and Slack refuses the edit that would say so.
+    email = unique_email("not-queued")
+    # Redis takes the bot's first write (before the ack), then refuses RQ's queue push (the enqueue).
     stack.redis.client().execute_command("ACL", "SETUSER", "default", "-rpush", "-lpush")
-    stack.slack.fail("chat.update", times=10_000)
-    stack.command(email)
-    report_id = stack.report_id(email)  # the parent is posted, `running`
-    wait_until(lambda: (stack.stored(report_id) or {}).get("report", {}).get("state") == "failed")
-    assert stack.bot_process is not None
-    stack.bot_process.popen.kill()  # the bot dies there, its parent still `running` in Slack
-    stack.bot_process.stop()
-    assert payload(stack.parent(email) or {})["state"] == "running" and stack.job(report_id) is None
+    _response, hook = stack.command(email)
+
+    notices = wait_until(lambda: stack.slack.hooks_for(hook), what="the agent told")
+    assert ["its Redis is unreachable" in notice["text"] for notice in notices] == [True]
+    (report_id,) = wait_until(stack.running_ledger, what="the report in the ledger")
+    assert stack.parent(email) is None  # enqueued first: with no job, no parent was posted
     stack.redis.client().execute_command("ACL", "SETUSER", "default", "+@all")
-    stack.slack.fail("chat.update", times=0)
 
     # The ledger entry written with the bot's first write; its deadline moved rather than waited for.
+    # The bot dies meanwhile: the next bot's reaper releases it.
+    assert stack.bot_process is not None
+    stack.bot_process.popen.kill()
+    stack.bot_process.stop()
     Ledger(stack.redis.client()).due_at(report_id, 0)
     stack.bot_process, stack.bot = start_bot(stack.env, stack.logs)
-    message = stack.wait_state(email, "failed")
+    wait_until(lambda: report_id not in stack.running_ledger(), what="released by the bot's reaper")
+    assert stack.parent(email) is None and stack.job(report_id) is None
 
-    assert "could not be queued" in blocks_text(message) and payload(message)["actions"] == "rerun"
-    assert report_id not in stack.running_ledger()
+
+def test_a_check_whose_parent_slack_will_not_take_runs_and_is_released(make_stack: MakeStack) -> None:
+    stack = make_stack()
+    stack.add_worker()
+    email = unique_email("no-parent")
+    stack.kratos.add_identity(email)
+    stack.slack.fail("chat.postMessage", times=1)
+    _response, hook = stack.command(email)
+
+    notices = wait_until(lambda: stack.slack.hooks_for(hook), what="the agent told")
+    assert [notice["text"] for notice in notices] == [
+        ":x: could not post the report here (service_unavailable)."
+    ]
+    (report_id,) = wait_until(stack.running_ledger, what="the report in the ledger")
+    # Its job ran, before or while the post failed; with no parent to show, it leaves that to a reaper.
+    wait_until(lambda: (stack.stored(report_id) or {}).get("report", {}).get("state") == "complete")
+    Ledger(stack.redis.client()).due_at(report_id, 0)
+    wait_until(lambda: report_id not in stack.running_ledger(), what="released by a reaper")
+    assert stack.parent(email) is None and not stack.slack.calls_of("chat.update")

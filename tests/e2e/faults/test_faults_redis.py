@@ -12,18 +12,19 @@ import httpx
 
 from tests.e2e.faults.stack import WAIT_S, FaultStack, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
-from workers.jobs.reaper import LOST_REASON
+from workers.jobs.reaper import LOST_REASON, UNATTACHED_REASON
 
 MakeStack = Callable[..., FaultStack]
 COMMAND_EVERY_S = 0.2
 UNREACHABLE = "its Redis is unreachable"
-# A command is answered before its parent is posted and its job enqueued: one sent this long before
+# A command is answered before its job is enqueued and its parent posted: one sent this long before
 # the kill may still meet the outage.
 IN_FLIGHT_S = 2.0
 # A job Redis died under between its dequeue and its start waits in RQ's intermediate queue, which RQ's
 # maintenance requeues after a fixed minute: the slowest recovery there is.
 STRANDED_S = 90.0
-FAILED_REASONS = ("could not be queued (Redis unreachable)", LOST_REASON)
+# A parent posted as Redis went away says so at once, then shows the result once Redis is back.
+FAILED_REASONS = (UNATTACHED_REASON.split(":")[0], LOST_REASON)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`enqueue_report` with the stored report: the parent's ts and the job land in one transaction."""
+"""`enqueue_report`: the job on the queue and the report's ledger deadline in one transaction."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def connection() -> Iterator[redis.Redis]:
     server.stop()
 
 
-def test_the_report_with_its_parent_is_saved_with_the_job(connection: redis.Redis) -> None:
+def test_a_report_is_enqueued_before_its_parent_exists_and_in_the_ledger(connection: redis.Redis) -> None:
     port = connection.connection_pool.connection_kwargs["port"]
     settings = load_settings(
         {
@@ -32,20 +32,31 @@ def test_the_report_with_its_parent_is_saved_with_the_job(connection: redis.Redi
     )
     stored = StoredReport(Report("enq1", "user@example.com"), channel="C0SUPPORT", ts="", requester="U0A")
     ReportStore(connection).save(stored)  # as the bot saves it before the ack: no parent yet
-    stored.ts = "1700000000.000100"
 
-    enqueue_report(
+    job = enqueue_report(
         make_queue(connection, settings),
         settings,
         report_id="enq1",
         email="user@example.com",
         channel="C0SUPPORT",
-        ts=stored.ts,
+        ts="",
         requester="U0A",
-        stored=stored,
+        parent_pending=True,
     )
 
-    saved = ReportStore(connection).load("enq1")
-    assert saved is not None and saved.ts == "1700000000.000100"
+    assert job.kwargs["parent_pending"] is True and job.kwargs["ts"] == ""
     assert make_queue(connection, settings).job_ids == [report_job_id("enq1")]
     assert connection.zscore(RUNNING_REPORTS_KEY, "enq1") is not None
+    assert (
+        "parent_pending"
+        not in enqueue_report(  # a re-run's job keeps its old arguments
+            make_queue(connection, settings),
+            settings,
+            report_id="enq2",
+            email="user@example.com",
+            channel="C0SUPPORT",
+            ts="",
+            requester="U0A",
+            thread_ts="1700000000.000100",
+        ).kwargs
+    )

@@ -36,12 +36,16 @@ from workers.jobs.reaper import (
     LOST_REASON,
     OVERDUE_REASON,
     Ledger,
+    Settled,
     WorkerLost,
+    attach_and_show,
+    attach_parent,
     fail_report,
     failure_reason,
     no_worker_reason,
     reap,
     settle,
+    with_parent,
 )
 from workers.report.model import Report, State, Verdict
 from workers.slack.api import SlackPoster, web_client
@@ -103,6 +107,83 @@ def _shown(slack: SlackStandIn, stored: StoredReport) -> str:
 
 
 # ---- settling ----------------------------------------------------------------------------------
+
+
+def _unposted(connection: redis.Redis) -> StoredReport:
+    """A report as the bot leaves it when it enqueues first: stored without a parent, in the ledger."""
+    report = Report(f"reap{next(_ids)}", "user@example.com")
+    stored = StoredReport(report, channel="C0SUPPORT", ts="", requester="U0ASKER")
+    ReportStore(connection).save(stored)
+    connection.zadd(RUNNING_REPORTS_KEY, {report.report_id: time.time() + 60})
+    return stored
+
+
+def test_a_parent_attached_while_the_report_runs_is_the_one_its_job_settles_and_shows(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn
+) -> None:
+    stored = _unposted(connection)
+    ts = poster.post("C0SUPPORT", **render_report(stored.report, requester="U0ASKER"))
+
+    assert attach_parent(connection, stored.report.report_id, ts) is None  # still running: its job shows it
+    finished = _completed(stored)  # what the job made, not knowing the parent
+    settled = settle(connection, stored.report.report_id, lambda current: with_parent(finished, current))
+
+    assert settled.won and settled.stored is not None and settled.stored.ts == ts
+    assert ReportStore(connection).load(stored.report.report_id).ts == ts  # type: ignore[union-attr]
+
+
+def test_a_report_that_settled_before_its_parent_was_posted_is_shown_by_whoever_posts_it(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings
+) -> None:
+    stored = _unposted(connection)
+    report_id = stored.report.report_id
+    assert settle(connection, report_id, lambda current: with_parent(_completed(stored), current)).won
+    assert ReportStore(connection).load(report_id).ts == ""  # type: ignore[union-attr]  # the job could not show it
+
+    stored.ts = poster.post("C0SUPPORT", **render_report(stored.report, requester="U0ASKER"))
+    assert _shown(own_slack, stored) == "running"
+    attach_and_show(connection, stored, poster, settings)
+
+    assert _shown(own_slack, stored) == "complete"
+    assert report_id not in _ledger(connection)
+    assert [
+        entry.ts
+        for entry in recall(connection, "user@example.com", days=settings.history_days)
+        if entry.report_id == report_id
+    ] == [stored.ts]
+
+
+def _attach_beside_settle(connection: redis.Redis, stored: StoredReport, ts: str) -> tuple[bool, bool]:
+    """The bot attaching `ts` and the job settling, in two threads at once: (the bot got the settled
+    report to show, the job settled it knowing the parent)."""
+    outcome = _completed(stored)
+    attached: list[StoredReport | None] = []
+    settled: list[Settled] = []
+    threads = [
+        threading.Thread(
+            target=lambda: attached.append(attach_parent(connection, stored.report.report_id, ts))
+        ),
+        threading.Thread(
+            target=lambda: settled.append(
+                settle(connection, stored.report.report_id, lambda current: with_parent(outcome, current))
+            )
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return attached[0] is not None, settled[0].stored is not None and settled[0].stored.ts == ts
+
+
+def test_attaching_races_settling_and_exactly_one_side_shows_the_report(connection: redis.Redis) -> None:
+    for _ in range(20):
+        stored = _unposted(connection)
+        bot_shows, job_shows = _attach_beside_settle(connection, stored, "1700000000.000100")
+
+        final = ReportStore(connection).load(stored.report.report_id)
+        assert final is not None and final.ts == "1700000000.000100" and final.report.state == State.COMPLETE
+        assert bot_shows != job_shows
 
 
 def test_a_completed_report_is_never_overwritten_with_a_failure(
