@@ -5,7 +5,11 @@ real bot and worker, bench/e2e_slack.py); and as a person at a terminal gets it,
 `mailcheck check --json` process from start to exit. Also checkdmarc's DNS-only pass over the same
 domain.
 
-Usage: python -m bench.full_check [--runs 7] [--cli-runs 5] [--e2e-runs 15] [--profile FILE]
+Usage: python -m bench.full_check [--runs 7] [--cli-runs 5] [--e2e-runs 15] [--slack-ms 0] [--profile FILE]
+
+--slack-ms gives each Slack Web API call end to end that latency, as the real Slack has (~100-300 ms;
+issue 12's world has none); the end-to-end bound then adds one call, the final update, which must
+follow the diagnosis (the parent's post may run beside it).
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--e2e-runs", type=int, default=15)
+    parser.add_argument("--slack-ms", type=float, default=0.0)
     parser.add_argument("--profile", metavar="FILE", help="cProfile one cold work-horse into FILE")
     args = parser.parse_args()
     cli_recipients = world.emails(args.cli_runs, "cli")
@@ -131,7 +136,8 @@ def main() -> None:
         colds, walls, report = _in_process(settings, args.runs, args.profile)
         cli_walls, cli_reports = _cli(env, cli_recipients) if args.cli_runs else ([], [])
         theirs = statistics.median(_checkdmarc_seconds(servers["dns_port"]) for _ in range(3))
-        runs = end_to_end(env, world.emails(args.e2e_runs + 2, "e2e")) if args.e2e_runs else []
+        e2e_recipients = world.emails(args.e2e_runs + 2, "e2e")
+        runs = end_to_end(env, e2e_recipients, slack_ms=args.slack_ms) if args.e2e_runs else []
     replies = world.awaited_replies(report.checks["smtp"].details)
     bound, chains = world.bound_ms(replies)
     statuses = {name: result.status.value for name, result in report.checks.items()}
@@ -163,7 +169,10 @@ def main() -> None:
             )
         )
     if runs:
-        print("\n".join(summary(runs, bound)))
+        e2e_bound = bound + args.slack_ms
+        if args.slack_ms:
+            print(f"  end-to-end bound with Slack at {args.slack_ms:g} ms a call: {e2e_bound:.1f} ms")
+        print("\n".join(summary(runs, e2e_bound)))
     print("  goal: <= 1.3 x the bound end to end")
     print(
         f"  checkdmarc {checkdmarc.__version__} DNS-only pass of {world.DOMAIN}: {theirs * 1000:7.1f} ms "

@@ -61,6 +61,7 @@ class SlackStandIn:
         self._failing: dict[str, tuple[int, str]] = {}
         self.throttled: list[str] = []  # the method of every call answered 429 (not in `calls`)
         self.retry_after = 1
+        self.latency_s = 0.0  # what every Web API call takes (the real Slack: ~100-300 ms); benches set it
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -270,6 +271,9 @@ class SlackStandIn:
                 if (error := standin._take_failure(method)) is not None:
                     self._send(200, {"ok": False, "error": error})
                     return
+                time.sleep(
+                    standin.latency_s
+                )  # the real Slack's round trip and work, before it applies the call
                 with standin._lock:
                     standin.calls.append(Call(method, body))
                 self._send(200, standin._dispatch(method, body))
