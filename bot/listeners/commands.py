@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from bot.parse import Check, Help, History, parse_command
 from workers.clients.store import StoredReport
 from workers.core.logs import correlated
 from workers.jobs.queueing import enqueue_report, enqueue_status, save_new_report
-from workers.jobs.reaper import UNATTACHED_REASON, attach_and_show, show_failed
+from workers.jobs.reaper import UNATTACHED_REASON, Ledger, attach_and_show, show_failed
 from workers.report.model import Report, new_report_id
 from workers.slack.api import SlackError, respond_ephemeral
 from workers.slack.history import look_up, render_history
@@ -91,7 +92,10 @@ def _enqueue_then_post(deps: Deps, command: dict[str, Any], stored: StoredReport
             parent_pending=True,
         )
     except redis.RedisError:
-        # Nothing runs and nothing is posted; a reaper releases the report's ledger entry.
+        # Nothing runs and nothing is posted: out of the ledger too, so that no reaper fails it later
+        # (and counts it, and lists it in the history); with Redis gone altogether a reaper does that.
+        with contextlib.suppress(redis.RedisError):
+            Ledger(deps.redis).untrack(stored.report.report_id)
         respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
         return
     try:
