@@ -10,6 +10,7 @@ from rq import Queue
 
 from bot.metrics import BotMetrics
 from bot.post_ack import PostAck
+from bot.worker_sightings import WorkerSightings
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings
 from workers.slack.api import SlackPoster
@@ -26,3 +27,4 @@ class Deps:
     background: PostAck  # work a listener starts after its ack, once the bot's acks are out
     # Parents posted while Redis was down, for the bot's reaper to attach to their reports once it is back.
     unattached: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)
+    workers: WorkerSightings = field(default_factory=WorkerSightings)  # this bot's, not the process's

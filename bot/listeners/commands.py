@@ -10,7 +10,6 @@ from concurrent.futures import Future
 from typing import Any
 
 import redis
-from rq import Queue, Worker
 from slack_bolt import Ack, App, BoltResponse
 
 from bot.deps import Deps
@@ -40,8 +39,6 @@ NO_WORKER_NOTICE = (
     "when one does; if none starts within {timeout:g} s (QUEUE_TIMEOUT), the report says so and "
     "the check is dropped."
 )
-
-WORKER_SEEN_TTL_S = 2.0  # how long a live worker, once seen, is taken as still there
 
 
 class IncompleteCommand(UserFacingError):
@@ -125,33 +122,8 @@ def _unattached(deps: Deps, stored: StoredReport) -> None:
         log.warning("report %s: parent not marked failed (%s)", stored.report.report_id, exc.error)
 
 
-class WorkerSightings:
-    """Whether a worker serves the queue, from RQ's own registry of live workers (a dead worker drops
-    out with its TTL). A worker seen is remembered for `ttl_s`: a burst of commands then reads the
-    registry (SMEMBERS, then HGETALL per worker) once, not once per command. No worker is never
-    remembered, so the notice stops as soon as one starts."""
-
-    def __init__(self, ttl_s: float = WORKER_SEEN_TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl_s, self._clock = ttl_s, clock
-        self._seen_until: dict[str, float] = {}
-
-    def alive(self, queue: Queue) -> bool:
-        if self._clock() < self._seen_until.get(queue.name, float("-inf")):
-            return True
-        try:
-            alive = bool(Worker.all(queue=queue))
-        except redis.RedisError:
-            return True  # cannot tell: say nothing rather than something wrong
-        if alive:
-            self._seen_until[queue.name] = self._clock() + self._ttl_s
-        return alive
-
-
-_sightings = WorkerSightings()
-
-
 def _worker_alive(deps: Deps) -> bool:
-    return _sightings.alive(deps.queue)
+    return deps.workers.alive(deps.queue)
 
 
 def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any]) -> None:

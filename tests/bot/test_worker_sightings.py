@@ -7,7 +7,7 @@ import redis
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
-from bot.listeners.commands import WorkerSightings
+from bot.worker_sightings import WorkerSightings
 
 
 class Clock:
