@@ -122,15 +122,9 @@ def _unpack(data: dict[str, Any]) -> CheckResult:
     return CheckResult.from_dict(data, findings)
 
 
-def _named_summary(name: str, result: CheckResult) -> str:
-    # The client's errors name KRATOS_ADMIN_URL; with several instances the URL is in KRATOS_INSTANCES.
-    summary = result.summary.replace("KRATOS_ADMIN_URL", f"KRATOS_INSTANCES ({name} admin URL)")
-    return f"{name}: {summary}"
-
-
 def merged(results: Mapping[str, CheckResult], chosen: str) -> CheckResult:
     """One check result over several instances, decided by `chosen` (or the first that answered)."""
-    summary = " ".join(_named_summary(name, result) for name, result in results.items())
+    summary = " ".join(f"{name}: {result.summary}" for name, result in results.items())
     packed = {name: _pack(result) for name, result in results.items()}
     base_name = chosen if chosen in results and results[chosen].usable else ""
     base_name = base_name or next((name for name, r in results.items() if r.usable), "")

@@ -79,8 +79,9 @@ def dispatch_error_text(error: Any) -> str:
 
 
 class KratosAdmin:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, *, setting: str = "KRATOS_ADMIN_URL") -> None:
         self._client = client
+        self._setting = setting  # where its URL is configured, for errors that say what to fix
 
     async def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
         try:
@@ -89,10 +90,10 @@ class KratosAdmin:
             raise KratosError(f"Kratos admin API timed out ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             where = shown_url(self._client.base_url)
-            raise KratosError(f"Kratos admin API unreachable at KRATOS_ADMIN_URL ({where}): {exc}") from exc
-        wrong = misdirection(response, api="admin", base_url=self._client.base_url)
+            raise KratosError(f"Kratos admin API unreachable at {self._setting} ({where}): {exc}") from exc
+        wrong = misdirection(response, api="admin", base_url=self._client.base_url, setting=self._setting)
         if wrong is not None:
-            raise KratosConfigError(wrong, setting="KRATOS_ADMIN_URL")
+            raise KratosConfigError(wrong, setting=self._setting)
         if response.status_code >= 400:
             raise KratosError(
                 f"Kratos admin API answered HTTP {response.status_code} for {response.url.path}"
@@ -181,7 +182,7 @@ async def kratos_admin(
     async with httpx.AsyncClient(
         base_url=target.admin_url, timeout=httpx.Timeout(timeout), verify=client_tls_context()
     ) as http:
-        yield KratosAdmin(http)
+        yield KratosAdmin(http, setting=target.setting("admin"))
 
 
 @asynccontextmanager

@@ -36,10 +36,13 @@ _SIDES: dict[Api, _Side] = {
 SETTINGS: dict[Api, str] = {api: side.setting for api, side in _SIDES.items()}
 
 
-def misdirection(response: httpx.Response, *, api: Api, base_url: httpx.URL) -> str | None:
-    """A sentence naming the setting to fix when `response` cannot have come from Kratos's `api`."""
+def misdirection(
+    response: httpx.Response, *, api: Api, base_url: httpx.URL, setting: str | None = None
+) -> str | None:
+    """A sentence naming the setting to fix (`setting`, else the single-instance one) when `response`
+    cannot have come from Kratos's `api`."""
     side, status, path = _SIDES[api], response.status_code, response.url.path
-    where = f"{side.setting} ({shown_url(base_url)})"
+    where = f"{setting or side.setting} ({shown_url(base_url)})"
     if status in (401, 403, 407):
         return (
             f"Kratos {side.label} answered {status} for {path}: an authenticating proxy is in front of it "

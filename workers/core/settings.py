@@ -46,6 +46,13 @@ class KratosInstance:
     name: str
     admin_url: str
     public_url: str
+    listed: bool = True  # named in KRATOS_INSTANCES; else made of KRATOS_ADMIN_URL and KRATOS_PUBLIC_URL
+
+    def setting(self, api: Literal["admin", "public"]) -> str:
+        """Where this instance's `api` URL is configured, as an error telling what to fix names it."""
+        if self.listed:
+            return f"KRATOS_INSTANCES ({self.name} {api} URL)"
+        return f"KRATOS_{api.upper()}_URL"
 
 
 DEFAULT_INSTANCE = "kratos"
@@ -202,7 +209,7 @@ class Settings(BaseSettings):
         if self.kratos_instances:
             return parse_kratos_instances(self.kratos_instances)
         admin, public = str(self.kratos_admin_url).rstrip("/"), str(self.kratos_public_url).rstrip("/")
-        return (KratosInstance(DEFAULT_INSTANCE, admin, public),)
+        return (KratosInstance(DEFAULT_INSTANCE, admin, public, listed=False),)
 
     def instance(self, name: str) -> KratosInstance | None:
         return next((known for known in self.instances if known.name == name), None)

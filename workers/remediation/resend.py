@@ -45,24 +45,28 @@ async def resend_code(
     async with httpx.AsyncClient(
         base_url=target.public_url, timeout=timeout, verify=client_tls_context()
     ) as http:
-        return await start_code_flow(kind, email, http=http)
+        return await start_code_flow(kind, email, http=http, setting=target.setting("public"))
 
 
-async def start_code_flow(kind: str, email: str, *, http: httpx.AsyncClient) -> FlowResult:
-    """Ask Kratos to send a fresh `kind` ("verification" | "recovery") code to `email`; never raises."""
+async def start_code_flow(
+    kind: str, email: str, *, http: httpx.AsyncClient, setting: str = "KRATOS_PUBLIC_URL"
+) -> FlowResult:
+    """Ask Kratos to send a fresh `kind` ("verification" | "recovery") code to `email`; never raises.
+    `setting` names where `http`'s base URL is configured, for errors that say what to fix."""
+    api = _PublicApi(http, setting)
     try:
-        flow_id = await _create_flow(http, kind)
-        response = await _submit(http, kind, flow_id, email)
+        flow_id = await _create_flow(api, kind)
+        response = await _submit(api, kind, flow_id, email)
         if response.status_code == 410:  # the flow expired between the two calls: one fresh try
-            flow_id = _json(response).get("use_flow_id") or await _create_flow(http, kind)
-            response = await _submit(http, kind, str(flow_id), email)
+            flow_id = _json(response).get("use_flow_id") or await _create_flow(api, kind)
+            response = await _submit(api, kind, str(flow_id), email)
     except _FlowError as exc:
         return FlowResult(False, str(exc))
     return _judge(kind, response)
 
 
-async def _create_flow(http: httpx.AsyncClient, kind: str) -> str:
-    response = await _call(http, "GET", f"/self-service/{kind}/api")
+async def _create_flow(api: _PublicApi, kind: str) -> str:
+    response = await api.call("GET", f"/self-service/{kind}/api")
     if response.status_code != 200:
         raise _FlowError(f"Kratos answered HTTP {response.status_code} when asked for a {kind} flow")
     flow_id = _json(response).get("id")
@@ -71,9 +75,8 @@ async def _create_flow(http: httpx.AsyncClient, kind: str) -> str:
     return flow_id
 
 
-async def _submit(http: httpx.AsyncClient, kind: str, flow_id: str, email: str) -> httpx.Response:
-    return await _call(
-        http,
+async def _submit(api: _PublicApi, kind: str, flow_id: str, email: str) -> httpx.Response:
+    return await api.call(
         "POST",
         f"/self-service/{kind}",
         params={"flow": flow_id},
@@ -81,21 +84,27 @@ async def _submit(http: httpx.AsyncClient, kind: str, flow_id: str, email: str) 
     )
 
 
-async def _call(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    """The answer, unless it shows KRATOS_PUBLIC_URL points at something that is not Kratos."""
-    try:
-        response = await http.request(method, path, headers={"Accept": "application/json"}, **kwargs)
-    except httpx.TimeoutException:
-        raise _FlowError("the Kratos public API did not answer in time") from None
-    except httpx.HTTPError as exc:
-        where = shown_url(http.base_url)
-        raise _FlowError(
-            f"the Kratos public API is unreachable at KRATOS_PUBLIC_URL ({where}) ({type(exc).__name__})"
-        ) from None
-    wrong = misdirection(response, api="public", base_url=http.base_url)
-    if wrong is not None:
-        raise _FlowError(wrong)
-    return response
+@dataclass(frozen=True)
+class _PublicApi:
+    http: httpx.AsyncClient
+    setting: str  # where its URL is configured
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The answer, unless it shows the URL points at something that is not Kratos's public API."""
+        http = self.http
+        try:
+            response = await http.request(method, path, headers={"Accept": "application/json"}, **kwargs)
+        except httpx.TimeoutException:
+            raise _FlowError("the Kratos public API did not answer in time") from None
+        except httpx.HTTPError as exc:
+            where = shown_url(http.base_url)
+            raise _FlowError(
+                f"the Kratos public API is unreachable at {self.setting} ({where}) ({type(exc).__name__})"
+            ) from None
+        wrong = misdirection(response, api="public", base_url=http.base_url, setting=self.setting)
+        if wrong is not None:
+            raise _FlowError(wrong)
+        return response
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -68,6 +68,24 @@ def test_kratos_admin_url_at_the_wrong_thing(
         assert check.details["setting"] == "KRATOS_ADMIN_URL"
 
 
+def test_an_instance_named_in_kratos_instances_is_fixed_there(
+    dns: DnsServer, kratos: KratosStandIn, relay: SmtpStandin
+) -> None:
+    """One instance, given by KRATOS_INSTANCES: the error names that setting, not KRATOS_ADMIN_URL,
+    which KRATOS_INSTANCES overrides, so fixing it would change nothing."""
+    kratos.misdirected = "public_port"
+    try:
+        report = diagnose(dns, kratos, relay, kratos_instances=f"ciam={kratos.admin_url}|{kratos.public_url}")
+    finally:
+        kratos.misdirected = None
+    for name in ("identity", "courier"):
+        check = report.checks[name]
+        assert check.status.value == "error"
+        assert f"KRATOS_INSTANCES (ciam admin URL) ({kratos.admin_url})" in check.summary
+        assert "KRATOS_ADMIN_URL" not in check.summary
+        assert check.details["setting"] == "KRATOS_INSTANCES (ciam admin URL)"
+
+
 @pytest.mark.parametrize(
     ("mail_provider", "says", "never"),
     [

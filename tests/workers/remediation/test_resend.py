@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from tests.standins.kratos import KratosStandIn, Misdirection
-from workers.remediation.resend import FlowResult, start_code_flow
+from tests.standins.redis_server import free_port
+from workers.core.settings import load_settings
+from workers.remediation.resend import FlowResult, resend_code, start_code_flow
 
 
 def _start(
@@ -127,3 +129,19 @@ def test_an_unreachable_public_url_is_named(kratos_api: KratosStandIn) -> None:
     result = asyncio.run(gone())
     assert not result.ok and f"unreachable at KRATOS_PUBLIC_URL ({url})" in result.detail
     assert "s3cr3t" not in result.detail
+
+
+def test_an_instance_of_kratos_instances_is_named_where_its_public_url_is_set(
+    kratos_api: KratosStandIn,
+) -> None:
+    """The button acts on the report's instance; when its public URL answers nothing, the answer
+    names KRATOS_INSTANCES, where that URL is set, not KRATOS_PUBLIC_URL."""
+    nothing = f"http://127.0.0.1:{free_port()}"
+    settings = load_settings({"kratos_instances": f"iam={kratos_api.admin_url}|{nothing}"})
+    (instance,) = settings.instances
+
+    result = asyncio.run(resend_code(settings, "recovery", "user@example.com", instance))
+
+    assert not result.ok
+    assert f"unreachable at KRATOS_INSTANCES (iam public URL) ({nothing})" in result.detail
+    assert "KRATOS_PUBLIC_URL" not in result.detail
