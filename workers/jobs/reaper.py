@@ -131,24 +131,40 @@ def _load(raw: object) -> StoredReport | None:
     return StoredReport.from_json(raw) if isinstance(raw, (str, bytes)) else None
 
 
-def settle(
-    connection: redis.Redis, report_id: str, outcome: Callable[[StoredReport | None], StoredReport | None]
-) -> Settled:
-    """Store `outcome(current)` unless the stored report already settled; atomic (compare and set)."""
+def _swap(
+    connection: redis.Redis, report_id: str, change: Callable[[StoredReport | None], StoredReport | None]
+) -> tuple[StoredReport | None, StoredReport | None]:
+    """Store `change(current)` by compare and set, looking again after a write it did not see (a
+    progress save, another settler, the bot attaching the parent); `change` returning None stores
+    nothing. Returns (what was stored, what this call stored or None)."""
     key = KEY_PREFIX + report_id
     swap = connection.register_script(_COMPARE_AND_SET)
     while True:
         raw = connection.get(key)
         current = _load(raw)
-        if current is not None and current.report.state != State.RUNNING:
-            return Settled(current, won=False)
-        new = outcome(current)
+        new = change(current)
         if new is None:
-            return Settled(None, won=False)
+            return current, None
         expected = raw if isinstance(raw, (str, bytes)) else b""
         if swap(keys=[key], args=[expected, new.to_json(), REPORT_TTL_S]):
-            return Settled(new, won=True)
-        # written meanwhile (a progress save, another settler): look again
+            return current, new
+
+
+def settle(
+    connection: redis.Redis, report_id: str, outcome: Callable[[StoredReport | None], StoredReport | None]
+) -> Settled:
+    """Store `outcome(current)` unless the stored report already settled; atomic (compare and set)."""
+
+    def unless_settled(current: StoredReport | None) -> StoredReport | None:
+        if current is not None and current.report.state != State.RUNNING:
+            return None
+        return outcome(current)
+
+    current, new = _swap(connection, report_id, unless_settled)
+    if new is not None:
+        return Settled(new, won=True)
+    settled = current is not None and current.report.state != State.RUNNING
+    return Settled(current if settled else None, won=False)
 
 
 def attach_parent(connection: redis.Redis, report_id: str, ts: str) -> StoredReport | None:
@@ -156,16 +172,14 @@ def attach_parent(connection: redis.Redis, report_id: str, ts: str) -> StoredRep
     diagnosis runs while Slack answers the post). Returns the report when it has already settled: its
     job could not show it, not knowing where, so the caller does. None while it runs (its job reads
     the ts when it settles, see `with_parent`) or when it is gone. Atomic like `settle`."""
-    key = KEY_PREFIX + report_id
-    swap = connection.register_script(_COMPARE_AND_SET)
-    while True:
-        raw = connection.get(key)
-        current = _load(raw)
-        if current is None or not isinstance(raw, (str, bytes)):
-            return None
-        current.ts = ts
-        if swap(keys=[key], args=[raw, current.to_json(), REPORT_TTL_S]):
-            return current if current.report.state != State.RUNNING else None
+
+    def attached(current: StoredReport | None) -> StoredReport | None:
+        if current is not None:
+            current.ts = ts
+        return current
+
+    _current, new = _swap(connection, report_id, attached)
+    return new if new is not None and new.report.state != State.RUNNING else None
 
 
 def with_parent(stored: StoredReport, current: StoredReport | None) -> StoredReport:
