@@ -1,4 +1,5 @@
-"""Answers that show KRATOS_ADMIN_URL or KRATOS_PUBLIC_URL points at something other than Kratos's API.
+"""Answers that show a Kratos URL setting (KRATOS_ADMIN_URL, KRATOS_PUBLIC_URL, or an instance of
+KRATOS_INSTANCES) points at something other than Kratos's API.
 
 Kratos itself never asks for credentials on these routes (its admin API has no authentication in the
 open-source build; the self-service API flows need none), answers an unknown route with Go's plain-text
@@ -23,26 +24,22 @@ Api = Literal["admin", "public"]
 @dataclass(frozen=True)
 class _Side:
     label: str
-    setting: str
     other: str
     ports: dict[int, int]  # Olympus port of this API when the URL names the other one → the right port
     wrong_ports: tuple[int, int]  # (the other API, this API) in Olympus, for the generic hint
 
 
 _SIDES: dict[Api, _Side] = {
-    "admin": _Side("admin API", "KRATOS_ADMIN_URL", "public API", {3100: 3101, 4100: 4101}, (3100, 3101)),
-    "public": _Side("public API", "KRATOS_PUBLIC_URL", "admin API", {3101: 3100, 4101: 4100}, (3101, 3100)),
+    "admin": _Side("admin API", "public API", {3100: 3101, 4100: 4101}, (3100, 3101)),
+    "public": _Side("public API", "admin API", {3101: 3100, 4101: 4100}, (3101, 3100)),
 }
-SETTINGS: dict[Api, str] = {api: side.setting for api, side in _SIDES.items()}
 
 
-def misdirection(
-    response: httpx.Response, *, api: Api, base_url: httpx.URL, setting: str | None = None
-) -> str | None:
-    """A sentence naming the setting to fix (`setting`, else the single-instance one) when `response`
-    cannot have come from Kratos's `api`."""
+def misdirection(response: httpx.Response, *, api: Api, base_url: httpx.URL, setting: str) -> str | None:
+    """A sentence naming `setting`, where `base_url` is configured (KratosInstance.setting), as the one
+    to fix when `response` cannot have come from Kratos's `api`."""
     side, status, path = _SIDES[api], response.status_code, response.url.path
-    where = f"{setting or side.setting} ({shown_url(base_url)})"
+    where = f"{setting} ({shown_url(base_url)})"
     if status in (401, 403, 407):
         return (
             f"Kratos {side.label} answered {status} for {path}: an authenticating proxy is in front of it "

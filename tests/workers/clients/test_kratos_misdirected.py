@@ -114,14 +114,19 @@ def _answer(
     ],
 )
 def test_the_hint_follows_the_configured_url(base: str, says: str) -> None:
-    text = misdirection(_answer(404, base), api="admin", base_url=httpx.URL(base + "/"))
+    text = misdirection(
+        _answer(404, base), api="admin", base_url=httpx.URL(base + "/"), setting="KRATOS_ADMIN_URL"
+    )
     assert text is not None and says in text
     assert text.startswith("Kratos answered 404 for ")
 
 
 def test_a_5xx_html_page_is_an_outage_not_a_wrong_url() -> None:
     page = _answer(502, "http://k:3101", b"<html><h1>502 Bad Gateway</h1></html>", "text/html")
-    assert misdirection(page, api="admin", base_url=httpx.URL("http://k:3101/")) is None
+    assert (
+        misdirection(page, api="admin", base_url=httpx.URL("http://k:3101/"), setting="KRATOS_ADMIN_URL")
+        is None
+    )
 
 
 def test_a_redirect_from_the_public_port_is_read_as_the_public_port() -> None:
@@ -129,7 +134,9 @@ def test_a_redirect_from_the_public_port_is_read_as_the_public_port() -> None:
     moved = httpx.Response(
         307, headers={"location": "http://ciam-kratos:5001/admin/courier/messages"}, request=request
     )
-    text = misdirection(moved, api="admin", base_url=httpx.URL("http://kratos.internal:3100/"))
+    text = misdirection(
+        moved, api="admin", base_url=httpx.URL("http://kratos.internal:3100/"), setting="KRATOS_ADMIN_URL"
+    )
     assert text == (
         "Kratos answered 307 for /admin/courier/messages: KRATOS_ADMIN_URL (http://kratos.internal:3100) "
         "probably points at the public API (port 3100 in Olympus), not the admin API (3101)"
@@ -139,7 +146,9 @@ def test_a_redirect_from_the_public_port_is_read_as_the_public_port() -> None:
 def test_the_public_url_at_the_admin_port_is_named() -> None:
     request = httpx.Request("GET", "http://kratos.internal:4101/self-service/recovery/api")
     missing = httpx.Response(404, content=b"404 page not found\n", request=request)
-    text = misdirection(missing, api="public", base_url=httpx.URL("http://kratos.internal:4101/"))
+    text = misdirection(
+        missing, api="public", base_url=httpx.URL("http://kratos.internal:4101/"), setting="KRATOS_PUBLIC_URL"
+    )
     assert text is not None
     assert "KRATOS_PUBLIC_URL (http://kratos.internal:4101) probably points at the admin API" in text
     assert "(port 4101 in Olympus), not the public API (4100)" in text
