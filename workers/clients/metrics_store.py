@@ -1,7 +1,8 @@
 """What workers did, counted in Redis hashes so that the bot's `/metrics` shows it (SPEC §13).
 
 Workers write (`record_report`, `record_failed_report`, `record_action`): one pipeline of HINCRBYs
-per finished report, one HINCRBY per report failed outside its job's finish or per action outcome. A failed write is logged and forgotten: a metric must never fail the job it counts.
+per finished report, one HINCRBY per report failed outside its job's finish or per action outcome.
+A failed write is logged and forgotten: a metric must never fail the job it counts.
 The bot reads everything back at scrape time (`read_counts`), so the counts are the same whichever
 process is scraped and survive restarts of both.
 """
