@@ -27,4 +27,6 @@ class Deps:
     background: PostAck  # work a listener starts after its ack, once the bot's acks are out
     # Parents posted while Redis was down, for the bot's reaper to attach to their reports once it is back.
     unattached: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)
+    # Reports Redis would not queue while it was down: out of the ledger once it is back (nothing ran).
+    unqueued: SimpleQueue[str] = field(default_factory=SimpleQueue)
     workers: WorkerSightings = field(default_factory=WorkerSightings)  # this bot's, not the process's

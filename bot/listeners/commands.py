@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -90,9 +89,11 @@ def _enqueue_then_post(deps: Deps, command: dict[str, Any], stored: StoredReport
         )
     except redis.RedisError:
         # Nothing runs and nothing is posted: out of the ledger too, so that no reaper fails it later
-        # (and counts it, and lists it in the history); with Redis gone altogether a reaper does that.
-        with contextlib.suppress(redis.RedisError):
+        # (and counts it, and lists it in the history); the bot's reaper does it once Redis is back.
+        try:
             Ledger(deps.redis).untrack(stored.report.report_id)
+        except redis.RedisError:
+            deps.unqueued.put(stored.report.report_id)
         respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
         return
     try:

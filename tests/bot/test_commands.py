@@ -27,7 +27,7 @@ from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import load_settings
-from workers.jobs.queueing import save_new_report
+from workers.jobs.queueing import RUNNING_REPORTS_KEY, make_queue, save_new_report
 from workers.jobs.reaper import UNATTACHED_REASON, settle, with_parent
 from workers.report.model import Report, State, Verdict, new_report_id
 
@@ -251,4 +251,36 @@ def test_a_parent_redis_could_not_attach_says_so_and_shows_the_result_once_redis
     assert ReportStore(deps.redis).load(stored.report.report_id).ts == stored.ts  # type: ignore[union-attr]
     assert deps.unattached.empty()
     deps.queue.empty()  # type: ignore[no-untyped-call]
+    deps.background.shutdown()
+
+
+def test_a_check_redis_would_not_queue_leaves_the_ledger_once_redis_is_back(
+    redis_url: str, slack: SlackStandIn
+) -> None:
+    """Redis goes away between the bot's first write and the enqueue (here: it refuses the queue push
+    and the ledger's ZREM to the bot's connection): nothing is posted, and once Redis answers again
+    the bot's reaper takes the report out of the ledger, so no reaper fails what never started."""
+    settings = load_settings(
+        {"redis_url": redis_url, "slack_api_url": slack.api_url, "slack_bot_token": BOT_TOKEN}
+    )
+    deps = build_deps(settings)
+    deps.redis.execute_command(
+        "ACL", "SETUSER", "noqueue", "on", "nopass", "~*", "&*", "+@all", "-rpush", "-lpush", "-zrem"
+    )
+    refusing = redis.Redis.from_url(redis_url.replace("redis://", "redis://noqueue@"))
+    email = unique_email("unqueued")
+    stored = StoredReport(Report(new_report_id(), email), channel="C0SUPPORT", ts="", requester="U0AGENT")
+    save_new_report(deps.redis, stored, settings)
+    command = dict(parse_qsl(slash_command_body(email, response_url=slack.hook_url("unqueued"))))
+    posts = len(slack.calls_of("chat.postMessage"))
+
+    commands._enqueue_then_post(
+        replace(deps, redis=refusing, queue=make_queue(refusing, settings)), command, stored
+    )
+
+    assert len(slack.calls_of("chat.postMessage")) == posts  # nothing posted
+    assert deps.redis.zscore(RUNNING_REPORTS_KEY, stored.report.report_id) is not None
+    BotReaper(deps).reap_once()  # Redis answers the bot again
+    assert deps.redis.zscore(RUNNING_REPORTS_KEY, stored.report.report_id) is None
+    assert deps.unqueued.empty()
     deps.background.shutdown()
