@@ -126,9 +126,8 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", help="cProfile one cold work-horse into FILE")
     args = parser.parse_args()
     cli_recipients = world.emails(args.cli_runs, "cli")
-    recipients = (
-        world.emails(2 * args.runs + 1, "inproc") + world.emails(args.e2e_runs + 2, "e2e") + cli_recipients
-    )
+    e2e_recipients = world.emails(args.e2e_runs + 2, "e2e")
+    recipients = world.emails(2 * args.runs + 1, "inproc") + e2e_recipients + cli_recipients
     with world.served(recipients) as servers:
         env = world.settings(servers)
         os.environ["SSL_CERT_FILE"] = env["SSL_CERT_FILE"]  # before preload() builds the TLS contexts
@@ -136,7 +135,6 @@ def main() -> None:
         colds, walls, report = _in_process(settings, args.runs, args.profile)
         cli_walls, cli_reports = _cli(env, cli_recipients) if args.cli_runs else ([], [])
         theirs = statistics.median(_checkdmarc_seconds(servers["dns_port"]) for _ in range(3))
-        e2e_recipients = world.emails(args.e2e_runs + 2, "e2e")
         runs = end_to_end(env, e2e_recipients, slack_ms=args.slack_ms) if args.e2e_runs else []
     replies = world.awaited_replies(report.checks["smtp"].details)
     bound, chains = world.bound_ms(replies)
