@@ -47,6 +47,7 @@ def settings_secrets(settings: Settings) -> list[str]:
             settings.slack_signing_secret,
             settings.slack_app_token,
             settings.mail_provider_api_key,
+            settings.postmark_account_token,
             settings.resend_webhook_secret,
             settings.courier_smtp_connection_uri,
         )

@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     mail_provider_api_key: SecretStr | None = None
     mail_provider_api_url: AnyHttpUrl | None = None
     postmark_message_stream: str = "outbound"
+    postmark_account_token: SecretStr | None = None
     resend_webhook_secret: SecretStr | None = None
     dns_nameservers: CommaList = ()
     dns_timeout: float = Field(default=2.0, gt=0, le=30)
