@@ -238,7 +238,7 @@ async def run_diagnostics(
         resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
         factories = _factories(email, settings, Sources(kratos, resolver, cache))
         report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
-    settle_instances(report.checks, [instance.name for instance in settings.instances])
+    settle_instances(report.checks, settings.instances)
     _correlate(report.checks)
     return finish(report, settings, started)
 

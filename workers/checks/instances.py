@@ -51,13 +51,15 @@ async def ask_every_instance(
     admins: Mapping[str, KratosAdmin],
     *,
     deadline: float,
+    is_identity: bool,
 ) -> CheckResult:
     timeout = deadline * INSTANCE_SHARE_OF_DEADLINE
     results = await asyncio.gather(*(_bounded(check, i, admins[i.name], timeout) for i in instances))
     by_name = dict(zip((i.name for i in instances), results, strict=True))
     if len(by_name) == 1:
         return next(iter(by_name.values()))
-    return merged(by_name, choose_instance(by_name, {}) or "")
+    # While the report runs, each check is shown on its own; `settle_instances` decides once both are in.
+    return merged(by_name, "", instances, holders=None if is_identity else [])
 
 
 async def identity_everywhere(
@@ -75,7 +77,9 @@ async def identity_everywhere(
         enabled = await verification_enabled(instance, cache=cache, timeout=KRATOS_CHECK_TIMEOUT_S)
         return replace(result, details={**result.details, "verification_enabled": enabled})
 
-    return await ask_every_instance(one, settings.instances, admins, deadline=settings.report_deadline)
+    return await ask_every_instance(
+        one, settings.instances, admins, deadline=settings.report_deadline, is_identity=True
+    )
 
 
 async def courier_everywhere(
@@ -89,7 +93,9 @@ async def courier_everywhere(
             stuck_after=settings.courier_stuck_after,
         )
 
-    return await ask_every_instance(one, settings.instances, admins, deadline=settings.report_deadline)
+    return await ask_every_instance(
+        one, settings.instances, admins, deadline=settings.report_deadline, is_identity=False
+    )
 
 
 def _newest_at(result: CheckResult | None) -> datetime | None:
@@ -102,13 +108,19 @@ def _newest_at(result: CheckResult | None) -> datetime | None:
         return None
 
 
+def _holders(identity: Mapping[str, CheckResult]) -> list[str]:
+    """The instances that answered that they hold the address."""
+    return [name for name, result in identity.items() if result.usable and result.details.get("found")]
+
+
 def choose_instance(identity: Mapping[str, CheckResult], courier: Mapping[str, CheckResult]) -> str | None:
-    """The instance whose courier has the newest message; else the first that holds the identity."""
-    order = list(dict.fromkeys([*courier, *identity]))
+    """Among the instances that hold the identity (or, with none, every instance), the one whose courier
+    has the newest message; else the first that holds the identity."""
+    holders = _holders(identity)
+    order = holders or list(dict.fromkeys([*courier, *identity]))
     dated = [(at, -index, name) for index, name in enumerate(order) if (at := _newest_at(courier.get(name)))]
     if dated:
         return max(dated)[2]
-    holders = [n for n in order if (r := identity.get(n)) is not None and r.usable and r.details.get("found")]
     return holders[0] if holders else None
 
 
@@ -122,14 +134,58 @@ def _unpack(data: dict[str, Any]) -> CheckResult:
     return CheckResult.from_dict(data, findings)
 
 
-def merged(results: Mapping[str, CheckResult], chosen: str) -> CheckResult:
-    """One check result over several instances, decided by `chosen` (or the first that answered)."""
+def _unread_text(unread: Sequence[KratosInstance], why: str) -> str:
+    names = ", ".join(f"`{i.name}`" for i in unread)
+    settings = ", ".join(i.setting("admin") for i in unread)
+    return f"Kratos {names} could not be read ({settings}), so {why}."
+
+
+def _base(
+    results: Mapping[str, CheckResult],
+    chosen: str,
+    instances: Sequence[KratosInstance],
+    holders: Sequence[str] | None,
+) -> tuple[str, str]:
+    """The instance whose result stands for the check, or "" and why none may (SPEC §16: another
+    instance's answer never stands in for one that could not be read). `holders` is None for the
+    identity check itself, else the instances that hold the identity."""
+    unread = [i for i in instances if i.name in results and not results[i.name].usable]
+    if holders is None:  # the identity check
+        found = _holders(results)
+        if found:
+            return (chosen if chosen in found else found[0]), ""
+        if unread:
+            return "", _unread_text(unread, "whether one of them holds this address is unknown")
+        return next(iter(results)), ""
+    if holders:
+        deciding = chosen if chosen in holders else holders[0]
+        if deciding in results and results[deciding].usable:
+            return deciding, ""
+        return "", _unread_text(
+            [i for i in instances if i.name == deciding], "what its courier did with the mail is unknown"
+        )
+    if unread:
+        return "", _unread_text(unread, "what its courier did with mail to this address is unknown")
+    return (chosen if chosen in results else next(iter(results))), ""
+
+
+def merged(
+    results: Mapping[str, CheckResult],
+    chosen: str,
+    instances: Sequence[KratosInstance],
+    *,
+    holders: Sequence[str] | None = None,
+) -> CheckResult:
+    """One check result over several instances, decided by `chosen`; `error` when the instance the
+    verdict needs could not be read (see `_base`)."""
     summary = " ".join(f"{name}: {result.summary}" for name, result in results.items())
     packed = {name: _pack(result) for name, result in results.items()}
-    base_name = chosen if chosen in results and results[chosen].usable else ""
-    base_name = base_name or next((name for name, r in results.items() if r.usable), "")
+    base_name, why = _base(results, chosen, instances, holders)
     if not base_name:
-        return CheckResult(Status.ERROR, summary, {"instance": "", "instances": packed})
+        unread = [i for i in instances if i.name in results and not results[i.name].usable]
+        setting = {"setting": unread[0].setting("admin")} if unread else {}
+        details = {"instance": chosen, "instances": packed, **setting}
+        return CheckResult(Status.ERROR, f"{why} {summary}", details)
     base = results[base_name]
     details = {**base.details, "instance": chosen, "instances": packed}
     return CheckResult(base.status, summary, details, base.findings)
@@ -146,15 +202,18 @@ def _per_instance(result: CheckResult | None, names: Sequence[str]) -> dict[str,
     return {}  # the whole check ran out of REPORT_DEADLINE: nothing per instance to choose from
 
 
-def settle_instances(checks: dict[str, CheckResult], names: Sequence[str]) -> str:
+def settle_instances(checks: dict[str, CheckResult], instances: Sequence[KratosInstance]) -> str:
     """Choose the deciding instance once both checks are known; rewrite them around it; return it."""
+    names = [instance.name for instance in instances]
     per_check = {check: _per_instance(checks.get(check), names) for check in PER_INSTANCE}
-    chosen = choose_instance(per_check["identity"], per_check["courier"]) or ""
+    identity = per_check["identity"]
+    chosen = choose_instance(identity, per_check["courier"]) or ""
     for check, results in per_check.items():
         if not results:
             continue
         if len(names) > 1:
-            checks[check] = merged(results, chosen)
+            holders = None if check == "identity" else _holders(identity)
+            checks[check] = merged(results, chosen, instances, holders=holders)
         else:
             result = checks[check]
             checks[check] = replace(result, details={**result.details, "instance": chosen})

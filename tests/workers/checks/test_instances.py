@@ -14,8 +14,10 @@ from tests.processes import BASE_ZONES
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from workers.checks.diagnostics import run_diagnostics
+from workers.checks.instances import merged, settle_instances
 from workers.core.settings import load_settings
-from workers.report.model import Report, Status
+from workers.report.model import CheckResult, Report, Status, Verdict
+from workers.report.verdict import decide_verdict
 
 _ids = itertools.count(1)
 
@@ -127,3 +129,55 @@ def test_every_instance_dead_is_error(dns, ciam, iam) -> None:
     assert report.checks["identity"].status == Status.ERROR
     assert report.checks["courier"].status == Status.ERROR
     assert report.instance == "" and report.verdict == "unknown"
+
+
+def test_a_dead_instance_never_lets_another_conclude_no_identity(dns, ciam, iam) -> None:
+    """SPEC §16: the identity lives in IAM, IAM's admin API is down, CIAM answers "not found"."""
+    email = _email("iam-down")
+    iam.add_identity(email)
+    iam.fail_with = 503
+    try:
+        report = diagnose(email, dns, ciam, iam)
+    finally:
+        iam.fail_with = None
+    identity = report.checks["identity"]
+    assert identity.status == Status.ERROR
+    assert "KRATOS_INSTANCES (iam admin URL)" in identity.summary
+    assert identity.details["setting"] == "KRATOS_INSTANCES (iam admin URL)"
+    assert identity.details["instances"]["ciam"]["details"]["found"] is False
+    assert report.checks["courier"].status == Status.ERROR  # IAM's courier could hold the mail
+    assert report.verdict == "unknown"
+    assert "sign up" not in report.tell_user
+
+
+def _result(status: Status, **details: Any) -> CheckResult:
+    return CheckResult(status, f"{status} result", details)
+
+
+def test_the_holders_courier_unread_is_error_not_another_instances_empty_courier() -> None:
+    """SPEC §16: IAM holds the identity (verified) but its courier could not be read; CIAM's courier is
+    empty. Without the rule, CIAM's empty courier made the verdict `already_verified`."""
+    instances = load_settings(
+        {"kratos_instances": "ciam=http://c:1|http://c:2,iam=http://i:1|http://i:2"}
+    ).instances
+    identity = {
+        "ciam": _result(Status.FAIL, found=False),
+        "iam": _result(Status.OK, found=True, address={"verified": True, "value": "a@b.c"}),
+    }
+    courier = {
+        "ciam": _result(Status.OK, newest=None, messages=[], stuck=False),
+        "iam": CheckResult.error("Kratos admin API timed out (ReadTimeout)"),
+    }
+    checks = {
+        "identity": merged(identity, "", instances),
+        "courier": merged(courier, "", instances, holders=[]),
+    }
+    chosen = settle_instances(checks, instances)
+    assert chosen == "iam"
+    assert checks["identity"].status == Status.OK and checks["identity"].details["found"] is True
+    assert checks["courier"].status == Status.ERROR
+    assert (
+        "`iam`" in checks["courier"].summary
+        and "KRATOS_INSTANCES (iam admin URL)" in checks["courier"].summary
+    )
+    assert decide_verdict(checks) != Verdict.ALREADY_VERIFIED
