@@ -46,7 +46,7 @@ def misdirection(response: httpx.Response, *, api: Api, base_url: httpx.URL, set
             f"(Kratos asks for no login there); point {where} at Kratos's {side.label} port directly"
             + (" or through an SSH tunnel" if api == "admin" else "")
         )
-    if response.is_redirect or (status == 404 and not _kratos_error(response)):
+    if response.is_redirect or (status == 404 and (not _kratos_error(response) or _is_list_route(api, path))):
         return f"Kratos answered {status} for {path}: {where} probably {_elsewhere(side, base_url)}"
     if status < 500 and is_html(response):
         return (
@@ -67,6 +67,15 @@ def _elsewhere(side: _Side, base_url: httpx.URL) -> str:
         hint = f"points at the {side.other} (in Olympus port {other}) rather than the {side.label} ({this})"
     prefix = base_url.path.rstrip("/")
     return hint + (f", or its path prefix {prefix} is wrong" if prefix else "")
+
+
+# The admin API's list routes answer a list, never 404: a 404 there, even in Kratos's own JSON error
+# envelope (the public router answers unknown routes that way), means the URL is not the admin API.
+_ADMIN_LIST_ROUTES = ("/admin/identities", "/admin/courier/messages")
+
+
+def _is_list_route(api: Api, path: str) -> bool:
+    return api == "admin" and path.rstrip("/").endswith(_ADMIN_LIST_ROUTES)
 
 
 def _kratos_error(response: httpx.Response) -> bool:
