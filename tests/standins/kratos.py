@@ -37,6 +37,20 @@ DEFAULT_SMTP_ERROR = "dial tcp 127.0.0.1:25: connect: connection refused"
 # Kratos's code (keysetpagination_v2), not its spec (250/1000), decides courier paging.
 _MESSAGE_PAGING = (10, 500)
 _IDENTITY_PAGING = (250, 500)
+# `kratos.similar_search`: what GET /admin/identities?preview_credentials_identifier_similar= does.
+#   "prefix"   Kratos >= v1.2 (v26.2.0): identifier LIKE '<x>%' (PostgreSQL: case-sensitive, `\ % _` escaped)
+#   "ignored"  Kratos < v1.1 (v1.0.0): the parameter is unknown, the first page of everyone comes back
+#   "rejected" a Kratos without the experimental parameter that refuses it with a herodot 400
+SimilarSearch = Literal["prefix", "ignored", "rejected"]
+DEFAULT_VERSION = "v26.2.0"
+LEGACY_VERSION = "v1.0.0"  # what /version says in "ignored" mode unless `version` is set
+SIMILAR_PARAM = "preview_credentials_identifier_similar"
+COMBINED_FILTERS = "You cannot combine multiple filters in this API"
+# Go's unicode.IsSpace (the White_Space property): what strings.TrimSpace removes. Python's str.strip()
+# would also remove U+001C..U+001F.
+_GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
 _CODE_TEMPLATES = {
     "verification_code_valid": ("Use code {code} to verify your account", "verify your account"),
     "recovery_code_valid": ("Use code {code} to recover access to your account", "recover access"),
@@ -152,7 +166,7 @@ class _Message:
 
 @dataclass
 class _Identity:
-    email: str  # the trait as entered; addresses are stored trimmed and lower-cased
+    email: str  # the trait as entered; addresses are stored trimmed and lower-cased, never NFC'd
     verified: bool
     status: str
     state: str
@@ -166,9 +180,19 @@ class _Identity:
 
     @property
     def address(self) -> str:
-        return self.email.strip().lower()
+        # Kratos v26.2.0 lower-cases (Go strings.ToLower) and trims; it never applies NFC/NFKC, so a
+        # decomposed "jose\u0301@…" stays decomposed. The same string is the password identifier.
+        return _go_lower(_go_trim(self.email))
 
-    def to_json(self, public_url: str) -> JSON:
+    @property
+    def sort_key(self) -> tuple[str]:
+        return (self.id,)  # ORDER BY identities.id ASC: a UUID compares like its lower-case hex form
+
+    @property
+    def legacy_sort_key(self) -> tuple[int]:
+        return (-uuid.UUID(self.id).int,)  # Kratos v1.0: ORDER BY identities.id DESC
+
+    def to_json(self, public_url: str, *, with_credentials: bool = True) -> JSON:
         stamps = {"created_at": _iso(self.created), "updated_at": _iso(self.updated)}
         schema = base64.urlsafe_b64encode(self.schema_id.encode()).decode().rstrip("=")
         doc: JSON = {
@@ -190,18 +214,16 @@ class _Identity:
                 },
             ],
             "recovery_addresses": [{"id": self.recovery_id, "value": self.address, "via": "email", **stamps}],
-            "credentials": {},
             "metadata_public": None,
             "metadata_admin": None,
             "organization_id": None,
             **stamps,
         }
-        if self.email_is_identifier:
-            doc["credentials"]["password"] = {
-                "type": "password",
-                "identifiers": [self.address],
-                "version": 0,
-                **stamps,
+        # `credentials` is omitempty and only loaded when the request expands it (a filter or
+        # include_credential); an identity without a login identifier has none to show.
+        if with_credentials and self.email_is_identifier:
+            doc["credentials"] = {
+                "password": {"type": "password", "identifiers": [self.address], "version": 0, **stamps},
             }
         return doc
 
@@ -351,7 +373,12 @@ class KratosStandIn:
     Faults: `latency` (s), `fail_with` (HTTP status), `garbage` (True/"html", "json", "truncated"),
     `hang`, and stop(). `misdirected` answers as what a wrong KRATOS_*_URL reaches: "auth_proxy" (401
     to everything), "public_port" (404 for /admin/…), "admin_port" (404 outside /admin/…) or
-    "login_page" (an HTML page, 200, to everything). Observability: `requests`, `violations`, `issued_codes`.
+    "login_page" (an HTML page, 200, to everything). Observability: `requests`, `violations`, `issued_codes`,
+    `identity_queries` (the parsed query of every /admin/identities request) and similar_searches().
+
+    Versions: `similar_search` ("prefix" | "ignored" | "rejected", see SimilarSearch) picks how the
+    experimental `preview_credentials_identifier_similar` filter behaves; `version` (None: "v26.2.0", or
+    "v1.0.0" in "ignored" mode) is what GET /version answers. reset() restores both.
     """
 
     def __init__(
@@ -371,6 +398,7 @@ class KratosStandIn:
         self.link_style = link_style
         self.flow_lifespan_s = flow_lifespan_s
         self.requests: list[tuple[str, str]] = []
+        self.identity_queries: list[dict[str, list[str]]] = []
         self.violations: list[str] = []
         self.issued_codes: list[str] = []
         self._lock = threading.RLock()
@@ -433,6 +461,7 @@ class KratosStandIn:
             self._messages: dict[str, _Message] = {}
             self._flows: dict[str, _Flow] = {}
             self.requests.clear()
+            self.identity_queries.clear()
             self.violations.clear()
             self.issued_codes.clear()
             self.latency = 0.0
@@ -440,6 +469,8 @@ class KratosStandIn:
             self.garbage: bool | str = False
             self.hang = False
             self.misdirected: Misdirection | None = None
+            self.similar_search: SimilarSearch = "prefix"
+            self.version: str | None = None
 
     def add_identity(
         self,
@@ -470,9 +501,14 @@ class KratosStandIn:
             self._identities[identity.id] = identity
             return identity.to_json(self.public_url)
 
+    def similar_searches(self) -> list[list[str]]:
+        """The `preview_credentials_identifier_similar` values of each identities request that had one."""
+        with self._lock:
+            return [list(q[SIMILAR_PARAM]) for q in self.identity_queries if SIMILAR_PARAM in q]
+
     def get_identity(self, email: str) -> JSON | None:
         with self._lock:
-            identity = self._identity_by_address(email.strip().lower())
+            identity = self._identity_by_address(_go_lower(_go_trim(email)))
             return identity.to_json(self.public_url) if identity else None
 
     def add_message(
@@ -541,8 +577,11 @@ class KratosStandIn:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         method = handler.command
+        url = urlsplit(handler.path)
         with self._lock:
             self.requests.append((method, handler.path))
+            if url.path == "/admin/identities":
+                self.identity_queries.append(parse_qs(url.query, keep_blank_values=True))
         if self._held_back():
             handler.close_connection = True  # stopped while hanging or waiting: answer nothing
             return
@@ -601,8 +640,9 @@ class KratosStandIn:
             return rejected.reply, True
 
     def _validate(self, method: str, target: str, reply: _Reply) -> None:
+        path = urlsplit(target).path
         try:
-            validate_response(method, target, reply.status, reply.body)
+            validate_response(method, _SPEC_ALIASES.get(path, path), reply.status, reply.body)
         except AssertionError as problem:
             with self._lock:
                 self.violations.append(str(problem))
@@ -610,15 +650,55 @@ class KratosStandIn:
     # ---- admin API ------------------------------------------------------------------------------
 
     def _list_identities(self, request: _Request) -> _Reply:
-        wanted = request.first("credentials_identifier")
+        """Kratos's parseListIdentitiesParameters + ListIdentities (v26.2.0, PostgreSQL), or v1.0's list."""
+        legacy = self.similar_search == "ignored"
+        kind, value = self._identity_filter(request, legacy=legacy)
+        # A filter on identifiers (or include_credential) expands everything; otherwise only addresses.
+        expand = kind in ("exact", "similar") or "include_credential" in request.query
         with self._lock:
-            found = [
-                identity
-                for identity in self._identities.values()
-                if wanted is None or (identity.email_is_identifier and identity.address == wanted.lower())
+            found = [i for i in self._identities.values() if _identity_matches(i, kind, value)]
+            rows = [
+                (
+                    i.legacy_sort_key if legacy else i.sort_key,
+                    i.to_json(self.public_url, with_credentials=expand),
+                )
+                for i in found
             ]
-            rows = [((i.id,), i.to_json(self.public_url)) for i in found]
         return self._page(request, "identities", rows, _IDENTITY_PAGING)
+
+    def _identity_filter(self, request: _Request, *, legacy: bool) -> tuple[str | None, Any]:
+        """The one filter of a list request, refused as Kratos refuses it; (None, None) lists everyone.
+
+        Go's query.Get reads the first value, and an empty value is no filter at all.
+        """
+        requested: list[tuple[str, Any]] = []
+        if "ids" in request.query:
+            ids = {_uuid_param(value, "ids") for value in request.query["ids"]}
+            if len(request.query["ids"]) > 500:
+                raise _bad_request(reason="The number of ids to filter must not exceed 500.")
+            requested.append(("ids", ids))
+        if organization := request.first("organization_id"):
+            requested.append(("organization", _uuid_param(organization, "organization_id")))
+        if identifier := request.first("credentials_identifier"):
+            # v1.0 lower-cased and trimmed every identifier; v26.2.0 normalises "gracefully".
+            exact = _go_lower(_go_trim(identifier)) if legacy else _graceful_normalization(identifier)
+            requested.append(("exact", exact))
+        if similar := request.first(SIMILAR_PARAM):
+            if self.similar_search == "rejected":
+                # Kratos's wording for a filter value it refuses (as for `include_credential`, `ids`).
+                raise _bad_request(reason=f"Invalid value `{similar}` for parameter `{SIMILAR_PARAM}`.")
+            if not legacy:  # v1.0 does not know the parameter: silently ignored
+                # The escaped pattern plus "%" goes through the password identifier normalisation, so
+                # trailing white space before the "%" survives TrimSpace.
+                pattern = _graceful_normalization(_escape_like(similar) + "%")
+                requested.append(("similar", _like_regex(pattern)))
+        if len(requested) > 1:
+            raise _bad_request(reason=COMBINED_FILTERS)
+        return requested[0] if requested else (None, None)
+
+    def _version(self, request: _Request) -> _Reply:
+        default = LEGACY_VERSION if self.similar_search == "ignored" else DEFAULT_VERSION
+        return _Reply(200, {"version": self.version or default})
 
     def _list_messages(self, request: _Request) -> _Reply:
         status = request.first("status")
@@ -806,6 +886,67 @@ def _dispatch(spec: DispatchSpec, message_id: str, at: datetime) -> JSON:
     return doc
 
 
+def _go_trim(text: str) -> str:
+    return text.strip(_GO_SPACE)
+
+
+def _go_lower(text: str) -> str:
+    """Go's strings.ToLower: rune by rune (no final-sigma rule; U+0130 becomes a plain "i")."""
+    return "".join("i" if char == "\u0130" else char.lower() for char in text)
+
+
+def _graceful_normalization(value: str) -> str:
+    """Kratos v26.2.0 x.GracefulNormalization for the identifiers the stand-in has (emails).
+
+    Contains "@": lower-cased and trimmed; otherwise only trimmed. (A valid phone number would become
+    E.164 first; the stand-in has no phone identifiers.) No Unicode normalisation.
+    """
+    return _go_lower(_go_trim(value)) if "@" in value else _go_trim(value)
+
+
+def _escape_like(value: str) -> str:
+    """Kratos x.EscapeLikePattern: backslash-escape `\\`, `%` and `_` so they match literally."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    """PostgreSQL `LIKE` (case-sensitive, default escape character backslash) as a regular expression."""
+    parts: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            parts.append(re.escape(next(chars, "\\")))
+        elif char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _identity_matches(identity: _Identity, kind: str | None, value: Any) -> bool:
+    if kind is None:
+        return True
+    if kind == "ids":
+        return identity.id in value
+    if kind == "organization":
+        return False  # the stand-in's identities belong to no organization
+    # exact / similar: the identifiers of password/webauthn/code credentials (the stand-in's: password).
+    if not identity.email_is_identifier:
+        return False
+    if kind == "exact":
+        return bool(identity.address == value)
+    return cast(re.Pattern[str], value).fullmatch(identity.address) is not None
+
+
+def _uuid_param(value: str, name: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise _bad_request(reason=f"Invalid UUID value `{value}` for parameter `{name}`.") from None
+
+
 def _page_size(raw: str | None, default: int, maximum: int) -> int:
     if raw is None:
         return default
@@ -852,7 +993,12 @@ def _invalid_email(email: str) -> JSON:
     )
 
 
+# Kratos serves its version on the public port as /version and on the admin port as /admin/version
+# (the admin router redirects un-prefixed paths there); the spec documents /version only.
+_SPEC_ALIASES = {"/admin/version": "/version"}
+
 _ROUTES: list[_Route] = [
+    ("GET", re.compile(r"/(?:admin/)?version"), KratosStandIn._version),
     ("GET", re.compile(r"/admin/identities"), KratosStandIn._list_identities),
     ("GET", re.compile(r"/admin/courier/messages"), KratosStandIn._list_messages),
     ("GET", re.compile(r"/admin/courier/messages/(?P<id>[^/]+)"), KratosStandIn._get_message),

@@ -221,6 +221,201 @@ def test_identity_list_pages(standin: KratosStandIn, admin: httpx.Client) -> Non
     assert verified[0]["verifiable_addresses"][0]["status"] == "completed"
 
 
+def similar(admin: httpx.Client, prefix: str, **params: Any) -> httpx.Response:
+    return admin.get("/admin/identities", params={"preview_credentials_identifier_similar": prefix, **params})
+
+
+def found_ids(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [identity["id"] for identity in response.json()]
+
+
+def test_similar_search_is_a_case_sensitive_prefix_match(standin: KratosStandIn, admin: httpx.Client) -> None:
+    john = standin.add_identity("John@X.com", verified=True)["id"]
+    johnny = standin.add_identity("johnny@y.org")["id"]
+    standin.add_identity("jane@x.com")
+    standin.add_identity("john.staff@x.com", schema_id="organizational")  # no login identifier
+
+    assert sorted(found_ids(similar(admin, "john"))) == sorted([john, johnny])
+    assert found_ids(similar(admin, "John")) == []  # no "@": only trimmed, and LIKE is case-sensitive
+    assert found_ids(similar(admin, "JOHN@X")) == [john]  # has "@": lower-cased and trimmed
+    assert found_ids(similar(admin, "  john@")) == [john]
+    assert found_ids(similar(admin, "ohn")) == []  # a prefix, not a substring
+    assert found_ids(similar(admin, "john@x.com")) == [john]
+    assert found_ids(similar(admin, "john ")) == []  # the space sits before the appended "%": kept
+
+    [hit] = similar(admin, "john@").json()
+    assert hit["credentials"]["password"]["identifiers"] == ["john@x.com"]  # fully expanded
+    assert hit["verifiable_addresses"][0]["value"] == "john@x.com"
+    assert hit["verifiable_addresses"][0]["verified"] is True
+    assert hit["recovery_addresses"][0]["value"] == "john@x.com"
+    assert {"metadata_admin", "metadata_public", "traits"} <= set(hit)
+    # An empty value is no filter at all: everyone, addresses expanded but no credentials.
+    everyone = similar(admin, "")
+    assert len(found_ids(everyone)) == 4 and all("credentials" not in i for i in everyone.json())
+
+
+def test_similar_search_escapes_like_wildcards(standin: KratosStandIn, admin: httpx.Client) -> None:
+    underscore = standin.add_identity("a_b@x.com")["id"]
+    standin.add_identity("axb@x.com")
+    percent = standin.add_identity("50%off@x.com")["id"]
+    standin.add_identity("50xoff@x.com")
+    backslash = standin.add_identity("back\\slash@x.com")["id"]
+    standin.add_identity("backslash@x.com")
+
+    assert found_ids(similar(admin, "a_")) == [underscore]
+    assert found_ids(similar(admin, "50%")) == [percent]
+    assert found_ids(similar(admin, "50%o")) == [percent]
+    assert found_ids(similar(admin, "back\\")) == [backslash]
+    assert found_ids(similar(admin, "_")) == [] and found_ids(similar(admin, "%")) == []
+
+
+def test_similar_search_orders_by_id_and_pages(standin: KratosStandIn, admin: httpx.Client) -> None:
+    ids = [standin.add_identity(f"user{i}@example.com")["id"] for i in range(5)]
+    standin.add_identity("other@example.com")
+
+    first = similar(admin, "user", page_size=2)
+    pages = [first]
+    while "next" in links(pages[-1]):
+        pages.append(admin.get(links(pages[-1])["next"]))
+    seen = [identity_id for page in pages for identity_id in found_ids(page)]
+    assert [len(page.json()) for page in pages] == [2, 2, 1]
+    assert seen == sorted(ids)  # ORDER BY identities.id ASC across pages, each identity once
+    for page in pages:
+        assert query_of(links(page)["first"])["preview_credentials_identifier_similar"] == ["user"]
+    assert query_of(links(first)["next"])["page_size"] == ["2"]
+
+    default = similar(admin, "user")
+    assert query_of(links(default)["first"])["page_size"] == ["250"] and "next" not in links(default)
+    clamped = similar(admin, "user", page_size=1000)
+    assert query_of(links(clamped)["first"])["page_size"] == ["500"] and len(clamped.json()) == 5
+
+
+def test_similar_search_cannot_be_combined_with_other_filters(
+    standin: KratosStandIn, admin: httpx.Client
+) -> None:
+    created = standin.add_identity(USER)["id"]
+    other_filters: list[dict[str, str]] = [
+        {"credentials_identifier": USER},
+        {"ids": created},
+        {"organization_id": "00000000-0000-4000-8000-000000000000"},
+    ]
+    for extra in other_filters:
+        response = similar(admin, "user", **extra)
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": {
+                "code": 400,
+                "status": "Bad Request",
+                "reason": "You cannot combine multiple filters in this API",
+                "message": "The request was malformed or contained invalid parameters",
+            }
+        }
+    bad_id = similar(admin, "user", ids="nope")
+    assert bad_id.status_code == 400
+    assert bad_id.json()["error"]["reason"] == "Invalid UUID value `nope` for parameter `ids`."
+    # The filters alone work; an empty similar value does not count as a filter.
+    assert found_ids(admin.get("/admin/identities", params={"ids": created})) == [created]
+    assert found_ids(similar(admin, "", credentials_identifier=USER)) == [created]
+
+
+def test_ignored_mode_models_kratos_1_0_returning_everyone(
+    standin: KratosStandIn, admin: httpx.Client
+) -> None:
+    standin.similar_search = "ignored"
+    ids = [standin.add_identity(f"u{i}@example.com")["id"] for i in range(3)]
+    staff = standin.add_identity("staff@example.com", schema_id="organizational")["id"]
+
+    response = similar(admin, "nobody-starts-like-this")
+    assert found_ids(response) == sorted([*ids, staff], reverse=True)  # v1.0: ORDER BY id DESC
+    assert all("credentials" not in identity for identity in response.json())  # an unfiltered list
+    assert admin.get("/version").json() == {"version": "v1.0.0"}
+    # Unknown to v1.0, so it combines with nothing: the exact lookup alone decides.
+    exact = similar(admin, "zzz", credentials_identifier=" U1@Example.com ")
+    assert found_ids(exact) == [ids[1]]
+    assert standin.similar_searches() == [["nobody-starts-like-this"], ["zzz"]]
+
+    standin.reset()
+    mode: str = standin.similar_search  # (a plain str: mypy still narrows the attribute to "ignored")
+    assert mode == "prefix" and admin.get("/version").json()["version"] == "v26.2.0"
+
+
+def test_rejected_mode_answers_a_herodot_400(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.similar_search = "rejected"
+    standin.add_identity(USER)
+
+    refused = similar(admin, "user")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": {
+            "code": 400,
+            "status": "Bad Request",
+            "reason": "Invalid value `user` for parameter `preview_credentials_identifier_similar`.",
+            "message": "The request was malformed or contained invalid parameters",
+        }
+    }
+    assert similar(admin, "user", credentials_identifier=USER).status_code == 400
+    assert len(found_ids(admin.get("/admin/identities", params={"credentials_identifier": USER}))) == 1
+    assert admin.get("/version").json() == {"version": "v26.2.0"}
+
+
+def test_version_endpoint(standin: KratosStandIn, admin: httpx.Client) -> None:
+    for path in ("/version", "/admin/version"):
+        response = admin.get(path)
+        assert response.status_code == 200 and response.json() == {"version": "v26.2.0"}
+    standin.version = "v25.4.0"
+    assert admin.get("/version").json() == {"version": "v25.4.0"}
+    standin.similar_search = "ignored"
+    assert admin.get("/admin/version").json() == {"version": "v25.4.0"}  # an explicit version wins
+    standin.reset()
+    assert standin.version is None and admin.get("/version").json() == {"version": "v26.2.0"}
+
+
+def test_exact_lookup_does_not_unify_unicode_forms(standin: KratosStandIn, admin: httpx.Client) -> None:
+    """Kratos v26.2.0 lower-cases and trims identifiers but never applies NFC/NFKC."""
+    decomposed = standin.add_identity("Jose\u0301@Example.com")["id"]
+    composed = standin.add_identity("ren\u00e9@example.com")["id"]
+
+    def exact(value: str) -> list[str]:
+        return found_ids(admin.get("/admin/identities", params={"credentials_identifier": value}))
+
+    assert exact("jos\u00e9@example.com") == []  # NFC typed, NFD stored
+    assert exact(" JOSE\u0301@example.COM ") == [decomposed]  # same code points: lower+trim suffice
+    assert exact("rene\u0301@example.com") == []  # NFD typed, NFC stored
+    assert exact("REN\u00c9@example.com") == [composed]
+    assert found_ids(similar(admin, "jos\u00e9")) == []
+    assert found_ids(similar(admin, "jose\u0301@")) == [decomposed]
+    stored = standin.get_identity("jose\u0301@example.com")
+    assert stored is not None and stored["credentials"]["password"]["identifiers"] == [
+        "jose\u0301@example.com"
+    ]
+
+
+def test_identity_queries_are_recorded(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.add_identity(USER)
+    admin.get("/admin/identities", params={"credentials_identifier": USER})
+    similar(admin, "user", page_size=5)
+    standin.fail_with = 500
+    similar(admin, "again")  # recorded although the answer is an error
+    admin.get("/admin/courier/messages")
+
+    assert standin.identity_queries == [
+        {"credentials_identifier": [USER]},
+        {"preview_credentials_identifier_similar": ["user"], "page_size": ["5"]},
+        {"preview_credentials_identifier_similar": ["again"]},
+    ]
+    assert standin.similar_searches() == [["user"], ["again"]]
+    standin.reset()
+    assert standin.identity_queries == [] and standin.similar_searches() == []
+
+
+def test_unfiltered_list_omits_credentials_unless_asked(standin: KratosStandIn, admin: httpx.Client) -> None:
+    standin.add_identity(USER)
+    assert "credentials" not in admin.get("/admin/identities").json()[0]
+    asked = admin.get("/admin/identities", params={"include_credential": "password"}).json()[0]
+    assert asked["credentials"]["password"]["identifiers"] == [USER]
+
+
 # ---- self-service flows -------------------------------------------------------------------------
 
 
