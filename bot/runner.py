@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -22,6 +23,7 @@ from websocket import WebSocketApp
 
 from bot.app import build_deps, create_app
 from bot.reaping import BotReaper
+from bot.reconnect import Backoff
 from bot.server import OpsServer, serve
 from bot.slack_http import MalformedRequest, socket_mode_request
 from workers.core.settings import ConfigError, Settings, require
@@ -34,6 +36,8 @@ PONG_TIMEOUT_S = 3.0
 # SIGTERM to exit: the close handshake, then the SDK's threads; well inside a container's 10 s grace.
 CLOSE_TIMEOUT_S = 6.0
 SIGNAL_POLL_S = 0.2
+# The SDK's session thread calls _run_current_session every 0.5 s.
+SESSION_TICK_S = 0.5
 # A new connection is started by the session thread within 0.5 s, or once the old one's read loop ends.
 START_GRACE_S = PONG_TIMEOUT_S + 2.0
 
@@ -48,20 +52,50 @@ class _PromptSocketModeClient(SocketModeClient):
     connection waits those 10 s to start, and so does shutdown), and a silently dead connection is
     never noticed. And its monitor replaces a connection that merely has not been started yet; when
     that races with the start, the old one runs on, receiving envelopes it cannot ack.
+
+    And while Slack refuses the socket it retries with no backoff: the session thread runs the dead
+    connection again every 0.5 s (its one-use ticket spent, so the handshake fails), whose on_close
+    calls apps.connections.open, a Tier 1 method, again. So here a connection runs once only; every
+    reconnect, whoever asks for it (on_close, the monitor, a `disconnect` message, the session thread),
+    goes through connect_to_new_endpoint, which starts one only when the backoff (bot/reconnect.py,
+    SPEC §16) says it is due; each apps.connections.open call (issue_new_wss_url) pushes the next one
+    out, and Slack's `hello` on a new connection starts the backoff over. The session thread retries
+    when due, so once Slack accepts again the wait is at most the backoff's cap.
     """
 
-    def __init__(self, *, app_token: str, logger: logging.Logger, web_client: WebClient) -> None:
+    def __init__(
+        self,
+        *,
+        app_token: str,
+        logger: logging.Logger,
+        web_client: WebClient,
+        backoff: Backoff | None = None,
+    ) -> None:
         # Set before the SDK's __init__, which starts the threads that read them.
         self._started: WebSocketApp | None = None
         self._connected_at = 0.0
         self._down_since: float | None = time.monotonic()  # None while a connection is open
+        self.backoff = backoff or Backoff()
+        self._reconnecting = threading.Lock()
         super().__init__(
             app_token=app_token, logger=logger, web_client=web_client, ping_interval=PING_INTERVAL_S
         )
         self.on_open_listeners.append(self._opened)
+        self.on_message_listeners.append(self._greeted)
 
     def _opened(self, ws: WebSocketApp) -> None:
         self._down_since = None
+
+    def _greeted(self, ws: WebSocketApp, message: str) -> None:
+        # Slack's `hello` (not merely the handshake) says it accepted the connection.
+        if '"hello"' not in message:
+            return
+        try:
+            parsed = json.loads(message)
+        except ValueError:
+            return
+        if isinstance(parsed, dict) and parsed.get("type") == "hello":
+            self.backoff.reset()
 
     def down_for(self) -> float:
         """Seconds since the last connection closed (or since start, before the first); 0.0 while up."""
@@ -75,9 +109,22 @@ class _PromptSocketModeClient(SocketModeClient):
             self._connected_at = time.monotonic()
             super().connect()
 
+    def issue_new_wss_url(self) -> str:
+        # The one caller of apps.connections.open (the SDK's own Retry-After wait on `ratelimited` included).
+        self.backoff.attempt()
+        return super().issue_new_wss_url()
+
     def connect_to_new_endpoint(self, force: bool = False) -> None:
-        if force or not self._starting():
-            super().connect_to_new_endpoint(force)
+        # One reconnect at a time: another one under way makes this one redundant. Not before the backoff
+        # allows, even when forced by a `disconnect` (that connection still works until Slack closes it,
+        # and the session thread then reconnects when due).
+        if self.closed or not self.backoff.due() or not self._reconnecting.acquire(blocking=False):
+            return
+        try:
+            if self.backoff.due() and (force or not self._starting()):
+                super().connect_to_new_endpoint(force)
+        finally:
+            self._reconnecting.release()
 
     def _starting(self) -> bool:
         """The current connection is new and waits for the session thread to start it."""
@@ -88,6 +135,11 @@ class _PromptSocketModeClient(SocketModeClient):
     def _run_current_session(self) -> None:
         session = self.current_session
         if session is None or self.closed:
+            return
+        if session is self._started:
+            # It has run and ended, and no new connection replaced it (Slack refused one, or the backoff
+            # held the reconnect back): never run a spent connection again, get a new one when due.
+            self._retry()
             return
         self._started = session
         try:
@@ -103,18 +155,41 @@ class _PromptSocketModeClient(SocketModeClient):
             if self._down_since is None:
                 self._down_since = time.monotonic()
 
+    def _retry(self) -> None:
+        # Called every SESSION_TICK_S: when the attempt is due before the next call, wait for it here (on
+        # the runner's own event, which close() sets), so that the backoff's delays are kept to the letter.
+        wait = self.backoff.remaining()
+        if not self.auto_reconnect_enabled or wait > SESSION_TICK_S:
+            return
+        if wait > 0 and self.current_session_runner.event.wait(wait + 0.01):  # a hair past due
+            return
+        try:
+            self.connect_to_new_endpoint()
+        except Exception as exc:  # the SDK has logged Slack's answer
+            self.logger.warning(
+                "Socket Mode: no new connection (%s); next attempt in %.1f s",
+                type(exc).__name__,
+                self.backoff.remaining(),
+            )
+
 
 class _SocketModeHandler(SocketModeHandler):
     # Bolt's handler with our client; its __init__ would build the SDK's (and start its threads).
     client: _PromptSocketModeClient
 
     def __init__(
-        self, app: App, app_token: str, answering: Callable[[], AbstractContextManager[None]]
+        self,
+        app: App,
+        app_token: str,
+        answering: Callable[[], AbstractContextManager[None]],
+        backoff: Backoff | None = None,
     ) -> None:
         self.app = app
         self.app_token = app_token
         self._answering = answering
-        self.client = _PromptSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client)
+        self.client = _PromptSocketModeClient(
+            app_token=app_token, logger=app.logger, web_client=app.client, backoff=backoff
+        )
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
@@ -135,9 +210,13 @@ class _SocketModeHandler(SocketModeHandler):
 
 
 def socket_mode_handler(
-    app: App, app_token: str, answering: Callable[[], AbstractContextManager[None]]
+    app: App,
+    app_token: str,
+    answering: Callable[[], AbstractContextManager[None]],
+    backoff: Backoff | None = None,
 ) -> _SocketModeHandler:
-    return _SocketModeHandler(app, app_token, answering)
+    """Bolt's Socket Mode handler on our client; `backoff` paces reconnects (default: SPEC §16's)."""
+    return _SocketModeHandler(app, app_token, answering, backoff)
 
 
 def run_bot(settings: Settings, *, host: str, port: int | None) -> None:

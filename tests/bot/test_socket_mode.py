@@ -9,23 +9,28 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.post_ack import PostAck
+from bot.reconnect import BASE_S, CAP_S, JITTER, Backoff
 from bot.runner import socket_mode_handler
 from tests.e2e.helpers import payload, report_messages, unique_email, wait_for_report
-from tests.processes import ROOT, Process, base_settings, mailcheck_env
+from tests.processes import ROOT, Process, base_settings, mailcheck_env, wait_http
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer, free_port
 from tests.standins.slack import BOT_TOKEN
 from tests.standins.socket_mode import (
     APP_TOKEN,
+    Refusal,
     Session,
     SocketModeStandIn,
     block_actions_payload,
@@ -311,3 +316,194 @@ def test_block_actions_envelopes_reach_action_listeners() -> None:
         slack.stop()
     assert pressed[0]["user"]["id"] == "U0PRESSER"
     assert pressed[0]["actions"][0]["value"] == "r-123"
+
+
+# -- reconnects while Slack refuses the socket (SPEC §16) ------------------------------------------------
+# Before the fix the client called apps.connections.open every 0.5 s while refused (about 20 calls in
+# 10 s), whatever the cause. Bounds below are counts and lower bounds on gaps (a slow machine only
+# stretches gaps), with an upper bound only where the SPEC sets one (the cap), and then with a margin.
+SLOWNESS_S = 0.4  # how much earlier than due a call may seem to arrive (its latency varies, not its start)
+LATE_S = 5.0  # how much later than due a slow machine may make a call or a connection
+
+
+def nominal(base: float, cap: float, attempt: int) -> float:
+    return min(cap, base * 2.0**attempt)
+
+
+def test_backoff_doubles_from_base_to_the_cap() -> None:
+    backoff = Backoff(rand=lambda: 0.0)  # no jitter taken off: the nominal delays
+    assert [backoff.attempt() for _ in range(7)] == [1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0]
+    assert (BASE_S, CAP_S) == (1.0, 15.0)  # SPEC §16's production defaults
+    assert Backoff(base=0.5, cap=3.0, rand=lambda: 0.0).delay(3) == 3.0
+    assert Backoff(rand=lambda: 0.0).delay(100_000) == 15.0  # Slack down for days: no overflow
+
+
+def test_backoff_jitter_stays_within_its_bounds() -> None:
+    assert 0 < JITTER < 1
+    most = Backoff(rand=lambda: 0.999999)
+    assert [round(most.delay(a), 3) for a in (0, 4)] == [round(1 - JITTER, 3), round(15 * (1 - JITTER), 3)]
+    backoff = Backoff()  # the real random source
+    delays = [backoff.delay(attempt) for attempt in range(6) for _ in range(300)]
+    for attempt in range(6):
+        drawn = delays[attempt * 300 : (attempt + 1) * 300]
+        top = nominal(BASE_S, CAP_S, attempt)
+        assert all((1 - JITTER) * top <= d <= top for d in drawn)  # never above the cap
+        assert len(set(drawn)) > 250  # and really jittered
+    # Even at their most jittered the delays grow until the cap: 0.8..1, 1.6..2, 3.2..4, ...
+    assert (1 - JITTER) * 2 > 1
+
+
+def test_backoff_gates_attempts_on_its_clock_and_resets() -> None:
+    now = [100.0]
+    backoff = Backoff(base=1.0, cap=4.0, rand=lambda: 0.0, clock=lambda: now[0])
+    assert backoff.due() and backoff.remaining() == 0.0  # the first attempt goes at once
+    assert backoff.attempt() == 1.0
+    assert not backoff.due() and backoff.remaining() == 1.0
+    now[0] += 1.0
+    assert backoff.due()
+    assert [backoff.attempt() for _ in range(3)] == [2.0, 4.0, 4.0]
+    assert backoff.remaining() == 4.0  # counted from the latest attempt
+    backoff.reset()  # a connection succeeded
+    assert backoff.due()  # the next attempt goes at once...
+    assert backoff.attempt() == 1.0  # ...and the one after waits the base again
+    with pytest.raises(ValueError):
+        Backoff(base=2.0, cap=1.0)
+    with pytest.raises(ValueError):
+        Backoff(jitter=1.0)
+
+
+@contextmanager
+def runner_against(slack: SocketModeStandIn, backoff: Backoff) -> Iterator[Any]:
+    """The bot's real Socket Mode handler in this process, with `backoff`, connected to `slack`."""
+    app = App(
+        client=WebClient(token=BOT_TOKEN, base_url=slack.api_url),
+        signing_secret="unused-in-socket-mode",
+        token_verification_enabled=False,
+    )
+    handler = socket_mode_handler(app, APP_TOKEN, PostAck().answering, backoff)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+        slack.wait_for_session(1, BOUND_S)
+        yield handler
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
+def calls_after(slack: SocketModeStandIn, start: int) -> list[float]:
+    return slack.open_times()[start:]
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in pairwise(times)]
+
+
+@pytest.mark.parametrize("where", ["connections_open", "handshake"])
+def test_while_slack_refuses_the_socket_reconnects_back_off_to_the_cap(where: Refusal) -> None:
+    base, cap, window = 0.5, 2.0, 8.0  # SPEC §16's policy, scaled down so the test need not take minutes
+    slack = SocketModeStandIn().start()
+    try:
+        with runner_against(slack, Backoff(base=base, cap=cap)) as handler:
+            before = len(slack.connections_open)
+            slack.refuse(where)
+            slack.drop()
+            time.sleep(window)
+            times = calls_after(slack, before)
+            assert handler.down_for() > 0.0  # what /healthz reports: not connected
+    finally:
+        slack.stop()
+
+    # Due at 0, ~0.5, ~1.5, ~3.5, ~5.5, ~7.5 s: 6 calls (7 at the most jitter); 16 or so before the fix.
+    assert 4 <= len(times) <= 8, gaps(times)
+    answered = [call.ok for call in slack.connections_open[before:]]
+    if where == "connections_open":
+        assert not any(answered)
+    else:  # each URL handed out was tried (the last one perhaps after the window), and none again
+        assert all(answered) and len(times) - 1 <= slack.refused_handshakes <= len(times)
+        assert slack.rejected_tickets == []
+    for attempt, gap in enumerate(gaps(times)):
+        # Each wait at least the (jittered) doubling delay: 0.4.., 0.8.., 1.6.. s, then the cap.
+        assert gap >= (1 - JITTER) * nominal(base, cap, attempt) - SLOWNESS_S, (attempt, gaps(times))
+        assert gap <= cap + LATE_S, (attempt, gaps(times))  # and never far beyond the cap
+    assert max(gaps(times)) >= (1 - JITTER) * cap - SLOWNESS_S  # the doubling did reach the cap
+
+
+def test_the_backoff_starts_over_once_a_connection_succeeds() -> None:
+    base, cap = 0.5, 3.0
+    slack = SocketModeStandIn().start()
+    try:
+        with runner_against(slack, Backoff(base=base, cap=cap)) as handler:
+            before = len(slack.connections_open)
+            slack.refuse("connections_open")
+            slack.drop()
+            # Calls at ~0, 0.5, 1.5, 3.5 s: the next delay is the 3 s cap.
+            slack.wait_for(lambda: len(calls_after(slack, before)) >= 4, BOUND_S)
+            slack.accept()
+            accepted = time.monotonic()
+            grown = gaps(calls_after(slack, before))[2]
+            session = slack.wait_for_session(2, BOUND_S)  # the next call, due after the cap, connects
+            slack.wait_for(lambda: handler.down_for() == 0.0, BOUND_S)
+            connected_after = time.monotonic() - accepted
+            reconnected = len(slack.connections_open)
+
+            slack.refuse("connections_open")
+            dropped = time.monotonic()
+            slack.drop()
+            slack.wait_for(lambda: len(calls_after(slack, reconnected)) >= 2, BOUND_S)
+            first, second = calls_after(slack, reconnected)[:2]
+            assert session.ticket
+    finally:
+        slack.stop()
+    assert grown >= (1 - JITTER) * nominal(base, cap, 2) - SLOWNESS_S  # the backoff had grown (1.6.. s)
+    assert connected_after <= cap + LATE_S, connected_after  # at the cap, connected within it once accepted
+    # Without the reset the first call would wait out the cap (2.4..3 s) after the successful one, and
+    # the second another cap; with it the first goes at once and the second after the base (0.4..0.5 s).
+    assert first - dropped < (1 - JITTER) * cap - 1.0, first - dropped
+    assert (1 - JITTER) * base - SLOWNESS_S <= second - first < (1 - JITTER) * cap - 1.0, second - first
+
+
+def healthz(base_url: str) -> tuple[int, dict[str, Any]]:
+    response = httpx.get(base_url + "/healthz", timeout=5)
+    body: dict[str, Any] = response.json()
+    return response.status_code, body
+
+
+def test_refused_bot_backs_off_then_connects_within_the_cap_and_healthz_says_connected(
+    redis_server: RedisServer, kratos: KratosStandIn, dns: DnsServer, tmp_path: Path
+) -> None:
+    """The real bot process with the production backoff (1 s doubling, 15 s cap)."""
+    window = 8.0
+    slack = SocketModeStandIn().start()
+    env = socket_env(redis_server, slack, kratos, dns)
+    base_url = f"http://127.0.0.1:{env['PORT']}"
+    bot = Process(["bot", "--host", "127.0.0.1"], env, tmp_path / "bot.log")
+    try:
+        wait_connected(slack, bot, 1)
+        wait_http(base_url + "/metrics", process=bot)
+        before = len(slack.connections_open)
+        slack.refuse("connections_open")
+        slack.drop()
+        time.sleep(window)
+        times = calls_after(slack, before)
+        refused_health = healthz(base_url)
+
+        slack.accept()
+        accepted = time.monotonic()
+        wait_connected(slack, bot, 2)
+        connected_after = time.monotonic() - accepted
+        slack.wait_for(lambda: healthz(base_url)[1].get("socket") == "connected", BOUND_S)
+        status, body = healthz(base_url)
+        output = bot.output()
+    finally:
+        bot.stop()
+        slack.stop()
+
+    # Due at 0, ~1, ~3, ~7 s: 4 calls in 8 s (16 or so before the fix).
+    assert 3 <= len(times) <= 5, gaps(times)
+    for attempt, gap in enumerate(gaps(times)):
+        assert gap >= (1 - JITTER) * nominal(BASE_S, CAP_S, attempt) - SLOWNESS_S, gaps(times)
+    assert refused_health[0] == 200 and refused_health[1]["socket"] == "disconnected"  # under 30 s down
+    # The call after the 4th came due within the cap of it (by ~15 s at the latest), so well within
+    # the cap of Slack accepting again.
+    assert connected_after <= CAP_S + LATE_S, connected_after
+    assert (status, body["ok"], body["socket"]) == (200, True, "connected")
+    assert "Traceback" not in output

@@ -5,7 +5,9 @@ Slack. `apps.connections.open` takes the app-level token (`xapp-…`) as Bearer 
 `ws://127.0.0.1:PORT/link/?ticket=…` URL. The WebSocket server (the `websockets` library; no
 hand-written framing) greets each connection with `hello`, lets the test push envelopes and records
 the client's acks. It can drop the connection, abruptly or with a `disconnect` message, as Slack does
-when it rotates its servers, so the client's reconnects can be tested.
+when it rotates its servers, so the client's reconnects can be tested; and it can refuse the socket for a
+while (apps.connections.open answering an error, or the WebSocket handshake refused), recording when each
+apps.connections.open call came, so that the client's backoff can be measured.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import itertools
 import json
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -33,6 +36,8 @@ APP_TOKEN = "xapp-1-A0MAILCHECK-1-test-app-level-token"
 APP_ID = "A0MAILCHECK"
 CONNECTIONS_OPEN = "apps.connections.open"
 OP_TIMEOUT = 5.0  # bounds every cross-thread operation, so a stuck server fails the test instead of hanging
+# Where Slack refuses the socket: apps.connections.open answers an error, or the WebSocket handshake fails.
+Refusal = Literal["connections_open", "handshake"]
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Session:
 class ConnectionsOpen:
     authorization: str
     ok: bool
+    at: float  # time.monotonic() when the call came
 
 
 def block_actions_payload(
@@ -109,6 +115,8 @@ class SocketModeStandIn(SlackStandIn):
         self.sessions: list[Session] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.rejected_tickets: list[str] = []
+        self.refused_handshakes = 0
+        self._refusing: Refusal | None = None
         self._tickets: set[str] = set()
         self._numbers = itertools.count(1)
         self._loop = asyncio.new_event_loop()
@@ -195,16 +203,38 @@ class SocketModeStandIn(SlackStandIn):
         self.wait_for(lambda: session.closed, timeout)
         return session
 
+    def refuse(self, where: Refusal) -> None:
+        """Refuse the socket until accept(): apps.connections.open answers HTTP 503 `service_unavailable`
+        ("connections_open"), or it hands out URLs whose WebSocket handshake answers 503 ("handshake").
+        Open connections stay open; drop() one to make the client reconnect."""
+        with self._lock:
+            self._refusing = where
+
+    def accept(self) -> None:
+        with self._lock:
+            self._refusing = None
+
+    def open_times(self) -> list[float]:
+        """When each apps.connections.open call came (time.monotonic()), in order."""
+        with self._lock:
+            return [c.at for c in self.connections_open]
+
     # -- apps.connections.open (a Web API method, but with the app-level token) -----------------------
-    def open_connection(self, authorization: str) -> dict[str, Any]:
+    def open_connection(self, authorization: str) -> tuple[int, dict[str, Any]]:
+        """apps.connections.open: the HTTP status and the answer."""
         error = _token_error(authorization.removeprefix("Bearer "))
         with self._lock:
-            self.connections_open.append(ConnectionsOpen(authorization, error is None))
+            if error is None and self._refusing == "connections_open":
+                error = "service_unavailable"
+            self.connections_open.append(ConnectionsOpen(authorization, error is None, time.monotonic()))
+            if error == "service_unavailable":
+                return HTTPStatus.SERVICE_UNAVAILABLE.value, {"ok": False, "error": error}
             if error is not None:
-                return {"ok": False, "error": error}
+                return HTTPStatus.OK.value, {"ok": False, "error": error}
             ticket = secrets.token_hex(8)
             self._tickets.add(ticket)
-        return {"ok": True, "url": f"ws://127.0.0.1:{self.ws_port}/link/?ticket={ticket}&app_id={APP_ID}"}
+        url = f"ws://127.0.0.1:{self.ws_port}/link/?ticket={ticket}&app_id={APP_ID}"
+        return HTTPStatus.OK.value, {"ok": True, "url": url}
 
     def _handler(self) -> Any:
         standin = self
@@ -222,7 +252,7 @@ class SocketModeStandIn(SlackStandIn):
                     super().do_POST()
                     return
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._send(200, standin.open_connection(self.headers.get("Authorization") or ""))
+                self._send(*standin.open_connection(self.headers.get("Authorization") or ""))
 
         return Handler
 
@@ -249,6 +279,10 @@ class SocketModeStandIn(SlackStandIn):
     def _check_ticket(self, connection: ServerConnection, request: Request) -> Response | None:
         ticket = parse_qs(urlsplit(request.path).query).get("ticket", [""])[0]
         with self._lock:
+            if self._refusing == "handshake":
+                self.refused_handshakes += 1
+                unavailable = HTTPStatus.SERVICE_UNAVAILABLE
+                return Response(unavailable.value, unavailable.phrase, Headers(), b"try again later\n")
             if ticket in self._tickets:
                 self._tickets.discard(ticket)  # one use only, like Slack's
                 return None
