@@ -23,3 +23,11 @@ def test_the_keys_in_redis_are_unchanged() -> None:
     assert cache_key("brevo", "User@Example.com") == f"mailcheck:provider:cache:brevo:{DIGEST}"
     assert events_key("User@Example.com") == f"mailcheck:resend:events:{DIGEST}"
     assert sends_key("User@Example.com") == f"mailcheck:guard:sends:{DIGEST}"
+
+
+def test_a_composed_and_a_decomposed_address_share_one_key() -> None:
+    """SPEC §14: a pasted decomposed "é" (NFD) keys the same history and send counter as a typed one."""
+    composed, decomposed = "jos\u00e9@example.com", "jose\u0301@example.com"
+    assert composed != decomposed
+    assert recipient_key(composed) == recipient_key(decomposed) == recipient_key("JOSE\u0301@Example.com")
+    assert sends_key(composed) == sends_key(decomposed)
