@@ -64,7 +64,7 @@ def _check(settings: Settings, raw_email: str, as_json: bool) -> int:
     import json
 
     from bot.errors import UserFacingError
-    from bot.parse import normalize_address
+    from bot.parse import normalize_address, typed_address
     from workers.checks.diagnostics import run_diagnostics
     from workers.report.model import new_report_id
     from workers.report.terminal import render_terminal
@@ -73,7 +73,8 @@ def _check(settings: Settings, raw_email: str, as_json: bool) -> int:
         email = normalize_address(raw_email)
     except UserFacingError as exc:
         return _usage_error(exc)
-    report = asyncio.run(run_diagnostics(email, settings, report_id=new_report_id()))
+    typed = typed_address(raw_email)
+    report = asyncio.run(run_diagnostics(email, settings, report_id=new_report_id(), typed=typed))
     print(json.dumps(report.to_dict(), indent=2) if as_json else render_terminal(report))
     return EXIT_OK
 
@@ -92,7 +93,7 @@ def _history(settings: Settings, raw_email: str, as_json: bool) -> int:
     from bot.parse import normalize_address
     from workers.clients.redis_client import redis_client
     from workers.slack.api import SlackPoster, web_client
-    from workers.slack.history import history_json, look_up, render_history_plain
+    from workers.slack.history import history_json, recall_history, render_history_plain
 
     try:
         email = normalize_address(raw_email)
@@ -101,14 +102,15 @@ def _history(settings: Settings, raw_email: str, as_json: bool) -> int:
     poster = SlackPoster(web_client(settings)) if settings.slack_bot_token else None  # links need it
     days = settings.history_days
     try:
-        listed = look_up(redis_client(settings.redis_url), poster, email, days=days)
+        # A terminal has no Slack audience: every entry, private conversations' too (an operator's tool).
+        found = recall_history(redis_client(settings.redis_url), poster, email, days=days, asked_in=None)
     except redis.RedisError as exc:
         print(f"mailcheck: Redis at REDIS_URL cannot be read ({type(exc).__name__})", file=sys.stderr)
         return EXIT_UNHEALTHY
     print(
-        json.dumps(history_json(listed), indent=2)
+        json.dumps(history_json(found), indent=2)
         if as_json
-        else render_history_plain(email, listed, days=days)
+        else render_history_plain(email, found, days=days)
     )
     return EXIT_OK
 

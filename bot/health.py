@@ -9,6 +9,7 @@ import redis
 from rq import Worker
 
 from bot.deps import Deps
+from workers.clients.alert_store import AlertStore
 
 # 503 once the Socket Mode connection has been down this long (read at every request, so that a test
 # process may shorten it).
@@ -35,9 +36,21 @@ def healthz(deps: Deps, socket: SocketLink | None) -> tuple[bool, dict[str, Any]
     ok = down_for <= SOCKET_DOWN_LIMIT_S
     body = {"ok": ok, "redis": "ok", "workers": workers, "queued": queued}
     body["socket"] = "n/a" if socket is None else _socket_state(down_for)
+    body["watch"] = _watch_state(deps)
     if not ok:
         body["socket_down_s"] = int(down_for)
     return ok, body
+
+
+def _watch_state(deps: Deps) -> str:
+    """SPEC §16: a WATCH_CHANNEL the bot cannot post to is told here (the watch itself keeps trying);
+    it does not make the bot unhealthy, which restarting it would not cure."""
+    if not deps.settings.watch_channel:
+        return "off"
+    try:
+        return AlertStore(deps.redis).post_problem() or "ok"
+    except redis.RedisError:
+        return "unknown"
 
 
 def _socket_state(down_for: float) -> str:

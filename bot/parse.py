@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 
 from bot.errors import UsageError
+from workers.core.keys import address_form
 
 MAX_ADDRESS_LENGTH = 254
 _MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|([^>]*))?>$", re.IGNORECASE)
@@ -27,7 +28,8 @@ class Status:
 
 @dataclass(frozen=True)
 class Check:
-    email: str
+    email: str  # normalized: lower-cased, Unicode NFC (the report, history and counters use it)
+    typed: str = ""  # as typed (lower-cased) when that differs: Kratos is asked for both (SPEC §14)
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,16 @@ def _unwrap_mailto(token: str) -> str:
     return address
 
 
+def typed_address(raw: str) -> str:
+    """The address as typed: mailto unwrapped, trimmed, lower-cased (all that Kratos does to it)."""
+    return _unwrap_mailto(raw.strip()).strip().lower()
+
+
 def normalize_address(raw: str) -> str:
-    """Validate one address and return it trimmed and lower-cased."""
+    """Validate one address and return it trimmed, lower-cased and in Unicode NFC (SPEC §4.2)."""
     # Lower-cased before it is judged: lower() can lengthen a string ("İ" becomes two code points), and
     # what is validated must be what is returned.
-    address = _unwrap_mailto(raw.strip()).strip().lower()
+    address = address_form(typed_address(raw))
     if len(address) > MAX_ADDRESS_LENGTH:
         raise UsageError(f"that address is longer than {MAX_ADDRESS_LENGTH} characters.")
     if "@" not in address:
@@ -85,7 +92,9 @@ def parse_command(text: str) -> Command:
         return History(_address(words[1]))
     if len(words) > 1:
         raise UsageError("give exactly one email address.")
-    return Check(_address(words[0]))
+    email = _address(words[0])
+    typed = typed_address(_unescape(words[0]))
+    return Check(email, typed if typed != email else "")
 
 
 def _address(word: str) -> str:

@@ -68,7 +68,15 @@ def test_the_schema_rejects_a_broken_manifest(breakage: Any) -> None:
 def test_manifest_declares_every_scope_the_code_uses() -> None:
     scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
     assert set(METHOD_SCOPES.values()) | set(EXTRA_SCOPES) <= scopes
-    assert scopes == {"commands", "chat:write", "chat:write.public", "users:read", "usergroups:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "users:read",
+        "usergroups:read",
+        "channels:history",
+        "groups:history",
+    }
 
 
 def test_manifest_commands_are_exactly_the_registered_ones(slack: SlackStandIn) -> None:

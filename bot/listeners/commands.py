@@ -27,7 +27,8 @@ from workers.jobs.queueing import enqueue_report, enqueue_status, save_new_repor
 from workers.jobs.reaper import UNATTACHED_REASON, Ledger, attach_and_show, show_failed
 from workers.report.model import Report, new_report_id
 from workers.slack.api import SlackError, respond_ephemeral
-from workers.slack.history import look_up, render_history
+from workers.slack.conversations import is_private
+from workers.slack.history import recall_history, render_history
 from workers.slack.ids import SLASH_COMMAND
 from workers.slack.render import render_report
 
@@ -47,9 +48,11 @@ class IncompleteCommand(UserFacingError):
         )
 
 
-def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
+def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], check: Check) -> None:
     channel, requester = command["channel_id"], command["user_id"]
-    stored = StoredReport(Report(new_report_id(), email), channel=channel, ts="", requester=requester)
+    report = Report(new_report_id(), check.email)
+    private = is_private(channel, command.get("channel_name"))
+    stored = StoredReport(report, channel, "", requester, typed=check.typed, private=private)
     try:
         # Proves Redis is reachable before we promise anything, and puts the report in the reaper's
         # ledger: from here on, a bot that dies cannot leave the report `running`.
@@ -86,6 +89,7 @@ def _enqueue_then_post(deps: Deps, command: dict[str, Any], stored: StoredReport
             ts="",
             requester=requester,
             parent_pending=True,
+            typed=stored.typed,
         )
     except redis.RedisError:
         # Nothing runs and nothing is posted: out of the ledger too, so that no reaper fails it later
@@ -144,17 +148,20 @@ def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any])
 def _start_history(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
     ack()
     # Redis and one chat.getPermalink per entry: after the ack, answered through the response_url.
-    deps.background.submit(_answer_history, deps, _response_url(command), email).add_done_callback(_log_crash)
+    where, url = command["channel_id"], _response_url(command)
+    deps.background.submit(_answer_history, deps, url, email, where).add_done_callback(_log_crash)
 
 
-def _answer_history(deps: Deps, response_url: str, email: str) -> None:
+def _answer_history(deps: Deps, response_url: str, email: str, asked_in: str) -> None:
     days = deps.settings.history_days
     try:
-        text = render_history(email, look_up(deps.redis, deps.poster, email, days=days), days=days)
+        history = recall_history(deps.redis, deps.poster, email, days=days, asked_in=asked_in)
     except redis.RedisError:
-        text = str(ServiceUnavailable("its Redis is unreachable"))
+        answer: dict[str, Any] = {"text": str(ServiceUnavailable("its Redis is unreachable"))}
+    else:
+        answer = render_history(email, history, days=days)
     if response_url:
-        respond_ephemeral(response_url, text)
+        respond_ephemeral(response_url, **answer)
 
 
 def _response_url(command: dict[str, Any]) -> str:
@@ -181,7 +188,7 @@ def handle(deps: Deps, ack: Callable[..., Any], command: dict[str, Any]) -> None
     elif allowed and command["channel_id"] not in allowed:
         raise ChannelNotAllowed()
     elif isinstance(parsed, Check):
-        _start_check(deps, timed_ack, command, parsed.email)
+        _start_check(deps, timed_ack, command, parsed)
     elif isinstance(parsed, History):
         _start_history(deps, timed_ack, command, parsed.email)
     else:

@@ -28,6 +28,7 @@ from tests.standins.redis_server import RedisServer, free_port
 from tests.standins.slack import SlackStandIn
 from tests.standins.slack_requests import block_actions_body, post_signed
 from tests.standins.socket_mode import SocketModeStandIn
+from workers.clients.alert_store import AlertStore
 from workers.clients.metrics_store import WATCH_KINDS, WATCH_OPEN_KEY
 from workers.report.model import CHECK_NAMES
 
@@ -151,7 +152,14 @@ def running(
 def test_before_any_work_healthz_and_metrics_say_so(running: Running, redis_url: str) -> None:
     status, body = health(running.base)
     assert status == 200
-    assert body == {"ok": True, "redis": "ok", "workers": 0, "queued": 0, "socket": running.socket}
+    assert body == {
+        "ok": True,
+        "redis": "ok",
+        "workers": 0,
+        "queued": 0,
+        "socket": running.socket,
+        "watch": "off",
+    }
     samples = scrape(running.base)
     assert value(samples, "mailcheck_workers") == 0 and value(samples, "mailcheck_queue_depth") == 0
     assert value(samples, "mailcheck_report_seconds_count") == 0
@@ -175,7 +183,10 @@ def test_a_report_and_a_press_through_a_real_worker_reach_healthz_and_metrics(
     kratos.add_message(email, status="sent", age_s=300)
     running.command(email)  # no worker yet: the report waits on the queue
     queued = eventually(lambda: health(running.base), lambda h: h[1]["queued"] == 1, "queued", running.bot)
-    assert queued == (200, {"ok": True, "redis": "ok", "workers": 0, "queued": 1, "socket": running.socket})
+    assert queued == (
+        200,
+        {"ok": True, "redis": "ok", "workers": 0, "queued": 1, "socket": running.socket, "watch": "off"},
+    )
     assert value(scrape(running.base), "mailcheck_queue_depth") == 1
 
     worker = Process(["worker"], running.env, tmp_path / "worker.log")
@@ -254,7 +265,7 @@ def test_socket_down_for_longer_than_the_limit_is_503(
     try:
         assert health(started.base) == (
             200,
-            {"ok": True, "redis": "ok", "workers": 0, "queued": 0, "socket": "connected"},
+            {"ok": True, "redis": "ok", "workers": 0, "queued": 0, "socket": "connected", "watch": "off"},
         )
         slack.stop()  # Slack is gone: the connection drops and apps.connections.open cannot be reached
 
@@ -290,3 +301,22 @@ def test_socket_mode_port_in_use_is_a_configuration_error(
             slack.stop()
     assert done.returncode == 3
     assert "PORT: cannot serve /healthz and /metrics" in done.stderr
+
+
+def test_a_watch_channel_the_bot_cannot_post_to_is_in_healthz(
+    redis_url: str, slack: SlackStandIn, kratos: KratosStandIn, dns: DnsServer, tmp_path: Path
+) -> None:
+    """SPEC §16: the watch's last post failure (kept by the watch round) is told by /healthz."""
+    settings = {
+        **base_settings(redis_url, slack, kratos, dns),
+        "MAILCHECK_QUEUE": QUEUE,
+        "WATCH_CHANNEL": "C0WATCH",
+    }
+    bot, base = start_bot(mailcheck_env(**settings), tmp_path)
+    try:
+        assert health(base)[1]["watch"] == "ok"
+        AlertStore(redis.Redis.from_url(redis_url)).set_post_problem("cannot post: not_in_channel")
+        status, body = health(base)
+        assert status == 200 and body["watch"] == "cannot post: not_in_channel"
+    finally:
+        bot.stop()

@@ -53,3 +53,11 @@ def payload(message: dict[str, Any]) -> dict[str, Any]:
 
 def blocks_text(message: dict[str, Any]) -> str:
     return str(message.get("blocks"))
+
+
+def block_text(block: dict[str, Any]) -> str:
+    """The mrkdwn of one section or context block, as a reader sees it."""
+    text = block.get("text")
+    if isinstance(text, dict):
+        return str(text.get("text", ""))
+    return " ".join(str(e.get("text", "")) for e in block.get("elements") or [] if isinstance(e, dict))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.e2e.helpers import report_messages, run_command, unique_email
+from tests.e2e.helpers import block_text, report_messages, run_command, unique_email
 from tests.processes import BASE_ZONES, ROOT, Process, base_settings, mailcheck_env, start_bot, wait_http
 from tests.standins.block_actions import press
 from tests.standins.dns_server import DnsServer
@@ -195,7 +195,7 @@ def _history(stack: Stack, email: str) -> str:
     assert response.status_code == 200
     [answer] = stack.slack.wait_for(lambda: stack.slack.hooks_for(hook), 15)
     assert answer["response_type"] == "ephemeral"
-    return str(answer["text"])
+    return "\n".join(block_text(block) for block in answer.get("blocks") or [])
 
 
 def _restart_bot(stack: Stack) -> None:

@@ -11,6 +11,7 @@ Bodies and subjects are never read into the result.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -80,13 +81,31 @@ async def _with_dispatches(kratos: KratosAdmin, messages: list[dict[str, Any]]) 
         message["dispatches"] = dispatches
 
 
+async def _messages(kratos: KratosAdmin, spellings: Sequence[str], since: datetime) -> list[dict[str, Any]]:
+    """The messages to every spelling of the address (Kratos matches the recipient exactly), newest first."""
+
+    async def listed_for(spelling: str) -> list[dict[str, Any]]:
+        return [m async for m in kratos.courier_messages(spelling, since=since)]
+
+    listed = await asyncio.gather(*(listed_for(spelling) for spelling in spellings))
+    unique = {m["id"]: m for found in listed for m in found}
+    return sorted(unique.values(), key=lambda m: str(m["created_at"]), reverse=True)
+
+
 async def check_courier(
-    email: str, *, kratos: KratosAdmin, lookback_days: int, stuck_after: int, now: datetime | None = None
+    email: str,
+    *,
+    kratos: KratosAdmin,
+    lookback_days: int,
+    stuck_after: int,
+    now: datetime | None = None,
+    spellings: Sequence[str] = (),
 ) -> CheckResult:
+    """`spellings`: the forms Kratos is asked for (SPEC §14: as typed and NFC); default `email` alone."""
     now = now or datetime.now(UTC)
     since = now - timedelta(days=lookback_days)
     try:
-        messages = [m async for m in kratos.courier_messages(email, since=since)]
+        messages = await _messages(kratos, spellings or [email], since)
         for message in messages:
             message["age_s"] = round(_age_s(message, now), 1)
             message["dispatches"] = []

@@ -1,7 +1,9 @@
-"""`/mailcheck status`: the courier's health over the look-back window (SPEC §4.1).
+"""`/mailcheck status`: the courier's health (SPEC §4.1, §16).
 
-The courier is stuck when the oldest queued message without a dispatch attempt, or any processing
-message, is older than COURIER_STUCK_AFTER (rule 4 of §6.1 applied to the whole queue).
+`queued` and `processing` messages count whatever their age (mail stuck for days is the evidence, not
+noise); `abandoned` ones within the look-back window. The courier is stuck when the oldest queued
+message without a dispatch attempt, or any processing message, is older than COURIER_STUCK_AFTER
+(rule 5 of §6.1 applied to the whole queue).
 """
 
 from __future__ import annotations
@@ -14,10 +16,7 @@ from workers.clients.kratos import KratosAdmin, kratos_time
 from workers.report.courier_status import CourierHealth, QueueVerdict
 
 OLDEST_PROBED = 5  # dispatch histories fetched for the oldest queued messages only
-
-
-async def _listed(kratos: KratosAdmin, status: str, since: datetime) -> list[dict[str, Any]]:
-    return [m async for m in kratos.courier_messages(None, since=since, status=status)]
+STATUSES = ("queued", "processing", "abandoned")
 
 
 def message_age(message: dict[str, Any], now: datetime, field: str = "created_at") -> float:
@@ -38,9 +37,11 @@ async def courier_health(
 ) -> CourierHealth:
     now = now or datetime.now(UTC)
     since = now - timedelta(days=lookback_days)
-    queued, processing, abandoned = await asyncio.gather(
-        *(_listed(kratos, status, since) for status in ("queued", "processing", "abandoned"))
+    listings = await asyncio.gather(
+        kratos.queue("queued"), kratos.queue("processing"), kratos.queue("abandoned", since=since)
     )
+    at_least = frozenset(s for s, listing in zip(STATUSES, listings, strict=True) if not listing.complete)
+    queued, processing, abandoned = (listing.messages for listing in listings)
     oldest = max((message_age(m, now) for m in queued), default=0.0)
     unattempted = await _oldest_unattempted_age(kratos, queued, now) if oldest > stuck_after else 0.0
     stuck = unattempted > stuck_after or any(
@@ -52,4 +53,5 @@ async def courier_health(
         abandoned=len(abandoned),
         oldest_queued_age_s=int(oldest),
         verdict=QueueVerdict.COURIER_STUCK if stuck else QueueVerdict.OK,
+        at_least=at_least,
     )

@@ -1,9 +1,11 @@
-"""The courier watch's look at one Kratos instance (SPEC §11): the whole queue of the last hour.
+"""The courier watch's look at one Kratos instance (SPEC §11, §16): the whole queue, however old.
 
-Lists `queued`, `processing` and `abandoned` messages without a recipient filter (Kratos's largest
-page, following `Link rel="next"`), finds the stuck ones by rule 4 as `/mailcheck status` does, the
-abandoned ones not seen in an earlier round, and classifies the newest failed dispatch of each with
-the courier check's own rule-5 classification. Only counts leave this module, never an address.
+Lists `queued`, `processing` and `abandoned` messages without a recipient filter or a time window
+(Kratos's largest pages, following `Link rel="next"`, up to the listing cap: a count that reached it
+is "at least"), finds the stuck ones by rule 5 as `/mailcheck status` does, the messages that became
+`abandoned` since the last round (by when their status changed, whatever their creation time; each
+counted once), and classifies the newest failed dispatch of each with the courier check's own rule-6
+classification. Only counts leave this module, never an address.
 """
 
 from __future__ import annotations
@@ -16,25 +18,25 @@ from typing import Any, cast
 
 from workers.checks.courier import classify_dispatches
 from workers.checks.courier_health import message_age
-from workers.clients.kratos import MAX_PAGE_SIZE, KratosAdmin, KratosError
+from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
+from workers.core.times import CLOCK_SKEW
 from workers.report.details import DispatchDetails
 from workers.report.watch_sightings import CourierPart, CourierSample
 
-WINDOW = timedelta(hours=1)
 DISPATCHES_FETCHED = 10  # dispatch histories read per round and kind, oldest stuck first
 STATUSES = ("queued", "processing", "abandoned")
+# Abandoned messages remembered as counted: longer than a round and Kratos's clock's skew from ours.
+ABANDONED_MEMORY = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
 class CourierRound:
     sample: CourierSample
-    abandoned_ids: list[str]  # every abandoned message of the window, to be "seen" next round
+    abandoned_ids: list[str]  # abandoned messages that changed recently: "seen" by the next round
 
 
-async def _listed(kratos: KratosAdmin, status: str, since: datetime) -> list[dict[str, Any]]:
-    return [
-        m async for m in kratos.courier_messages(None, since=since, status=status, page_size=MAX_PAGE_SIZE)
-    ]
+def _changed_at(message: dict[str, Any]) -> datetime:
+    return kratos_time(str(message.get("updated_at") or message["created_at"]))
 
 
 async def _histories(kratos: KratosAdmin, messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -42,7 +44,11 @@ async def _histories(kratos: KratosAdmin, messages: list[dict[str, Any]]) -> lis
 
 
 def _part(
-    messages: list[dict[str, Any]], histories: list[list[dict[str, Any]]], now: datetime
+    messages: list[dict[str, Any]],
+    histories: list[list[dict[str, Any]]],
+    now: datetime,
+    *,
+    complete: bool = True,
 ) -> CourierPart:
     if not messages:
         return CourierPart()
@@ -58,6 +64,7 @@ def _part(
         oldest_age_s=int(max(message_age(m, now) for m in messages)),
         classification=classification,
         last_error=failed[0][1]["error"] if failed else "",
+        complete=complete,
     )
 
 
@@ -68,6 +75,7 @@ async def _stuck(
     *,
     now: datetime,
     after: int,
+    complete: bool,
 ) -> CourierPart:
     """Rule 4 on the whole queue: queued with no dispatch attempt, or processing, longer than `after`."""
     old_queued = sorted(
@@ -86,22 +94,32 @@ async def _stuck(
 
     unattempted = [m for m in old_queued if not attempted(m)]
     stuck = unattempted + waiting
-    return _part(stuck, [by_id[m["id"]] for m in stuck if m["id"] in by_id], now)
+    return _part(stuck, [by_id[m["id"]] for m in stuck if m["id"] in by_id], now, complete=complete)
 
 
 async def courier_round(
-    kratos: KratosAdmin, *, stuck_after: int, seen_abandoned: Collection[str], now: datetime | None = None
+    kratos: KratosAdmin,
+    *,
+    stuck_after: int,
+    seen_abandoned: Collection[str],
+    changed_since: datetime,
+    now: datetime | None = None,
 ) -> CourierRound:
-    """One instance's courier this round; Kratos failing is a sample with `error` set, never a raise."""
+    """One instance's courier this round; Kratos failing is a sample with `error` set, never a raise.
+    `changed_since`: the last round (the first round: WATCH_INTERVAL ago); `seen_abandoned`: the
+    abandoned messages earlier rounds counted."""
     now = now or datetime.now(UTC)
     try:
-        queued, processing, abandoned = await asyncio.gather(
-            *(_listed(kratos, status, now - WINDOW) for status in STATUSES)
+        queued, processing, abandoned = await asyncio.gather(*(kratos.queue(status) for status in STATUSES))
+        complete = queued.complete and processing.complete
+        stuck = await _stuck(
+            kratos, queued.messages, processing.messages, now=now, after=stuck_after, complete=complete
         )
-        stuck = await _stuck(kratos, queued, processing, now=now, after=stuck_after)
-        new = [m for m in abandoned if m["id"] not in seen_abandoned]
+        floor = changed_since - CLOCK_SKEW  # the memory of what was counted makes up for the margin
+        new = [m for m in abandoned.messages if _changed_at(m) >= floor and m["id"] not in seen_abandoned]
         new_histories = await _histories(kratos, new[:DISPATCHES_FETCHED])
     except KratosError as exc:
         return CourierRound(CourierSample(error=str(exc)), list(seen_abandoned))
-    sample = CourierSample(stuck=stuck, abandoned=_part(new, new_histories, now))
-    return CourierRound(sample, [m["id"] for m in abandoned])
+    recent = [m["id"] for m in abandoned.messages if _changed_at(m) >= now - ABANDONED_MEMORY]
+    abandoned_part = _part(new, new_histories, now, complete=abandoned.complete)
+    return CourierRound(CourierSample(stuck=stuck, abandoned=abandoned_part), recent)

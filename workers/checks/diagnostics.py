@@ -33,6 +33,7 @@ from workers.core.settings import Settings
 from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S, SMTP_PROBE_TIMEOUT_S
 from workers.providers.selection import relay_host, resolve_provider
+from workers.report.address_forms import kratos_lookups
 from workers.report.advice import tell_user
 from workers.report.model import CheckResult, Report, State
 from workers.report.verdict import decide_verdict, offered_actions, spam_risk
@@ -100,15 +101,16 @@ async def _blocklists(settings: Settings, provider: str, sources: Sources) -> Ch
     )
 
 
-def _factories(email: str, settings: Settings, sources: Sources) -> dict[str, CheckFactory]:
+def _factories(email: str, settings: Settings, sources: Sources, typed: str = "") -> dict[str, CheckFactory]:
     provider = resolve_provider(settings)
+    spellings = kratos_lookups(typed or email)  # Kratos only lower-cases: ask as typed, then NFC
     deadline = settings.report_deadline
     api_url = str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None
     # Started in this order: the relay's dialogue first, as it is the longest chain of round trips.
     return {
         "smtp": lambda: _smtp(email, settings, sources),
-        "identity": lambda: identity_everywhere(email, settings, sources.kratos, sources.cache),
-        "courier": lambda: courier_everywhere(email, settings, sources.kratos),
+        "identity": lambda: identity_everywhere(email, settings, sources.kratos, sources.cache, spellings),
+        "courier": lambda: courier_everywhere(email, settings, sources.kratos, spellings),
         "sender_auth": lambda: check_sender_auth(
             from_domain=settings.from_domain,
             provider=provider,
@@ -223,7 +225,9 @@ async def run_diagnostics(
     report_id: str,
     on_progress: ProgressCallback | None = None,
     cache: redis.asyncio.Redis | None = None,
+    typed: str = "",
 ) -> Report:
+    """`email` is the normalized address (NFC); `typed` the address as typed, when it differs."""
     started = time.monotonic()
     report = Report(report_id=report_id, email=email)
 
@@ -236,7 +240,7 @@ async def run_diagnostics(
         settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline)
     ) as kratos:
         resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
-        factories = _factories(email, settings, Sources(kratos, resolver, cache))
+        factories = _factories(email, settings, Sources(kratos, resolver, cache), typed)
         report.checks.update(await run_checks(factories, deadline=settings.report_deadline, on_result=record))
     settle_instances(report.checks, settings.instances)
     _correlate(report.checks)

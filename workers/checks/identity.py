@@ -6,16 +6,18 @@ verified_at}.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from workers.clients.kratos import KratosAdmin, KratosError
+from workers.core.keys import address_form
 from workers.report.details import AddressDetails, IdentityDetails
 from workers.report.model import CheckResult, Finding, Severity, Status
 
 
 def _address(identity: dict[str, Any], email: str) -> AddressDetails | None:
     for address in identity.get("verifiable_addresses") or []:
-        if isinstance(address, dict) and str(address.get("value", "")).lower() == email:
+        if isinstance(address, dict) and address_form(str(address.get("value", ""))) == address_form(email):
             return AddressDetails(
                 value=address.get("value"),
                 verified=address.get("verified"),
@@ -44,9 +46,20 @@ def _findings(identity: dict[str, Any], address: AddressDetails | None) -> tuple
     return tuple(findings)
 
 
-async def check_identity(email: str, *, kratos: KratosAdmin) -> CheckResult:
+async def _find(kratos: KratosAdmin, spellings: Sequence[str]) -> dict[str, Any] | None:
+    """The identity whose login identifier is one of the spellings, asked in order (Kratos only
+    lower-cases: a composed and a decomposed "é" are two identifiers to it, SPEC §14)."""
+    for spelling in spellings:
+        identity = await kratos.find_identity(spelling)
+        if identity is not None:
+            return identity
+    return None
+
+
+async def check_identity(email: str, *, kratos: KratosAdmin, spellings: Sequence[str] = ()) -> CheckResult:
+    """`spellings`: the forms Kratos is asked for (as typed, then NFC); default `email` alone."""
     try:
-        identity = await kratos.find_identity(email)
+        identity = await _find(kratos, spellings or [email])
     except KratosError as exc:
         return CheckResult.error(str(exc), **exc.details())
     if identity is None:

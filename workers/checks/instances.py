@@ -67,9 +67,10 @@ async def identity_everywhere(
     settings: Settings,
     admins: Mapping[str, KratosAdmin],
     cache: redis.asyncio.Redis | None,
+    spellings: Sequence[str] = (),
 ) -> CheckResult:
     async def one(instance: KratosInstance, admin: KratosAdmin) -> CheckResult:
-        result = await check_identity(email, kratos=admin)
+        result = await check_identity(email, kratos=admin, spellings=spellings)
         address = result.details.get("address") or {}
         if not (result.details.get("found") and address and not address.get("verified")):
             return result
@@ -83,7 +84,7 @@ async def identity_everywhere(
 
 
 async def courier_everywhere(
-    email: str, settings: Settings, admins: Mapping[str, KratosAdmin]
+    email: str, settings: Settings, admins: Mapping[str, KratosAdmin], spellings: Sequence[str] = ()
 ) -> CheckResult:
     async def one(_instance: KratosInstance, admin: KratosAdmin) -> CheckResult:
         return await check_courier(
@@ -91,6 +92,7 @@ async def courier_everywhere(
             kratos=admin,
             lookback_days=settings.lookback_days,
             stuck_after=settings.courier_stuck_after,
+            spellings=spellings,
         )
 
     return await ask_every_instance(

@@ -5,6 +5,8 @@
 - `mailcheck:watch:pending`: alerts whose Slack message does not yet show their state (Slack failed);
 - `mailcheck:watch:open`: field = kind, value = open alerts of that kind over all instances (/metrics);
 - `mailcheck:watch:abandoned:<instance>`: abandoned message ids already counted;
+- `mailcheck:watch:last_round:<instance>`: when the last round read that instance's courier;
+- `mailcheck:watch:post_problem`: why the last post to WATCH_CHANNEL failed ("" or absent: it worked);
 - `mailcheck:watch:lock`: the one round running, with a TTL so a lost worker cannot hold it for good;
 - `mailcheck:watch:slot:<n>`: the round of time slot n is scheduled (one per slot, whoever asks).
 """
@@ -26,7 +28,9 @@ OPEN_COUNTS_KEY = "mailcheck:watch:open"
 LOCK_KEY = "mailcheck:watch:lock"
 SLOT_PREFIX = "mailcheck:watch:slot:"
 _ABANDONED_PREFIX = "mailcheck:watch:abandoned:"
-ABANDONED_MEMORY_S = 2 * 3600  # longer than the hour a round looks back
+ABANDONED_MEMORY_S = 3 * 3600  # longer than the courier round's own memory of changed messages
+_LAST_ROUND_PREFIX = "mailcheck:watch:last_round:"
+POST_PROBLEM_KEY = "mailcheck:watch:post_problem"
 
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -96,7 +100,8 @@ class AlertStore:
     def seen_abandoned(self, instance: str) -> set[str]:
         return {_text(member) for member in self._redis.smembers(_ABANDONED_PREFIX + instance)}
 
-    def remember_abandoned(self, instance: str, ids: Iterable[str]) -> None:
+    def remember_abandoned(self, instance: str, ids: Iterable[str], *, at: float) -> None:
+        """The abandoned messages this round counted or saw change, and when the round looked."""
         key = _ABANDONED_PREFIX + instance
         with self._redis.pipeline() as pipe:
             pipe.multi()
@@ -105,7 +110,25 @@ class AlertStore:
             if ids:
                 pipe.sadd(key, *ids)
                 pipe.expire(key, ABANDONED_MEMORY_S)
+            pipe.set(_LAST_ROUND_PREFIX + instance, repr(at), ex=ABANDONED_MEMORY_S)
             pipe.execute()
+
+    def last_round(self, instance: str) -> float | None:
+        """When the last round read this instance's courier; None before the first (or long ago)."""
+        raw = self._redis.get(_LAST_ROUND_PREFIX + instance)
+        return float(raw) if isinstance(raw, (str, bytes)) else None
+
+    # ---- whether WATCH_CHANNEL takes our posts (GET /healthz) --------------------------------------
+
+    def post_problem(self) -> str:
+        raw = self._redis.get(POST_PROBLEM_KEY)
+        return _text(raw) if isinstance(raw, (str, bytes)) else ""
+
+    def set_post_problem(self, problem: str) -> None:
+        if problem:
+            self._redis.set(POST_PROBLEM_KEY, problem, ex=ABANDONED_MEMORY_S)
+        else:
+            self._redis.delete(POST_PROBLEM_KEY)
 
     # ---- one round at a time, one scheduled round per slot ----------------------------------------
 

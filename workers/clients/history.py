@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 import redis
 
 from workers.clients.store import ReportStore, StoredReport
+from workers.core.keys import address_form
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ HMAC_KEY_NAME = "mailcheck:history:key"  # the Redis key that holds the HMAC key
 INDEX_PREFIX = "mailcheck:history:address:"
 DIGEST_LEN = 32
 MAX_SHOWN = 20
+MAX_KEPT = 200  # entries per address (SPEC §16); the oldest go first
 DAY_S = 24 * 3600
 REPORT, ACTION = "report", "action"
 
@@ -45,6 +47,9 @@ class HistoryEntry:
     action: str = ""
     outcome: str = ""
     ref: str = ""  # tells two presses apart that would otherwise be equal
+    # Posted in a private channel, a DM or a group DM: shown only where history is asked in that same
+    # conversation (SPEC §16). Entries written before this was kept count as private: fail closed.
+    private: bool = True
 
     def member(self) -> str:
         """The set member: everything but the time, so a retried job cannot list one report twice."""
@@ -64,8 +69,7 @@ def _secret(connection: redis.Redis) -> bytes:
 
 
 def index_key(connection: redis.Redis, email: str) -> str:
-    normalized = email.strip().lower().encode()
-    digest = hmac.new(_secret(connection), normalized, hashlib.sha256).hexdigest()
+    digest = hmac.new(_secret(connection), address_form(email).encode(), hashlib.sha256).hexdigest()
     return INDEX_PREFIX + digest[:DIGEST_LEN]
 
 
@@ -75,11 +79,12 @@ def remember(connection: redis.Redis, email: str, entry: HistoryEntry, *, days: 
     with connection.pipeline() as pipe:
         pipe.zadd(key, {entry.member(): entry.at or now})
         pipe.zremrangebyscore(key, "-inf", now - days * DAY_S)
+        pipe.zremrangebyrank(key, 0, -(MAX_KEPT + 1))
         pipe.expire(key, days * DAY_S)
         pipe.execute()
 
 
-def recall(connection: redis.Redis, email: str, *, days: int, limit: int = MAX_SHOWN) -> list[HistoryEntry]:
+def recall(connection: redis.Redis, email: str, *, days: int, limit: int = MAX_KEPT) -> list[HistoryEntry]:
     """The newest `limit` entries of the last `days`, newest first (raises redis.RedisError)."""
     key = index_key(connection, email)
     rows = connection.zrevrangebyscore(
@@ -109,6 +114,7 @@ def remember_report(connection: redis.Redis, stored: StoredReport, *, days: int)
         verdict=report.verdict,
         state=report.state.value,
         instance=report.instance,
+        private=stored.private,
     )
     _best_effort(connection, report.email, entry, days)
 
@@ -134,5 +140,6 @@ def remember_press(
         ts=reply_ts or stored.ts,
         ref=reply_ts or secrets.token_hex(6),
         instance=stored.report.instance,
+        private=stored.private,
     )
     _best_effort(connection, stored.report.email, entry, days)

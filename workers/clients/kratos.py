@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ from workers.core.url_text import shown_url
 PAGE_SIZE = 100  # explicit: Kratos's real default is 10 whatever the spec says
 MAX_PAGE_SIZE = 500  # what Kratos's keyset paging allows at most
 MAX_PAGES = 20  # bounded paging; 2 000 messages for one recipient inside the window is plenty
+# The whole queue of one status (the watch, /mailcheck status): Kratos's largest pages, 10 000 at most.
+QUEUE_PAGES = 20
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 _MESSAGE_FIELDS = (
     "id",
@@ -35,6 +38,15 @@ _MESSAGE_FIELDS = (
     "updated_at",
 )
 _DISPATCH_FIELDS = ("id", "status", "created_at")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Courier messages of one listing, newest first; `complete` False when it stopped at its page cap,
+    so that the counts are lower bounds ("at least N") and older messages were not seen."""
+
+    messages: list[dict[str, Any]]
+    complete: bool
 
 
 class KratosError(Exception):
@@ -146,6 +158,27 @@ class KratosAdmin:
                     return
                 yield message
             url, params = self._next_page(response), None
+
+    async def queue(self, status: str, *, since: datetime | None = None) -> Listing:
+        """Every message with `status`, newest first (created since `since` when given), in Kratos's
+        largest pages up to QUEUE_PAGES: the courier's whole queue, however old its messages are."""
+        url: str | None = "/admin/courier/messages"
+        params: dict[str, Any] | None = {"page_size": MAX_PAGE_SIZE, "status": status}
+        messages: list[dict[str, Any]] = []
+        for _ in range(QUEUE_PAGES):
+            response = await self._get(str(url), params)
+            body = self._json(response)
+            if not isinstance(body, list):
+                raise KratosError("Kratos answered the courier message list in an unexpected shape")
+            for raw in body:
+                message = _message_metadata(raw)
+                if since is not None and kratos_time(str(message["created_at"])) < since:
+                    return Listing(messages, complete=True)
+                messages.append(message)
+            url, params = self._next_page(response), None
+            if url is None:
+                return Listing(messages, complete=True)
+        return Listing(messages, complete=False)
 
     @staticmethod
     def _next_page(response: httpx.Response) -> str | None:

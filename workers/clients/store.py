@@ -23,6 +23,10 @@ class StoredReport:
     ts: str
     requester: str
     thread_ts: str = ""  # set for re-runs, which live in the original report's thread
+    typed: str = ""  # the address as typed when it differs from report.email (its NFC form), SPEC §14
+    # Asked in a private channel, a DM or a group DM (SPEC §16: its history entries stay there).
+    # Reports stored before this was kept count as private: fail closed.
+    private: bool = True
 
     def to_json(self) -> str:
         # Field by field: `asdict` would deep-copy the whole report only to have it replaced.

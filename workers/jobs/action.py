@@ -184,7 +184,9 @@ def flush_then_watch(
 def _rerun(env: _Env, ticket: Ticket, stored: StoredReport) -> None:
     new_id = new_report_id()
     root = stored.thread_ts or stored.ts
-    verdict = run_report(new_id, stored.report.email, stored.channel, "", ticket.actor, thread_ts=root)
+    verdict = run_report(
+        new_id, stored.report.email, stored.channel, "", ticket.actor, thread_ts=root, typed=stored.typed
+    )
     conclude(env, ticket, stored, Outcome.OK, f"new report {new_id} in the thread: {verdict}")
 
 

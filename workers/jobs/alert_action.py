@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import kratos_admin
@@ -23,18 +23,16 @@ from workers.jobs.queueing import (
     enqueue_watch_round,
 )
 from workers.jobs.watch import BUSY, run_round
-from workers.remediation.follow_up import message_ids, observe_flush
+from workers.remediation.follow_up import observe_queue_flush, queue_pending_ids
 from workers.report.alerts import Alert
 from workers.slack.audit import ActionEntry, Outcome
 from workers.slack.ids import Action
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=1)  # the messages a round looks at are the ones a flush should move
-
 
 def _instance(env: _Env, alert: Alert) -> KratosInstance | None:
-    """The alert's Kratos instance; None (the first) for the deployment-wide alerts named `all`."""
+    """The alert's Kratos instance; None when it is no longer configured (or a deployment-wide alert)."""
     return env.settings.instance(alert.instance)
 
 
@@ -83,10 +81,9 @@ def run_alert_action(ticket: Ticket) -> str:
     return ticket.action
 
 
-async def _pending(env: _Env, alert: Alert, since: datetime) -> list[str]:
-    timeout = KRATOS_ACTION_TIMEOUT_S
-    async with kratos_admin(env.settings, timeout=timeout, instance=_instance(env, alert)) as kratos:
-        return await message_ids(kratos, None, since=since, pending_only=True)
+async def _pending(env: _Env, instance: KratosInstance) -> list[str]:
+    async with kratos_admin(env.settings, timeout=KRATOS_ACTION_TIMEOUT_S, instance=instance) as kratos:
+        return await queue_pending_ids(kratos)
 
 
 def _flush(env: _Env, ticket: Ticket, alert: Alert) -> None:
@@ -94,9 +91,13 @@ def _flush(env: _Env, ticket: Ticket, alert: Alert) -> None:
     if not settings.courier_flush_command:
         conclude_alert(env, ticket, alert, Outcome.FAILED, "COURIER_FLUSH_COMMAND is not set on the worker")
         return
-    since = datetime.now(UTC) - WINDOW
-    instance = _instance(env, alert) or settings.instances[0]  # `all`: the first, as the watch reads it
-    pending = _pending(env, alert, since)
+    instance = _instance(env, alert)
+    if instance is None:  # never another instance's courier: it is not the one this alert is about
+        gone = f"the Kratos instance `{alert.instance}` of this alert is not in KRATOS_INSTANCES any more"
+        conclude_alert(env, ticket, alert, Outcome.FAILED, gone)
+        return
+    since = datetime.now(UTC)
+    pending = _pending(env, instance)
     ran, watch = flush_then_watch(env, ticket, since=since, pending=pending, instance=instance.name)
     if not ran:
         conclude_alert(env, ticket, alert, Outcome.FAILED, watch.note, watch.output)
@@ -110,9 +111,7 @@ def step_alert(env: _Env, watch: Watch, alert: Alert) -> str:
     async def look() -> tuple[str | None, str]:
         timeout = KRATOS_ACTION_TIMEOUT_S
         async with kratos_admin(env.settings, timeout=timeout, instance=_instance(env, alert)) as kratos:
-            seen = await observe_flush(
-                kratos, None, watched=watch.watched, since=datetime.fromisoformat(watch.since)
-            )
+            seen = await observe_queue_flush(kratos, watched=watch.watched)
             return seen.outcome, seen.detail
 
     outcome, detail = asyncio.run(look())

@@ -80,6 +80,7 @@ def enqueue_report(
     requester: str,
     thread_ts: str = "",
     parent_pending: bool = False,
+    typed: str = "",
 ) -> Job:
     """Queue a report's job. With `parent_pending` the bot posts the parent after this, while the job
     runs, and tells it where through Redis (`attach_parent`)."""
@@ -93,6 +94,8 @@ def enqueue_report(
     }
     if parent_pending:
         kwargs["parent_pending"] = True
+    if typed:
+        kwargs["typed"] = typed
     with queue.connection.pipeline() as pipe:
         # One transaction: the job is on the queue with the ledger's deadline moved to match it.
         pipe.multi()

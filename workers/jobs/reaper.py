@@ -35,7 +35,7 @@ from rq.serializers import JSONSerializer
 
 from workers.clients.history import remember_report, remember_report_id
 from workers.clients.metrics_store import record_failed_report
-from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
+from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, ReportStore, StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.jobs.queueing import RUNNING_REPORTS_KEY, report_job_id, report_job_timeout
 from workers.report.model import Report, State
@@ -57,10 +57,6 @@ CLAIM_LEASE_S = 120  # a reaper that dies holding a claim leaves the report to a
 REAP_BATCH = 50  # per pass; the rest stay due for the next pass
 # While RQ holds the job in one of these, it will still run or is running: RQ owns the report.
 LIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
-# Slack errors after which a later attempt can succeed; any other (message deleted, channel gone) is final.
-TRANSIENT_SLACK_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 
 # Due entries are re-scored to the end of a lease in the same step that hands them out, so two reapers
 # never work on one report at once.
@@ -208,13 +204,12 @@ def show_and_release(
     if stored is not None and stored.ts:  # a report never posted (a re-run) has no parent to update
         try:
             show(stored, poster, operators=operators)
-        except (SlackError, OSError) as exc:
-            error = exc.error if isinstance(exc, SlackError) else type(exc).__name__
-            if isinstance(exc, OSError) or error in TRANSIENT_SLACK_ERRORS:
-                log.warning("report %s not shown yet (%s); the reaper retries", report_id, error)
+        except SlackError as exc:
+            if exc.transient:
+                log.warning("report %s not shown yet (%s); the reaper retries", report_id, exc.error)
                 ledger.due_at(report_id, time.time())
                 return False
-            log.warning("report %s cannot be shown (%s); giving up", report_id, error)
+            log.warning("report %s cannot be shown (%s); giving up", report_id, exc.error)
     ledger.untrack(report_id)
     return True
 
@@ -318,6 +313,15 @@ def _take_queued(connection: redis.Redis, job: Job) -> bool:
     return bool(take(keys=[queue_key, job.key], args=[job.id]))
 
 
+def _never_started(connection: redis.Redis, report_id: str) -> bool:
+    """A report with no job and no parent: Redis would not queue it, or the bot stopped between its first
+    write and the enqueue. The agent was told that nothing started (or saw nothing), and that stays true:
+    failing it would count it and list it in the history. (A report whose job vanished after its parent
+    was posted still fails: Slack shows it `running`.)"""
+    stored = ReportStore(connection).load(report_id)
+    return stored is not None and not stored.ts and stored.report.state == State.RUNNING
+
+
 def _reap_one(
     connection: redis.Redis,
     ledger: Ledger,
@@ -327,6 +331,9 @@ def _reap_one(
     now: float,
 ) -> int:
     job = _job(connection, report_id)
+    if job is None and _never_started(connection, report_id):
+        ledger.untrack(report_id)  # nothing ran and nothing was posted: nothing to fail, count or list
+        return 0
     status = job.get_status(refresh=False) if job is not None else None
     reason = OVERDUE_REASON
     if job is not None and status == JobStatus.QUEUED:

@@ -98,17 +98,23 @@ class _Progress:
             log.warning("progress update failed: %s", exc)
 
     async def settle(self) -> None:
+        """Wait for the last progress edit; whatever became of it, the report goes on (SPEC §16)."""
         if self._inflight is not None:
-            await self._inflight
+            try:
+                await self._inflight
+            except Exception:
+                log.exception("a progress update crashed; the report is not affected")
 
 
-async def _diagnose(settings: Settings, email: str, report_id: str, progress: _Progress) -> Report:
+async def _diagnose(
+    settings: Settings, email: str, report_id: str, progress: _Progress, typed: str = ""
+) -> Report:
     # The provider's short-lived answers, the Resend webhook events and the verification probe's
     # answers live in Redis: without it a report would never see a bounce only the webhook told.
     cache = async_redis_client(settings.redis_url)
     try:
         report = await run_diagnostics(
-            email, settings, report_id=report_id, on_progress=progress, cache=cache
+            email, settings, report_id=report_id, on_progress=progress, cache=cache, typed=typed
         )
         await progress.settle()  # the final update must land after every progress update
     finally:
@@ -125,6 +131,7 @@ def run_report(
     requester: str,
     thread_ts: str = "",
     parent_pending: bool = False,
+    typed: str = "",
 ) -> str:
     """One report. Its parent message is `ts`, or with `parent_pending` the one the bot posts while
     this runs (its ts then arrives in Redis, `attach_parent`); with neither, a re-run in `thread_ts`."""
@@ -140,8 +147,10 @@ def run_report(
         return str(earlier.report.verdict or earlier.report.state)
     find_ts = functools.partial(_parent_ts, connection, report_id) if parent_pending else None
     progress = _Progress(poster, channel, ts, requester, find_ts)
-    report = asyncio.run(_diagnose(settings, email, report_id, progress))
-    stored = StoredReport(report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts)
+    report = asyncio.run(_diagnose(settings, email, report_id, progress, typed))
+    stored = StoredReport(
+        report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts, typed=typed
+    )
     if in_place:
         _settle_in_place(connection, stored, poster, operators)
     else:  # a re-run: posted once, finished, as a reply in the thread of the report it re-runs

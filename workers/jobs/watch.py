@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from workers.checks.courier_watch import courier_round
 from workers.checks.diagnostics import run_relay_checks
@@ -23,14 +24,14 @@ from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.queueing import make_queue, schedule_watch, watch_round_timeout
 from workers.jobs.report import job_connection, settings_from_env
-from workers.report.alerts import COURIER_KINDS, Alert, Change, Sighting, advance
+from workers.report.alerts import COURIER_STUCK, Alert, Change, Sighting, advance, retire
 from workers.report.watch_sightings import (
     blocklists_sighting,
     courier_sightings,
     sender_auth_sighting,
     smtp_sighting,
 )
-from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.api import GONE_ERRORS, SlackError, SlackPoster, web_client
 from workers.slack.ids import Action
 from workers.slack.render_alert import render_alert, render_change
 
@@ -55,10 +56,19 @@ def shared_instance(settings: Settings) -> str:
 
 
 async def _courier(
-    settings: Settings, instance: KratosInstance, seen: set[str]
+    settings: Settings, instance: KratosInstance, store: AlertStore, now: float
 ) -> tuple[list[Sighting], list[str]]:
+    last = store.last_round(instance.name)
+    # The first round (or the first after a long pause) counts what changed within one interval.
+    since = datetime.fromtimestamp(last if last is not None else now - settings.watch_interval, UTC)
     async with kratos_admin(settings, timeout=KRATOS_CHECK_TIMEOUT_S, instance=instance) as kratos:
-        looked = await courier_round(kratos, stuck_after=settings.courier_stuck_after, seen_abandoned=seen)
+        looked = await courier_round(
+            kratos,
+            stuck_after=settings.courier_stuck_after,
+            seen_abandoned=store.seen_abandoned(instance.name),
+            changed_since=since,
+            now=datetime.fromtimestamp(now, UTC),
+        )
     return courier_sightings(looked.sample, stuck_after=settings.courier_stuck_after), looked.abandoned_ids
 
 
@@ -72,11 +82,10 @@ async def _relay(settings: Settings) -> list[Sighting]:
     ]
 
 
-async def look(settings: Settings, store: AlertStore) -> Looked:
+async def look(settings: Settings, store: AlertStore, now: float) -> Looked:
     instances = settings.instances
-    seen = {instance.name: store.seen_abandoned(instance.name) for instance in instances}
     couriers, relay = await asyncio.gather(
-        asyncio.gather(*(_courier(settings, i, seen[i.name]) for i in instances)),
+        asyncio.gather(*(_courier(settings, i, store, now) for i in instances)),
         asyncio.wait_for(_relay(settings), settings.report_deadline + 5),
     )
     by_instance = {i.name: sightings for i, (sightings, _) in zip(instances, couriers, strict=True)}
@@ -86,8 +95,23 @@ async def look(settings: Settings, store: AlertStore) -> Looked:
 
 
 def offered_actions(kind: str, settings: Settings) -> list[str]:
-    actions = [Action.FLUSH.value] if kind in COURIER_KINDS and settings.courier_flush_command else []
+    """Flush only where a restart can help: Kratos never retries an abandoned message (SPEC §11)."""
+    actions = [Action.FLUSH.value] if kind == COURIER_STUCK and settings.courier_flush_command else []
     return [*actions, Action.RERUN.value]
+
+
+def retire_orphans(store: AlertStore, settings: Settings, now: float) -> list[tuple[Alert, Change]]:
+    """Resolve the open alerts of Kratos instances no longer configured (KRATOS_INSTANCES changed):
+    no round will look at them again, and their buttons would act on another instance."""
+    known = {instance.name for instance in settings.instances} | {shared_instance(settings)}
+    retired = []
+    for alert in store.open_alerts():
+        if alert.instance not in known:
+            why = f"the Kratos instance `{alert.instance}` is no longer configured (KRATOS_INSTANCES)"
+            alert = replace(retire(alert, now=now, why=why), actions=[])
+            store.save(alert, pending=True)
+            retired.append((alert, Change.RESOLVED))
+    return retired
 
 
 def step_alerts(
@@ -110,17 +134,44 @@ def step_alerts(
     return changed
 
 
-def show(poster: SlackPoster, store: AlertStore, alert: Alert, change: Change | None) -> None:
-    """Bring the alert's message up to date (post it the first time), then its thread reply."""
+def _post(poster: SlackPoster, store: AlertStore, alert: Alert) -> Alert:
+    """The alert's message posted, or found where an earlier attempt left it (its answer lost, SPEC
+    §16): it appears once. Raises SlackError."""
     message = render_alert(alert)
+    if alert.posted_at:
+        metadata = message["metadata"]
+        found = poster.reconcile(alert.channel, metadata, since=alert.posted_at, keys=("alert_id",))
+        if found:
+            return replace(alert, ts=found)
+    else:
+        alert = replace(alert, posted_at=time.time())
+        store.save(alert, pending=True)  # so that the next round looks for it before posting again
+    return replace(alert, ts=poster.post(alert.channel, **message))
+
+
+def _bring_up_to_date(poster: SlackPoster, store: AlertStore, alert: Alert) -> Alert:
+    if not alert.ts:
+        return _post(poster, store, alert)
     try:
-        if alert.ts:
-            poster.update(alert.channel, alert.ts, **message)
-        else:
-            alert = replace(alert, ts=poster.post(alert.channel, **message))
+        poster.update(alert.channel, alert.ts, **render_alert(alert))
+    except SlackError as exc:
+        if exc.error not in GONE_ERRORS:
+            raise
+        log.warning("alert %s: its message is gone (%s); posting it again", alert.alert_id, exc.error)
+        return _post(poster, store, replace(alert, ts="", posted_at=0.0))
+    return alert
+
+
+def show(poster: SlackPoster, store: AlertStore, alert: Alert, change: Change | None) -> None:
+    """Bring the alert's message up to date (post it the first time, or again when it was deleted),
+    then its thread reply. Whether WATCH_CHANNEL takes our posts is kept for GET /healthz."""
+    try:
+        alert = _bring_up_to_date(poster, store, alert)
     except SlackError as exc:
         log.warning("alert %s not shown in Slack (%s); retried next round", alert.alert_id, exc.error)
+        store.set_post_problem(f"cannot post: {exc.error}")
         return
+    store.set_post_problem("")
     store.save(alert, pending=False)
     reply = render_change(alert, change) if change is not None else None
     if reply is not None:
@@ -131,10 +182,12 @@ def show(poster: SlackPoster, store: AlertStore, alert: Alert, change: Change | 
 
 
 def one_round(settings: Settings, store: AlertStore, poster: SlackPoster) -> dict[str, int]:
-    looked = asyncio.run(look(settings, store))
+    now = time.time()
+    changed = retire_orphans(store, settings, now)
+    looked = asyncio.run(look(settings, store, now))
     for instance, ids in looked.abandoned.items():
-        store.remember_abandoned(instance, ids)
-    changed = step_alerts(store, looked, settings, time.time())
+        store.remember_abandoned(instance, ids, at=now)
+    changed += step_alerts(store, looked, settings, now)
     touched = {alert.alert_id for alert, _ in changed}
     for alert in store.pending():  # what an earlier round could not show
         if alert.alert_id not in touched:

@@ -7,6 +7,7 @@ the provider); `workers.jobs.action` runs one per short RQ job and re-schedules 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,6 +176,34 @@ async def message_ids(
         async for m in kratos.courier_messages(email, since=since)
         if not pending_only or m["status"] in PENDING_STATUSES
     ]
+
+
+QUEUE_WATCHED = 200  # a whole-queue flush watches the oldest waiting messages, at most this many
+
+
+async def queue_pending_ids(kratos: KratosAdmin) -> list[str]:
+    """Every recipient's waiting (queued or processing) messages, however old, oldest first, at most
+    QUEUE_WATCHED: what a flush of the whole courier should move (raises KratosError)."""
+    queued, processing = await asyncio.gather(kratos.queue("queued"), kratos.queue("processing"))
+    waiting = sorted([*queued.messages, *processing.messages], key=lambda m: str(m["created_at"]))
+    return [m["id"] for m in waiting[:QUEUE_WATCHED]]
+
+
+async def observe_queue_flush(kratos: KratosAdmin, *, watched: Sequence[str]) -> Observation:
+    """The watched messages of a whole-queue flush: still waiting, abandoned, or gone from both (sent)."""
+    if not watched:
+        return judge_flush(watched, [])
+    try:
+        queued, processing, abandoned = await asyncio.gather(
+            kratos.queue("queued"), kratos.queue("processing"), kratos.queue("abandoned")
+        )
+    except KratosError as exc:
+        return Observation(None, f"Kratos could not be asked ({exc})")
+    status = {m["id"]: m["status"] for m in [*abandoned.messages, *queued.messages, *processing.messages]}
+    complete = queued.complete and processing.complete and abandoned.complete
+    # A message in no listing has left the queue: sent (unless a capped listing hid it).
+    seen = [{"id": i, "status": status.get(i, "sent" if complete else "queued")} for i in watched]
+    return judge_flush(watched, seen)
 
 
 async def observe_resend(

@@ -87,6 +87,8 @@ class Alert:
     channel: str = ""
     ts: str = ""  # the Slack message; "" until posted
     actions: list[str] = field(default_factory=list)  # offered buttons (without the prefix)
+    posted_at: float = 0.0  # when its message was first sent to Slack (0: never), to find it again
+    resolution: str = ""  # why it resolved, when not by the rule of its kind
 
     def payload(self) -> dict[str, Any]:
         """The flat `mailcheck_alert` event_payload (strings and integers)."""
@@ -145,6 +147,11 @@ def _clean(alert: Alert, now: float) -> tuple[Alert, Change]:
     if done:
         return replace(alert, state=RESOLVED, resolved_at=now), Change.RESOLVED
     return alert, (Change.RECOVERED if was_error else Change.UPDATED)
+
+
+def retire(alert: Alert, *, now: float, why: str) -> Alert:
+    """Resolve an open alert that no round can look at any more (its Kratos instance is gone)."""
+    return replace(alert, state=RESOLVED, resolved_at=now, resolution=why, error="")
 
 
 def advance(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workers.report.model import Verdict
@@ -19,14 +19,27 @@ class QueueVerdict(enum.StrEnum):
 
 @dataclass(frozen=True)
 class CourierHealth:
+    """`queued`/`processing` count whatever the message's age; `abandoned` within the look-back window
+    (SPEC §16). A listing that stopped at its page cap makes its count a lower bound: its status is in
+    `at_least` (and then `oldest_queued_age_s` too, for `queued`)."""
+
     queued: int
     processing: int
     abandoned: int
     oldest_queued_age_s: int
     verdict: QueueVerdict
+    at_least: frozenset[str] = field(default_factory=frozenset)
 
     def payload(self) -> dict[str, Any]:
-        return {"state": "complete", **asdict(self)}
+        """The flat §4.1 payload: the integers counted (the text says when they are lower bounds)."""
+        return {
+            "state": "complete",
+            "queued": self.queued,
+            "processing": self.processing,
+            "abandoned": self.abandoned,
+            "oldest_queued_age_s": self.oldest_queued_age_s,
+            "verdict": self.verdict,
+        }
 
 
 @dataclass(frozen=True)
@@ -68,3 +81,8 @@ def total_payload(found: list[InstanceHealth]) -> dict[str, Any]:
             else QueueVerdict.OK
         ),
     ).payload()
+
+
+def count_text(count: int, status: str, health: CourierHealth) -> str:
+    """A count as the message shows it: "at least N" when its listing stopped at the page cap."""
+    return f"at least {count}" if status in health.at_least else str(count)

@@ -45,6 +45,10 @@ class CourierPart:
     oldest_age_s: int = 0
     classification: str | None = None  # rule 5's class of the newest failed dispatch, if any
     last_error: str = ""  # that dispatch's error text
+    complete: bool = True  # False: a listing stopped at its cap, so the counts are lower bounds
+
+    def counted(self, count: int) -> str:
+        return str(count) if self.complete else f"at least {count}"
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,13 @@ def courier_sightings(sample: CourierSample, *, stuck_after: int) -> list[Sighti
         return [Sighting(kind, None, error=sample.error) for kind in (COURIER_STUCK, COURIER_ABANDONED)]
     stuck, abandoned = sample.stuck, sample.abandoned
     stuck_detail = (
-        f"{stuck.messages} message(s) for {stuck.recipients} recipient(s) have waited longer than "
-        f"{stuck_after} s (COURIER_STUCK_AFTER) without leaving the courier; the oldest for "
-        f"{stuck.oldest_age_s} s."
+        f"{stuck.counted(stuck.messages)} message(s) for {stuck.counted(stuck.recipients)} recipient(s) "
+        f"have waited longer than {stuck_after} s (COURIER_STUCK_AFTER) without leaving the courier; "
+        f"the oldest for {stuck.counted(stuck.oldest_age_s)} s."
     )
     abandoned_detail = (
-        f"The courier gave up on {abandoned.messages} message(s) for {abandoned.recipients} "
-        "recipient(s) since the last round."
+        f"The courier gave up on {abandoned.counted(abandoned.messages)} message(s) for "
+        f"{abandoned.counted(abandoned.recipients)} recipient(s) since the last round."
     )
     return [
         Sighting(

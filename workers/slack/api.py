@@ -1,14 +1,23 @@
 """The one module that calls the Slack Web API.
 
 Every call sets the `text` fallback and is retried after `Retry-After` on HTTP 429 (a 429 means Slack
-did not take the message, so a retry cannot post it twice). Connection errors are not retried for the
-same reason in reverse: Slack may have taken the message.
+did not take the message, so a retry cannot post it twice). Every failure, Slack's own errors and the
+transport's alike (timeout, connection reset, DNS failure, HTTP 5xx), leaves as one `SlackError`, so
+callers handle one family (SPEC §16). A failure after which Slack may have applied the call is
+`unanswered`: a post whose answer was lost is reconciled with the channel's history (the message is
+found by its metadata and adopted), and posted again only when it is not there.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
+import ssl
+import time
+from collections.abc import Iterator
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -30,19 +39,73 @@ METHOD_SCOPES = {
     "usergroups.users.list": "usergroups:read",
     # chat.getPermalink needs no scope of its own; it links to the messages chat:write posted.
     "chat.getPermalink": "chat:write",
+    # Only to reconcile a post whose answer was lost (SPEC §16); private channels need groups:history.
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
 }
 GONE_ERRORS = ("message_not_found", "channel_not_found", "thread_not_found")
 # Scopes the manifest grants beyond those of the methods: slash commands, posting in channels the bot
-# was not invited to, and `users:read`, which SPEC §4 lists although no method here needs it yet.
-EXTRA_SCOPES = ("commands", "chat:write.public", "users:read")
+# was not invited to, `users:read`, which SPEC §4 lists although no method here needs it yet, and the
+# history of private channels for reconciling there.
+EXTRA_SCOPES = ("commands", "chat:write.public", "users:read", "groups:history")
+# Errors after which the same call can succeed later; any other (message deleted, channel gone) is final.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "timeout",
+        "connection_reset",
+        "connection_refused",
+        "dns_failure",
+        "tls_error",
+        "http_5xx",
+    }
+)
+POST_ATTEMPTS = 3  # a post whose answer is lost: looked for, then posted again, at most this often
+HISTORY_MARGIN_S = 120.0  # Slack's clock and ours differ; the metadata match does the rest
+HISTORY_PAGE, HISTORY_PAGES = 200, 5
+HISTORY_ATTEMPTS, HISTORY_RETRY_S = 3, 0.5  # reading the history is safe to repeat
 
 
 class SlackError(Exception):
-    """A Slack Web API call failed; carries only Slack's error code (picklable, no token)."""
+    """A Slack Web API call failed; carries only an error code (picklable, no token). `unanswered`: the
+    call may have been applied, only its answer was lost (a timeout, a reset, an HTTP 5xx)."""
 
-    def __init__(self, method: str, error: str) -> None:
+    def __init__(self, method: str, error: str, *, unanswered: bool = False) -> None:
         super().__init__(f"{method} failed: {error}")
+        self.method = method
         self.error = error
+        self.unanswered = unanswered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (self.method, self.error, self.unanswered))
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same call may succeed later."""
+        return self.unanswered or self.error in TRANSIENT_ERRORS
+
+
+def _rebuild_error(method: str, error: str, unanswered: bool) -> SlackError:
+    return SlackError(method, error, unanswered=unanswered)
+
+
+def transport_error(method: str, exc: BaseException) -> SlackError:
+    """A transport failure as a SlackError: whether the request can have reached Slack decides
+    `unanswered` (a refused connection or an unknown host cannot have)."""
+    reason = exc.reason if isinstance(exc, URLError) and isinstance(exc.reason, BaseException) else exc
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return SlackError(method, "timeout", unanswered=True)
+    if isinstance(reason, ConnectionRefusedError):
+        return SlackError(method, "connection_refused")
+    if isinstance(reason, socket.gaierror):
+        return SlackError(method, "dns_failure")
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return SlackError(method, "tls_error")
+    return SlackError(method, "connection_reset", unanswered=True)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -70,7 +133,11 @@ class SlackPoster:
                 else self.client.api_call(method, json=kwargs)
             )
         except SlackApiError as exc:
+            if exc.response.status_code >= 500:  # Slack's own outage page: it may have applied the call
+                raise SlackError(method, "http_5xx", unanswered=True) from None
             raise SlackError(method, str(exc.response.get("error", "unknown_error"))) from None
+        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts and resets are OSErrors
+            raise transport_error(method, exc) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def post(
@@ -82,7 +149,9 @@ class SlackPoster:
         metadata: dict[str, Any] | None = None,
         thread_ts: str | None = None,
     ) -> str:
-        """Post a message (a thread reply when thread_ts is given); return its ts."""
+        """Post a message (a thread reply when thread_ts is given); return its ts. A post with metadata
+        whose answer was lost is looked for in the channel (or thread) and adopted when Slack has it,
+        else posted again: it appears once. Raises SlackError."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text}
         if blocks is not None:
             kwargs["blocks"] = blocks
@@ -90,7 +159,90 @@ class SlackPoster:
             kwargs["metadata"] = metadata
         if thread_ts is not None:
             kwargs["thread_ts"] = thread_ts
-        return str(self._call("chat.postMessage", **kwargs)["ts"])
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            sent = time.time()
+            try:
+                return str(self._call("chat.postMessage", **kwargs)["ts"])
+            except SlackError as exc:
+                if metadata is None or not exc.unanswered or attempt == POST_ATTEMPTS:
+                    raise
+                found = self.reconcile(channel, metadata, since=sent, thread_ts=thread_ts)
+                if found:
+                    log.info("a post whose answer was lost (%s) is in Slack: adopted", exc.error)
+                    return found
+                log.warning("a post whose answer was lost (%s) is not in Slack: posting again", exc.error)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def reconcile(
+        self,
+        channel: str,
+        metadata: dict[str, Any],
+        *,
+        since: float,
+        thread_ts: str | None = None,
+        keys: tuple[str, ...] = (),
+    ) -> str:
+        """The ts of the message carrying `metadata` posted since `since` (see `find_posted`); "" when
+        Slack has none, or when its history cannot be read for good (no scope in a DM): then posting
+        again is the one way the message can still appear. Raises SlackError while Slack cannot be
+        asked at all."""
+        for attempt in range(1, HISTORY_ATTEMPTS + 1):
+            try:
+                return self.find_posted(channel, metadata, since=since, thread_ts=thread_ts, keys=keys) or ""
+            except SlackError as exc:
+                if not exc.transient:
+                    log.warning(
+                        "history of %s unreadable (%s): the post cannot be reconciled", channel, exc.error
+                    )
+                    return ""
+                if attempt == HISTORY_ATTEMPTS:
+                    raise
+                log.warning("history of %s not read (%s); asking again", channel, exc.error)
+                time.sleep(HISTORY_RETRY_S * attempt)  # a read: asking again cannot post anything twice
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def find_posted(
+        self,
+        channel: str,
+        metadata: dict[str, Any],
+        *,
+        since: float,
+        thread_ts: str | None = None,
+        keys: tuple[str, ...] = (),
+    ) -> str | None:
+        """The ts of a message (a reply in `thread_ts`, never the thread's parent) with this metadata
+        posted since `since` (epoch seconds), read from conversations.history/replies with
+        include_all_metadata. The whole payload must match, or only `keys` of it when given (an alert
+        whose counts moved on since). Raises SlackError."""
+        wanted = _identity(metadata, keys)
+        for message in self._history(channel, since=since - HISTORY_MARGIN_S, thread_ts=thread_ts):
+            found = message.get("metadata")
+            if (
+                message.get("ts") != thread_ts
+                and isinstance(found, dict)
+                and _identity(found, keys) == wanted
+            ):
+                return str(message["ts"])
+        return None
+
+    def _history(self, channel: str, *, since: float, thread_ts: str | None) -> Iterator[dict[str, Any]]:
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        query: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{since:.6f}",
+            "include_all_metadata": "true",
+            "limit": HISTORY_PAGE,
+        }
+        if thread_ts:
+            query["ts"] = thread_ts
+        for _ in range(HISTORY_PAGES):
+            page = self._call(method, form=True, **query)
+            messages = page.get("messages")
+            yield from (m for m in messages if isinstance(m, dict)) if isinstance(messages, list) else ()
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not (page.get("has_more") and cursor):
+                return
+            query["cursor"] = cursor
 
     def update(
         self,
@@ -123,10 +275,27 @@ class SlackPoster:
         return [str(user) for user in users] if isinstance(users, list) else []
 
 
-def respond_ephemeral(response_url: str, text: str) -> None:
-    """Answer the person who typed a command, through the response_url Slack gave us."""
-    response = WebhookClient(response_url, timeout=SLACK_HTTP_TIMEOUT_S, ssl=client_tls_context()).send(
-        text=text, response_type="ephemeral", replace_original=False
-    )
+def _identity(metadata: dict[str, Any], keys: tuple[str, ...]) -> tuple[Any, ...]:
+    """What tells one posted message from another: its event type and its payload (or `keys` of it).
+    Every message mailcheck posts with metadata has a payload of its own: a report or alert id, an
+    action reply's press and outcome, a status's counts."""
+    payload = metadata.get("event_payload")
+    payload = payload if isinstance(payload, dict) else {}
+    fields = {key: repr(value) for key, value in payload.items() if not keys or key in keys}
+    return (metadata.get("event_type"), tuple(sorted(fields.items())))
+
+
+def respond_ephemeral(response_url: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+    """Answer the person who typed a command, through the response_url Slack gave us; whether Slack took
+    it. Never raises: this is how failures are told, so its own failure can only be logged."""
+    try:
+        response = WebhookClient(response_url, timeout=SLACK_HTTP_TIMEOUT_S, ssl=client_tls_context()).send(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+        )
+    except (OSError, http.client.HTTPException, SlackApiError) as exc:
+        log.warning("response_url not reached (%s)", transport_error("response_url", exc).error)
+        return False
     if response.status_code != 200:
         log.warning("response_url answered HTTP %s", response.status_code)
+        return False
+    return True

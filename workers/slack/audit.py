@@ -63,6 +63,9 @@ WORDS = {
     Outcome.TIMED_OUT: "no outcome in time",
 }
 PRESS_OUTCOMES = frozenset({Outcome.ACCEPTED, Outcome.DENIED, Outcome.DUPLICATE, Outcome.RATE_LIMITED})
+# What stays in the thread but is no history entry (SPEC §16): nothing was done, and anyone could
+# otherwise push real reports out of the history by pressing a refused button.
+REFUSED = frozenset({Outcome.DENIED, Outcome.DUPLICATE, Outcome.RATE_LIMITED})
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,8 @@ class AuditLog:
                 stored.channel, thread_ts=stored.thread_ts or stored.ts, **render_action_reply(entry)
             )
         self._remember(entry)
-        if entry.outcome is not Outcome.ACCEPTED:  # the press's outcome follows; it is what counts
-            self._history(stored, entry, reply_ts)
+        if entry.outcome is not Outcome.ACCEPTED and entry.outcome not in REFUSED:
+            self._history(stored, entry, reply_ts)  # an outcome of something that was done
         self._refresh_report(stored, entry)
 
     def reply_in(self, channel: str, thread_ts: str, entry: ActionEntry) -> None:

@@ -74,6 +74,8 @@ def _facts(alert: Alert) -> str:
     )
     if alert.state != OPEN:
         facts += f" · resolved {slack_time(alert.resolved_at)}"
+        if alert.resolution:
+            facts += f": {escape(alert.resolution)}"
     return facts
 
 
@@ -126,6 +128,8 @@ def change_text(alert: Alert, change: Change) -> str | None:
 
 
 def _resolved_because(alert: Alert) -> str:
+    if alert.resolution:
+        return escape(alert.resolution)
     if alert.kind == COURIER_ABANDONED:
         return "no message was abandoned for an hour."
     return "not seen in two rounds in a row."

@@ -12,6 +12,7 @@ from workers.report.courier_status import (
     CourierHealth,
     InstanceHealth,
     QueueVerdict,
+    count_text,
     failed_payload,
     total_payload,
 )
@@ -36,10 +37,15 @@ def alerts_text(alerts: Sequence[Alert]) -> str:
 
 def _counts(health: CourierHealth, lookback_days: int) -> str:
     stuck = health.verdict == QueueVerdict.COURIER_STUCK
+    queued, processing = (
+        count_text(health.queued, "queued", health),
+        count_text(health.processing, "processing", health),
+    )
+    oldest = count_text(health.oldest_queued_age_s, "queued", health)
+    abandoned = count_text(health.abandoned, "abandoned", health)
     return (
-        f"{':x:' if stuck else ':white_check_mark:'} last {lookback_days} days: "
-        f"*{health.queued}* queued (oldest {health.oldest_queued_age_s} s), "
-        f"*{health.processing}* processing, *{health.abandoned}* abandoned"
+        f"{':x:' if stuck else ':white_check_mark:'} *{queued}* queued (oldest {oldest} s), "
+        f"*{processing}* processing, *{abandoned}* abandoned in the last {lookback_days} days"
     )
 
 

@@ -428,15 +428,16 @@ def test_a_report_a_worker_has_taken_is_never_failed_by_the_queue_timeout(
 def test_the_bots_first_write_puts_the_report_in_the_ledger(
     connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings
 ) -> None:
-    """The bot died after its first write (before posting or before enqueueing): the reaper settles it."""
+    """The bot died after its first write, before enqueueing (and so before posting: it enqueues first):
+    the reaper takes the report out of the ledger; nothing ran and nothing shows it, so nothing fails."""
     _clear(connection)
     report = Report(f"reap{next(_ids)}", "user@example.com")
     stored = StoredReport(report, channel="C0SUPPORT", ts="", requester="U0ASKER")
     save_new_report(connection, stored, settings)
 
     assert Ledger(connection).deadline(report.report_id) is not None
-    assert reap(connection, poster, settings, now=time.time() + 3600) == 1
-    assert (ReportStore(connection).load(report.report_id) or stored).report.state == State.FAILED
+    assert reap(connection, poster, settings, now=time.time() + 3600) == 0
+    assert (ReportStore(connection).load(report.report_id) or stored).report.state == State.RUNNING
     assert _ledger(connection) == []
 
 
@@ -474,3 +475,22 @@ def test_enqueue_puts_the_report_in_the_ledger_with_its_job(
 )
 def test_failure_reasons(exc_type: type[BaseException] | None, reason: str) -> None:
     assert failure_reason(exc_type) == reason
+
+
+def test_a_check_redis_would_not_queue_is_never_failed_counted_or_listed(
+    connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn, settings: Settings
+) -> None:
+    """SPEC §4.1: the agent was told nothing started. After an outage longer than the first deadline (or
+    a bot restart that lost its memory of it), a worker's reaper found the ledger entry and failed it."""
+    _clear(connection)
+    stored = StoredReport(Report(f"reap{next(_ids)}", "refused@example.com"), "C0SUPPORT", "", "U0ASKER")
+    save_new_report(connection, stored, settings)  # the bot's first write; then Redis refused the job
+    connection.delete(REPORTS_KEY)
+    posts = len(own_slack.calls_of("chat.postMessage")) + len(own_slack.calls_of("chat.update"))
+
+    assert reap(connection, poster, settings, now=time.time() + 3600) == 0
+
+    assert _ledger(connection) == []
+    assert read_counts(connection).reports == {}
+    assert recall(connection, "refused@example.com", days=30) == []
+    assert len(own_slack.calls_of("chat.postMessage")) + len(own_slack.calls_of("chat.update")) == posts

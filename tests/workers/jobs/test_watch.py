@@ -15,6 +15,7 @@ from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.smtp_server import SmtpStandin, make_pki
+from workers.clients import kratos as kratos_client
 from workers.clients.alert_store import OPEN_COUNTS_KEY, AlertStore
 from workers.core.settings import Settings, load_settings
 from workers.jobs.queueing import make_queue, schedule_watch
@@ -225,3 +226,99 @@ def test_each_slot_is_scheduled_once_whoever_asks(settings: Settings) -> None:
     assert first is not None and again is None
     assert ScheduledJobRegistry(queue=queue).get_job_ids() == [first.id]
     assert first.kwargs == {"trigger": "schedule"}
+
+
+# ---- SPEC §16: the watch forgets nothing ------------------------------------------------------------
+
+
+def test_mail_stuck_for_hours_still_counts_and_never_resolves_while_it_waits(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    """Stuck before the watch started, and older than any window: it opens and stays open."""
+    kratos.add_message(RECIPIENT, status="queued", age_s=5 * 3600)
+    kratos.add_message("bob@example.com", status="queued", age_s=3660)
+    for _ in range(3):
+        assert _round(settings)["courier_stuck"] == 1
+    [message] = _alerts(slack, settings)
+    payload = _payload(message)
+    assert payload["state"] == "open" and payload["count"] == 3
+    assert "*2* affected recipient(s)" in str(message["blocks"])
+    assert "the oldest for 18000 s" in payload["detail"] or "the oldest for 1800" in payload["detail"]
+
+
+def test_an_old_message_abandoned_now_is_counted_once(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    """Created three hours ago, abandoned after the last round: it counts, whatever its age, once."""
+    old = kratos.add_message(RECIPIENT, status="processing", age_s=3 * 3600)
+    kratos.add_message("long.ago@example.com", status="abandoned", age_s=6 * 3600)  # before the watch
+    _round(settings)  # stuck (processing for hours), nothing abandoned since the first interval
+    kratos.set_message_status(old["id"], "abandoned", add_dispatch=("failed", "535 5.7.8 auth failed"))
+    _round(settings)
+    _round(settings)
+    abandoned = [m for m in _alerts(slack, settings) if _payload(m)["kind"] == "courier_abandoned"]
+    [message] = abandoned
+    assert _payload(message)["count"] == 1  # one message, counted in one round only
+    assert "refuses our credentials" in str(message["blocks"])
+    assert "mailcheck.flush" not in str(message["blocks"])  # Kratos never retries an abandoned message
+
+
+def test_a_listing_that_reaches_its_cap_says_at_least(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kratos_client, "QUEUE_PAGES", 1)  # one page of 500: the real cap is 20 pages
+    for index in range(502):
+        kratos.add_message(f"user{index}@example.com", status="queued", age_s=900 + index)
+    _round(settings)
+    [message] = _alerts(slack, settings)
+    detail = _payload(message)["detail"]
+    assert detail.startswith("at least 500 message(s) for at least 500 recipient(s)")
+    assert _payload(message)["count"] == 1  # the metadata keeps the integers it counted
+
+
+def test_a_deleted_alert_message_is_posted_again(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    _round(settings)
+    [first] = _alerts(slack, settings)
+    slack.delete_message(first["channel"], first["ts"])
+    _round(settings)
+    [again] = _alerts(slack, settings)
+    assert again["ts"] != first["ts"] and _payload(again)["alert_id"] == _payload(first)["alert_id"]
+    assert _payload(again)["count"] == 2
+    _round(settings)
+    assert len(_alerts(slack, settings)) == 1  # and updated in place from then on
+
+
+def test_a_watch_channel_the_bot_cannot_post_to_is_reported(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    channel = settings.watch_channel or ""
+    store = AlertStore(redis.Redis.from_url(settings.redis_url))
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    slack.not_in_channel.add(channel)
+    try:
+        _round(settings)
+        assert store.post_problem() == "cannot post: not_in_channel"
+    finally:
+        slack.not_in_channel.discard(channel)
+    _round(settings)
+    assert store.post_problem() == "" and len(_alerts(slack, settings)) == 1
+
+
+def test_alerts_of_an_instance_no_longer_configured_are_resolved_with_a_note(
+    settings: Settings, slack: SlackStandIn, kratos: KratosStandIn
+) -> None:
+    kratos.add_message(RECIPIENT, status="queued", age_s=900)
+    _round(settings)
+    [old] = _alerts(slack, settings)
+    assert _payload(old)["instance"] == "kratos"
+    moved = settings.model_copy(update={"kratos_instances": f"ciam={kratos.admin_url}|{kratos.public_url}"})
+    _round(moved)
+    messages = {_payload(m)["instance"]: m for m in _alerts(slack, settings)}
+    assert _payload(messages["kratos"])["state"] == "resolved"
+    assert "no longer configured" in str(messages["kratos"]["blocks"])
+    assert "mailcheck.flush" not in str(messages["kratos"]["blocks"])
+    assert _payload(messages["ciam"])["state"] == "open"  # the same queue, now under its new name
+    assert any("no longer configured" in str(r["blocks"]) for r in _replies(slack, settings))
