@@ -1,9 +1,17 @@
-"""HTTP stand-ins for the Resend, Postmark, Brevo and SMTP2GO APIs (reference/providers.md §1–4).
+"""HTTP stand-ins for the Resend, Postmark, Brevo and SMTP2GO APIs (reference/providers.md §1–4, §11).
 
 Each is a real `ThreadingHTTPServer` on 127.0.0.1 with a free port, checks the auth header exactly as
-the provider documents it, answers from programmable data in the provider's own JSON shapes (with
-subjects, so tests can prove they never leak), and can inject faults: 429 with Retry-After, any
-status, garbage, a wrong shape, and latency. Every request is recorded.
+the provider documents it (Postmark's account token for its domains, apart from the server token),
+answers from programmable data in the provider's own JSON shapes (with subjects, so tests can prove
+they never leak), honours the date, page and filter parameters the provider documents, and can inject
+faults: 429 with Retry-After, any status, garbage, a wrong shape, and latency. Every request is
+recorded.
+
+Sender domains: every stand-in's account has `DEFAULT_DOMAIN` verified; `set_domain(name, state)`
+puts a domain in one of `DOMAIN_STATES` (the provider's records follow in its own words),
+`drop_domain` removes it, `refuse_domains()` answers the domain endpoints as the provider answers a
+key that may not read them, and `records(name)` gives the (host, type, value) the provider asks for,
+to publish in the DNS stand-in.
 
     with PostmarkStandIn(TOKEN) as postmark:
         postmark.add_message("m1", "user@example.com", "2026-11-20T10:00:00Z")
@@ -15,9 +23,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 SUBJECT = "Your verification code is 907314"  # must never appear in any result
 # A sign-in page, as a web UI or an SSO proxy answers in place of an API.
@@ -27,6 +37,22 @@ LOGIN_PAGE = (
 )
 # What a web server answers for a path it has no route for (plain text, like Go's and many gateways').
 NO_ROUTE = b"404 page not found\n"
+DEFAULT_DOMAIN = "acme.test"  # the From domain the tests' settings use
+DOMAIN_STATES = ("verified", "pending", "failed")
+# A DKIM public key as providers show it (not a real key: only compared as text).
+DKIM_KEY = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDeMVIzrCa3T14JsNY0IRv5" + "A" * 40 + "IDAQAB"
+EASTERN = ZoneInfo("America/New_York")
+
+
+def moment(text: str) -> datetime:
+    """A provider time ("…Z", "…+00", "… 22:13:42.67+00", a date) as an aware UTC instant."""
+    text = text.strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif "T" in text and text[-3] in "+-" and text[-2:].isdigit():
+        text += ":00"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -48,6 +74,9 @@ class Reply:
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins handler threads: nothing outlives the stand-in
     block_on_close = True
+    # A check asks a provider a dozen things at once; socketserver's default backlog of 5 would drop
+    # the rest of the connection attempts, which the client's TCP then retries a second later.
+    request_queue_size = 64
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that gave up (timeout tests) is not a test failure
@@ -78,6 +107,8 @@ class ProviderStandIn:
     def __init__(self, api_key: str) -> None:
         self.api_key = api_key
         self.requests: list[Recorded] = []
+        self.domains: dict[str, str] = {DEFAULT_DOMAIN: "verified"}
+        self.domains_refused = False
         self.latency = 0.0
         self._faults: list[tuple[str | None, Reply]] = []
         self._lock = threading.Lock()
@@ -148,8 +179,24 @@ class ProviderStandIn:
     def paths(self, method: str | None = None) -> list[str]:
         return [r.path for r in self.requests if method is None or r.method == method]
 
+    # Sender domains
+    def set_domain(self, name: str, state: str) -> None:
+        assert state in DOMAIN_STATES or state.startswith("partially"), state
+        self.domains[name] = state
+
+    def drop_domain(self, name: str) -> None:
+        self.domains.pop(name, None)
+
+    def refuse_domains(self) -> None:
+        """Answer the domain endpoints as the provider answers a key that may not read them."""
+        self.domains_refused = True
+
+    def records(self, name: str) -> list[tuple[str, str, str]]:
+        """(absolute host, type, value) of every record the provider asks for on `name`."""
+        raise NotImplementedError
+
     # Subclasses
-    def auth_failure(self, headers: dict[str, str], body: Any) -> Reply | None:
+    def auth_failure(self, headers: dict[str, str], body: Any, path: str) -> Reply | None:
         raise NotImplementedError
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
@@ -169,7 +216,7 @@ class ProviderStandIn:
             fault = self._next_fault(local)
         if self.latency:
             self._stopping.wait(self.latency)
-        reply = fault or self._outside(path) or self.auth_failure(headers, body)
+        reply = fault or self._outside(path) or self.auth_failure(headers, body, local)
         self._write(handler, reply or self.route(method, local, query, body))
 
     def _outside(self, path: str) -> Reply | None:
@@ -200,6 +247,23 @@ def _not_found(message: str = "not found") -> Reply:
     return Reply(404, {"message": message})
 
 
+def _eastern(text: str | None) -> datetime | None:
+    """Postmark's fromdate/todate: a local US Eastern time (official SDK)."""
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=EASTERN) if parsed.tzinfo is None else parsed
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _within(at: str, start: datetime | None, end: datetime | None) -> bool:
+    when = moment(at)
+    return (start is None or when >= start) and (end is None or when <= end)
+
+
 class ResendStandIn(ProviderStandIn):
     """`Authorization: Bearer re_…`; 401 when missing, 403 when wrong (Resend docs)."""
 
@@ -208,12 +272,14 @@ class ResendStandIn(ProviderStandIn):
         self.emails: list[dict[str, Any]] = []  # newest first, as the API lists them
         self.suppressions: dict[str, dict[str, Any]] = {}
 
-    def add_email(self, email_id: str, to: str, created_at: str, last_event: str = "delivered") -> None:
+    def add_email(
+        self, email_id: str, to: str | list[str], created_at: str, last_event: str = "delivered"
+    ) -> None:
         self.emails.append(
             {
                 "object": "email",
                 "id": email_id,
-                "to": [to],
+                "to": [to] if isinstance(to, str) else list(to),
                 "from": "Acme <no-reply@acme.test>",
                 "created_at": created_at,
                 "subject": SUBJECT,
@@ -224,7 +290,7 @@ class ResendStandIn(ProviderStandIn):
                 "scheduled_at": None,
             }
         )
-        self.emails.sort(key=lambda e: e["created_at"], reverse=True)
+        self.emails.sort(key=lambda e: moment(e["created_at"]), reverse=True)
 
     def suppress(self, email: str, origin: str, created_at: str) -> None:
         self.suppressions[email] = {
@@ -236,17 +302,63 @@ class ResendStandIn(ProviderStandIn):
             "created_at": created_at,
         }
 
-    def auth_failure(self, headers: dict[str, str], body: Any) -> Reply | None:
+    # Sender domains (resend-openapi `Domain`, `DomainRecord`): rows relative to the domain.
+    def _rows(self, name: str) -> list[dict[str, Any]]:
+        state = self.domains[name]  # verified, pending, failed, partially_verified, partially_failed
+        spf = "verified" if state.startswith("partially") else state
+        dkim = {"partially_verified": "pending", "partially_failed": "failed"}.get(state, state)
+        rows = [
+            ("SPF", "send", "MX", "feedback-smtp.us-east-1.amazonses.com", spf, 10),
+            ("SPF", "send", "TXT", "v=spf1 include:amazonses.com ~all", spf, None),
+            ("DKIM", "resend._domainkey", "TXT", f"p={DKIM_KEY}", dkim, None),
+        ]
+        return [
+            {"record": r, "name": n, "type": t, "ttl": "Auto", "status": st, "value": v, "priority": p}
+            for r, n, t, v, st, p in rows
+        ]
+
+    def records(self, name: str) -> list[tuple[str, str, str]]:
+        return [(f"{row['name']}.{name}", row["type"], row["value"]) for row in self._rows(name)]
+
+    def _domain(self, name: str, *, detail: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": f"dom-{name}",
+            "name": name,
+            "status": self.domains[name],
+            "created_at": "2026-04-26 20:21:26.347412+00",
+            "region": "us-east-1",
+            "capabilities": {"sending": "enabled", "receiving": "disabled"},
+        }
+        return {"object": "domain", **item, "records": self._rows(name)} if detail else item
+
+    def _domains(self, path: str, query: dict[str, str]) -> Reply:
+        if path == "/domains":
+            names = sorted(self.domains)
+            limit = int(query.get("limit", "20"))
+            start = names.index(query["after"].removeprefix("dom-")) + 1 if "after" in query else 0
+            page = [self._domain(n, detail=False) for n in names[start : start + limit]]
+            return Reply(200, {"object": "list", "has_more": start + limit < len(names), "data": page})
+        name = path.removeprefix("/domains/").removeprefix("dom-")
+        if name not in self.domains:
+            return Reply(404, {"statusCode": 404, "name": "not_found", "message": "Domain not found"})
+        return Reply(200, self._domain(name, detail=True))
+
+    def auth_failure(self, headers: dict[str, str], body: Any, path: str) -> Reply | None:
         value = headers.get("authorization")
         if value is None:
             return Reply(401, {"statusCode": 401, "name": "missing_api_key", "message": "Missing API key"})
         if value != f"Bearer {self.api_key}":
             return Reply(403, {"statusCode": 403, "name": "invalid_api_key", "message": "API key is invalid"})
+        if self.domains_refused and path.startswith("/domains"):
+            message = "This API key is restricted to only send emails"
+            return Reply(401, {"statusCode": 401, "name": "restricted_api_key", "message": message})
         return None
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         if method == "GET" and path == "/emails":
             return self._list(query)
+        if method == "GET" and path.startswith("/domains"):
+            return self._domains(path, query)
         if path.startswith("/suppressions/"):
             email = path.removeprefix("/suppressions/")
             if email not in self.suppressions:
@@ -271,12 +383,19 @@ class ResendStandIn(ProviderStandIn):
         return Reply(200, {"object": "list", "has_more": start + limit < len(self.emails), "data": page})
 
 
-class PostmarkStandIn(ProviderStandIn):
-    """`X-Postmark-Server-Token: <token>` and `Accept: application/json` (Postmark docs)."""
+POSTMARK_ACCOUNT_TOKEN = "7d1e2f3a-4b5c-4d6e-8f70-account00001"
 
-    def __init__(self, api_key: str, server_id: int = 4242) -> None:
+
+class PostmarkStandIn(ProviderStandIn):
+    """`X-Postmark-Server-Token: <token>` and `Accept: application/json` (Postmark docs); the Domains API
+    wants `X-Postmark-Account-Token` instead (account level, owner only)."""
+
+    def __init__(
+        self, api_key: str, server_id: int = 4242, account_token: str = POSTMARK_ACCOUNT_TOKEN
+    ) -> None:
         super().__init__(api_key)
         self.server_id = server_id
+        self.account_token = account_token
         self.messages: list[dict[str, Any]] = []
         self.events: dict[str, list[dict[str, Any]]] = {}
         self.bounces: list[dict[str, Any]] = []
@@ -347,8 +466,60 @@ class PostmarkStandIn(ProviderStandIn):
             }
         )
 
-    def auth_failure(self, headers: dict[str, str], body: Any) -> Reply | None:
-        if headers.get("x-postmark-server-token") != self.api_key:
+    # Domains API (postmarkapp.com/developer/api/domains-api). `failed`: DKIM verified, Return-Path not.
+    def _domain(self, name: str, *, detail: bool) -> dict[str, Any]:
+        state = self.domains[name]
+        dkim_ok, return_path_ok = state == "verified" or state == "failed", state == "verified"
+        item: dict[str, Any] = {
+            "ID": 1000 + sorted(self.domains).index(name),
+            "Name": name,
+            "SPFVerified": False,
+            "DKIMVerified": dkim_ok,
+            "WeakDKIM": False,
+            "ReturnPathDomainVerified": return_path_ok,
+        }
+        if not detail:
+            return item
+        host, value = f"20260101000000pm._domainkey.{name}", f"k=rsa;p={DKIM_KEY}"
+        return {
+            **item,
+            "SPFHost": name,
+            "SPFTextValue": "v=spf1 a mx include:spf.mtasv.net ~all",
+            "DKIMHost": host if dkim_ok else "",
+            "DKIMTextValue": value if dkim_ok else "",
+            "DKIMPendingHost": "" if dkim_ok else host,
+            "DKIMPendingTextValue": "" if dkim_ok else value,
+            "DKIMRevokedHost": "",
+            "DKIMRevokedTextValue": "",
+            "SafeToRemoveRevokedKeyFromDNS": False,
+            "DKIMUpdateStatus": "Verified" if dkim_ok else "Pending",
+            "ReturnPathDomain": f"pm-bounces.{name}",
+            "ReturnPathDomainCNAMEValue": "pm.mtasv.net",
+        }
+
+    def records(self, name: str) -> list[tuple[str, str, str]]:
+        return [
+            (f"20260101000000pm._domainkey.{name}", "TXT", f"k=rsa;p={DKIM_KEY}"),
+            (f"pm-bounces.{name}", "CNAME", "pm.mtasv.net"),
+        ]
+
+    def _domains(self, path: str, query: dict[str, str]) -> Reply:
+        if path == "/domains":
+            listed = [self._domain(n, detail=False) for n in sorted(self.domains)]
+            return self._paged(query, listed, "Domains")
+        wanted = path.removeprefix("/domains/")
+        for name in self.domains:
+            if str(self._domain(name, detail=False)["ID"]) == wanted:
+                return Reply(200, self._domain(name, detail=True))
+        return Reply(422, {"ErrorCode": 510, "Message": "Domain not found."})
+
+    def auth_failure(self, headers: dict[str, str], body: Any, path: str) -> Reply | None:
+        if path.startswith("/domains"):
+            if headers.get("x-postmark-account-token") != self.account_token or self.domains_refused:
+                return Reply(
+                    401, {"ErrorCode": 10, "Message": "Request does not contain a valid Account token."}
+                )
+        elif headers.get("x-postmark-server-token") != self.api_key:
             return Reply(401, {"ErrorCode": 10, "Message": "Request does not contain a valid Server token."})
         if headers.get("accept") != "application/json":
             return Reply(406, {"ErrorCode": 0, "Message": "Accept header must be application/json"})
@@ -356,6 +527,8 @@ class PostmarkStandIn(ProviderStandIn):
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         parts = path.strip("/").split("/")
+        if method == "GET" and parts[0] == "domains":
+            return self._domains(path, query)
         if method == "GET" and path == "/server":
             return Reply(200, {"ID": self.server_id, "Name": "Olympus", "ApiTokens": [self.api_key]})
         if method == "GET" and path == "/messages/outbound":
@@ -376,17 +549,23 @@ class PostmarkStandIn(ProviderStandIn):
         if "count" not in query or "offset" not in query:
             return Reply(422, {"ErrorCode": 0, "Message": "count and offset are required"})
         count, offset = int(query["count"]), int(query["offset"])
+        if not 1 <= count <= 500 or count + offset > 10_000:
+            return Reply(422, {"ErrorCode": 0, "Message": "count must be 1..500 and count+offset <= 10000"})
         return Reply(200, {"TotalCount": len(items), key: items[offset : offset + count]})
 
     def _search(self, query: dict[str, str]) -> Reply:
+        """`recipient` matches part of an address, like `emailFilter`; dates are US Eastern time."""
         stream = query.get("messagestream", "outbound")
         wanted = query.get("recipient", "").lower()
+        start, end = _eastern(query.get("fromdate")), _eastern(query.get("todate"))
         found = [
             m
             for m in self.messages
-            if m["MessageStream"] == stream and (not wanted or wanted in [r.lower() for r in m["Recipients"]])
+            if m["MessageStream"] == stream
+            and any(wanted in r.lower() for r in m["Recipients"])
+            and _within(m["ReceivedAt"], start, end)
         ]
-        found.sort(key=lambda m: m["ReceivedAt"], reverse=True)
+        found.sort(key=lambda m: moment(m["ReceivedAt"]), reverse=True)
         return self._paged(query, found, "Messages")
 
     def _details(self, message_id: str) -> Reply:
@@ -397,12 +576,17 @@ class PostmarkStandIn(ProviderStandIn):
 
     def _bounces(self, query: dict[str, str]) -> Reply:
         needle = query.get("emailFilter", "").lower()
-        stream = query.get("messagestream")
+        stream, kind = query.get("messagestream"), query.get("type")
+        start, end = _eastern(query.get("fromdate")), _eastern(query.get("todate"))
         found = [
             b
             for b in self.bounces
-            if needle in b["Email"].lower() and (stream is None or b["MessageStream"] == stream)
+            if needle in b["Email"].lower()
+            and (stream is None or b["MessageStream"] == stream)
+            and (kind is None or b["Type"] == kind)
+            and _within(b["BouncedAt"], start, end)
         ]
+        found.sort(key=lambda b: moment(b["BouncedAt"]), reverse=True)
         return self._paged(query, found, "Bounces")
 
     def _delete(self, stream: str, body: Any) -> Reply:
@@ -433,6 +617,7 @@ class BrevoStandIn(ProviderStandIn):
         super().__init__(api_key)
         self.events: list[dict[str, Any]] = []
         self.blocked: list[dict[str, Any]] = []
+        self.today = datetime.now(UTC).date()  # what `days` counts back from
 
     def add_event(
         self, message_id: str, email: str, event: str, date: str, reason: str | None = None
@@ -461,12 +646,64 @@ class BrevoStandIn(ProviderStandIn):
             }
         )
 
-    def auth_failure(self, headers: dict[str, str], body: Any) -> Reply | None:
+    # Sender domains (developers.brevo.com get-domains, get-domain-configuration). `failed`: the
+    # ownership code is seen (verified) but DKIM is not (not authenticated).
+    def _flags(self, name: str) -> dict[str, bool]:
+        state = self.domains[name]
+        return {"brevo_code": state in ("verified", "failed"), "dkim_record": state == "verified"} | {
+            "dmarc_record": state in ("verified", "failed")
+        }
+
+    def _dns_records(self, name: str) -> dict[str, dict[str, Any]]:
+        flags = self._flags(name)
+        rows = {
+            "dkim_record": ("TXT", f"k=rsa;p={DKIM_KEY}", "mail._domainkey"),
+            "brevo_code": ("TXT", "brevo-code:5a1f0c9e3b7d4e2f8a6c0b1d9e7f3a2c", "@"),
+            "dmarc_record": ("TXT", "v=DMARC1; p=none; rua=mailto:rua@dmarc.brevo.com", "_dmarc"),
+        }
+        return {
+            key: {"type": kind, "value": value, "host_name": host, "status": flags[key]}
+            for key, (kind, value, host) in rows.items()
+        }
+
+    def records(self, name: str) -> list[tuple[str, str, str]]:
+        hosts = {"@": name, "mail._domainkey": f"mail._domainkey.{name}", "_dmarc": f"_dmarc.{name}"}
+        return [(hosts[r["host_name"]], r["type"], r["value"]) for r in self._dns_records(name).values()]
+
+    def _domains(self, path: str) -> Reply:
+        if path == "/senders/domains":
+            listed = []
+            for number, name in enumerate(sorted(self.domains)):
+                flags = self._flags(name)
+                authenticated, verified = flags["dkim_record"], flags["brevo_code"]
+                item = {"id": 100 + number, "domain_name": name, "ip": None}
+                listed.append(item | {"authenticated": authenticated, "verified": verified})
+            return Reply(200, {"domains": listed})
+        name = path.removeprefix("/senders/domains/")
+        if name not in self.domains:
+            return Reply(404, {"code": "document_not_found", "message": "Domain does not exist"})
+        flags = self._flags(name)
+        return Reply(
+            200,
+            {
+                "domain": name,
+                "verified": flags["brevo_code"],
+                "authenticated": flags["dkim_record"],
+                "dns_records": self._dns_records(name),
+            },
+        )
+
+    def auth_failure(self, headers: dict[str, str], body: Any, path: str) -> Reply | None:
         if headers.get("api-key") != self.api_key:
             return Reply(401, {"code": "unauthorized", "message": "Key not found"})
+        if self.domains_refused and path.startswith("/senders/domains"):
+            message = "Unable to authenticate: unrecognised IP address 203.0.113.7"
+            return Reply(401, {"code": "unauthorized", "message": message})
         return None
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
+        if method == "GET" and path.startswith("/senders/domains"):
+            return self._domains(path)
         if method == "GET" and path == "/smtp/statistics/events":
             return self._events(query)
         if method == "GET" and path == "/smtp/blockedContacts":
@@ -484,12 +721,25 @@ class BrevoStandIn(ProviderStandIn):
         return _not_found()
 
     def _events(self, query: dict[str, str]) -> Reply:
+        """`email` (exact), `event`, inclusive `startDate`/`endDate` (the events' own calendar day) or
+        `days` counted from `today`, `limit` (≤ 5000), `offset`, `sort`."""
         if ("startDate" in query) != ("endDate" in query) or ("days" in query and "startDate" in query):
             return Reply(400, {"code": "invalid_parameter", "message": "use startDate with endDate, or days"})
-        wanted = query.get("email", "").lower()
-        found = [e for e in self.events if not wanted or e["email"].lower() == wanted]
-        found.sort(key=lambda e: e["date"], reverse=query.get("sort", "desc") == "desc")
         limit, offset = int(query.get("limit", "2500")), int(query.get("offset", "0"))
+        if not 0 <= limit <= 5000:
+            return Reply(400, {"code": "out_of_range", "message": "limit must be 0..5000"})
+        start, end = _day(query.get("startDate")), _day(query.get("endDate"))
+        if "days" in query:
+            start, end = date.fromordinal(self.today.toordinal() - int(query["days"]) + 1), self.today
+        wanted, kind = query.get("email", "").lower(), query.get("event")
+        found = [
+            e
+            for e in self.events
+            if (not wanted or e["email"].lower() == wanted)
+            and (kind is None or e["event"] == kind)
+            and (start is None or start <= date.fromisoformat(e["date"][:10]) <= (end or start))
+        ]
+        found.sort(key=lambda e: moment(e["date"]), reverse=query.get("sort", "desc") == "desc")
         page = found[offset : offset + limit]
         return Reply(200, {"events": page} if page else {})  # Brevo answers {} when nothing matches
 
@@ -538,7 +788,44 @@ class Smtp2goStandIn(ProviderStandIn):
             }
         )
 
-    def auth_failure(self, headers: dict[str, str], body: Any) -> Reply | None:
+    # Sender domains (POST /domain/view). `failed`: the return path is verified, DKIM is not.
+    def _view(self, name: str) -> dict[str, Any]:
+        state = self.domains[name]
+        dkim, rpath = state == "verified", state in ("verified", "failed")
+        label, _, suffix = name.partition(".")
+        return {
+            "domain": {
+                "fulldomain": name,
+                "subdomain": None,
+                "domain": label,
+                "suffix": suffix,
+                "dkim_selector": "s123456",
+                "dkim_verified": dkim,
+                "dkim_status": "",
+                "dkim_value": "dkim.smtp2go.net",
+                "rpath_selector": "em744766",
+                "rpath_verified": rpath,
+                "rpath_status": "",
+                "rpath_value": "return.smtp2go.net",
+                "setup_link": "https://app.smtp2go.com/setup/dns",
+            },
+            "trackers": [],
+            "subaccount_access": {"subaccounts": [], "future_subaccounts": False},
+            "from_master": False,
+        }
+
+    def records(self, name: str) -> list[tuple[str, str, str]]:
+        return [
+            (f"s123456._domainkey.{name}", "CNAME", "dkim.smtp2go.net"),
+            (f"em744766.{name}", "CNAME", "return.smtp2go.net"),
+        ]
+
+    def _domain_view(self, body: dict[str, Any]) -> Reply:
+        wanted = str(body.get("domain") or "").lower()
+        found = [self._view(name) for name in sorted(self.domains) if wanted in name]
+        return Reply(200, {"request_id": "r-6", "data": {"domains": found}})
+
+    def auth_failure(self, headers: dict[str, str], body: Any, path: str) -> Reply | None:
         key = headers.get("x-smtp2go-api-key") or (body or {}).get("api_key")
         if key != self.api_key:
             return Reply(
@@ -556,17 +843,19 @@ class Smtp2goStandIn(ProviderStandIn):
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         if method != "POST":
             return Reply(405, {"data": {"error": "use POST"}})
-        if path in self.denied:
-            return Reply(
-                403,
+        if path in self.denied or (self.domains_refused and path.startswith("/domain/")):
+            return Reply(  # [doc] the key's per-endpoint permissions: HTTP 400
+                400,
                 {
                     "request_id": "r-2",
                     "data": {
-                        "error": "not permitted",
+                        "error": "You do not have permission to access this API endpoint",
                         "error_code": "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED",
                     },
                 },
             )
+        if path == "/domain/view":
+            return self._domain_view(body or {})
         if path == "/activity/search":
             return self._search(body)
         if path == "/suppression/view":
@@ -595,16 +884,35 @@ class Smtp2goStandIn(ProviderStandIn):
         return _not_found()
 
     def _search(self, body: dict[str, Any]) -> Reply:
+        """`search_recipient` (contains), `event_types`, `start_date` (inclusive) and `end_date`
+        (exclusive), UTC; `only_latest`: the newest event of each email; `limit` ≤ 1000; `continue_token`."""
         wanted = body.get("search_recipient", "").lower()
         kinds = body.get("event_types")
+        start = moment(body["start_date"]) if body.get("start_date") else None
+        end = moment(body["end_date"]) if body.get("end_date") else None
         found = [
-            e for e in self.events if wanted in e["recipient"].lower() and (not kinds or e["event"] in kinds)
+            e
+            for e in self.events
+            if wanted in e["recipient"].lower()
+            and (not kinds or e["event"] in kinds)
+            and (start is None or moment(e["date"]) >= start)
+            and (end is None or moment(e["date"]) < end)
         ]
-        found.sort(key=lambda e: e["date"], reverse=True)
+        found.sort(key=lambda e: moment(e["date"]), reverse=True)
+        if body.get("only_latest"):
+            seen: set[tuple[str, str]] = set()
+            latest = []
+            for event in found:  # newest first: the first of each email is its latest
+                if (event["email_id"], event["recipient"]) not in seen:
+                    seen.add((event["email_id"], event["recipient"]))
+                    latest.append(event)
+            found = latest
         limit = int(body.get("limit", 100))
-        start = int(body.get("continue_token") or 0)
-        page = found[start : start + limit]
-        token = str(start + limit) if start + limit < len(found) else None
+        if not 1 <= limit <= 1000:
+            return Reply(400, {"request_id": "r-7", "data": {"error": "limit must be 1..1000"}})
+        start_at = int(body.get("continue_token") or 0)
+        page = found[start_at : start_at + limit]
+        token = str(start_at + limit) if start_at + limit < len(found) else None
         return Reply(
             200,
             {

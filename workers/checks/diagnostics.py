@@ -134,6 +134,9 @@ def _factories(email: str, settings: Settings, sources: Sources, typed: str = ""
             timeout=deadline,
             configured=settings.mail_provider,
             relay_configured=settings.courier_smtp_connection_uri is not None,
+            from_domain=settings.from_domain,
+            account_token=settings.postmark_account_token,
+            resolver=sources.resolver,
         ),
     }
 

@@ -11,21 +11,32 @@
                 newest sent courier message) | None
   decisive      the newest message's deciding SMTP reply | None
   correlated    bool: `newest` was chosen by matching courier messages
-  cached        bool: the answer came from the short-lived cache
-  notes         caveats (a scan stopped at its cap, webhooks needed for Resend bounce detail, …)
-Event types and outcomes: sent, delivered, deferred, bounced_hard, bounced_soft, complained, suppressed.
+  cached        bool: the recipient's part came from the short-lived cache
+  notes         caveats (a scan stopped at its cap, webhooks needed for Resend bounce detail, a part
+                that could not be read, …)
+  sender_domain     the From domain's verification at the provider (workers/providers/sender_domain.py)
+  mailbox_provider  the last 24 h of mail to the recipient's mailbox-provider group against all other
+                    mail (workers/providers/mailbox_traffic.py)
+Every message and event with a `reply` also carries `category`, `side`, `mailbox_provider` and `meaning`
+(SPEC §15). Event types and outcomes: sent, delivered, deferred, bounced_hard, bounced_soft, complained,
+suppressed; a provider's temporary failure is `deferred`, never a bounce.
+
+Findings besides the newest message's: `sender_domain_unverified` (fail) and `mailbox_provider_rejecting`
+(warn from 10 %, fail from 30 % of at least 20 messages). Only the recipient's part can make the check
+`error`: the other two end as notes when they cannot be read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import dns.asyncresolver
 import redis.asyncio
 from pydantic import SecretStr
 
 from workers.providers.adapter import ProviderAdapter
 from workers.providers.correlation import correlate_with_courier
-from workers.providers.lookup import look_up
+from workers.providers.lookup import Sections, look_up
 from workers.providers.registry import adapter_for, has_api
 from workers.report.model import CheckResult
 
@@ -45,13 +56,25 @@ async def check_provider(
     now: datetime | None = None,
     configured: str = "auto",
     relay_configured: bool = True,
+    from_domain: str | None = None,
+    account_token: SecretStr | None = None,
+    resolver: dns.asyncresolver.Resolver | None = None,
 ) -> CheckResult:
-    """`provider` is the resolved provider; `configured` is MAIL_PROVIDER as set ("auto" when inferred)."""
+    """`provider` is the resolved provider; `configured` is MAIL_PROVIDER as set ("auto" when inferred).
+    `from_domain` (of COURIER_SMTP_FROM_ADDRESS) is looked up at the provider, with `account_token`
+    (POSTMARK_ACCOUNT_TOKEN) where the provider keeps domains behind another token; `resolver` compares
+    its records with DNS and names the recipient's mailbox provider."""
     if not has_api(provider):
         return CheckResult.skipped(_no_api_text(provider, configured, relay_configured), provider=provider)
     adapter = adapter_for(provider)
     if api_key is None:
         return CheckResult.skipped(_no_key_text(adapter), provider=provider)
+    domain_token = account_token if adapter.domains.spec is not None else api_key
+    sections = Sections(
+        from_domain=from_domain,
+        domain_token=domain_token.get_secret_value() if domain_token is not None else None,
+        resolver=resolver,
+    )
     return await look_up(
         adapter,
         email,
@@ -62,6 +85,7 @@ async def check_provider(
         cache=cache,
         timeout=timeout,
         now=now,
+        sections=sections,
     )
 
 

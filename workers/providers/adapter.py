@@ -1,5 +1,6 @@
-"""What every provider module exposes as its one `ADAPTER`: how to reach its API, and the two questions
-mailcheck asks it (what it saw of mail to a recipient; lift the recipient's suppression)."""
+"""What every provider module exposes as its one `ADAPTER`: how to reach its API, and the questions
+mailcheck asks it (what it saw of mail to a recipient; lift the recipient's suppression; the From
+domain's verification; the last 24 hours of mail per mailbox-provider group)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Protocol
 
 from redis.asyncio import Redis as AsyncRedis
 
-from workers.providers.base import ProviderRecord, ProviderSpec, RemovalResult
+from workers.providers.base import ProviderRecord, ProviderSpec, RemovalResult, SenderDomain
 from workers.providers.http import ProviderHttp
+from workers.providers.traffic import Traffic, TrafficQuery
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,34 @@ class Remove(Protocol):
         """Lift the recipient's suppression; a suppression the provider will not lift is REFUSED."""
 
 
+class ReadDomain(Protocol):
+    async def __call__(self, http: ProviderHttp, domain: str) -> SenderDomain | None:
+        """The From domain as the provider sees it, None when the provider does not have it; raises
+        ProviderKeyScope when the key may not read domains."""
+
+
+class ReadTraffic(Protocol):
+    async def __call__(self, http: ProviderHttp, query: TrafficQuery) -> Traffic:
+        """The account's mail since `query.since`, counted for `query.group` and for everyone else."""
+
+
+@dataclass(frozen=True)
+class DomainReader:
+    read: ReadDomain
+    # What to fix when the key may not read domains (the note names it).
+    key_hint: str
+    # Its own credentials (Postmark's Account API), else the adapter's spec and MAIL_PROVIDER_API_KEY.
+    spec: ProviderSpec | None = None
+    key_setting: str = "MAIL_PROVIDER_API_KEY"
+
+
 @dataclass(frozen=True)
 class ProviderAdapter:
     spec: ProviderSpec
     fetch: Fetch
     remove: Remove
+    domains: DomainReader
+    traffic: ReadTraffic
     # What to set besides MAIL_PROVIDER_API_KEY for the check to see everything, if anything.
     key_hint: str = ""
 

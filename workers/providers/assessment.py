@@ -1,14 +1,17 @@
 """Status, summary and findings of the provider check, as a pure function of its `details`.
 
 Kept apart from the fetching so that correlating with the courier (which may change which message is
-"newest") and cache hits produce exactly the same judgement as a fresh fetch.
+"newest") and cache hits produce exactly the same judgement as a fresh fetch. The sender domain's
+verification and the 24-hour aggregate are judged by `domain_assessment` and `traffic_assessment`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from workers.providers.domain_assessment import domain_finding, domain_headline
 from workers.providers.registry import ADAPTERS
+from workers.providers.traffic_assessment import traffic_finding, traffic_headline
 from workers.report.model import CheckResult, Finding, Severity, Status
 
 # Outcome of the newest message → (finding code, severity, what happened in words).
@@ -28,9 +31,13 @@ def assess(details: dict[str, Any]) -> CheckResult:
     label = ADAPTERS[provider].label if provider in ADAPTERS else provider
     findings = _findings(label, details)
     worst = max((f.severity for f in findings), key=_rank, default=Severity.INFO)
-    summary = "; ".join(
-        part for part in (_suppression_text(label, details), _newest_text(label, details)) if part
+    parts = (
+        _suppression_text(label, details),
+        _newest_text(label, details),
+        domain_headline(label, details.get("sender_domain")),
+        traffic_headline(details.get("mailbox_provider")),
     )
+    summary = "; ".join(part for part in parts if part)
     return CheckResult(_STATUS_OF.get(worst, Status.OK), summary, details, tuple(findings))
 
 
@@ -47,7 +54,11 @@ def _findings(label: str, details: dict[str, Any]) -> list[Finding]:
     if newest and entry and not any(f.code == entry[0] for f in findings):
         code, severity, words = entry
         findings.append(Finding(code, severity, _with_reply(f"{label}: the newest message {words}", newest)))
-    return findings
+    extra = (
+        domain_finding(label, details.get("sender_domain")),
+        traffic_finding(details.get("mailbox_provider")),
+    )
+    return findings + [finding for finding in extra if finding is not None]
 
 
 def _suppression_text(label: str, details: dict[str, Any]) -> str:

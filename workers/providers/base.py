@@ -56,6 +56,30 @@ class ProviderRecord:
     notes: list[str] = field(default_factory=list)  # caveats worth showing (scan truncated, …)
 
 
+@dataclass(frozen=True)
+class DnsRecordSpec:
+    """One DNS record the provider asks for on the sender domain, and whether it saw it."""
+
+    kind: str  # DKIM, SPF, Return-Path, MX, ownership, DMARC, tracking
+    host: str  # absolute, lower-case, without the trailing dot
+    type: str  # TXT, CNAME or MX
+    value: str  # what the provider expects there
+    verified: bool
+    status: str  # the provider's own word for this record ("pending", "false", …)
+    # The provider's flag does not follow DNS once set (Postmark's DKIMVerified): look it up anyway.
+    sticky: bool = False
+
+
+@dataclass(frozen=True)
+class SenderDomain:
+    """The From domain as the provider sees it."""
+
+    name: str
+    state: str  # the provider's own words for the domain's state ("pending", "DKIMVerified: false", …)
+    verified: bool
+    records: tuple[DnsRecordSpec, ...] = ()
+
+
 class RemovalOutcome(enum.StrEnum):
     REMOVED = "removed"
     NOT_SUPPRESSED = "not_suppressed"
@@ -121,3 +145,23 @@ def with_server(reply: str | None, server: str | None) -> str | None:
     if reply and server:
         return f"{reply} at {server}"
     return reply
+
+
+def absolute_host(host: str, domain: str) -> str:
+    """A record name as a provider shows it ("send", "resend._domainkey.updates", "@", "mail._domainkey.")
+    made absolute under the sender `domain`.
+
+    Providers write names relative to the registered zone, so for a subdomain sender
+    ("updates.example.com") a name may already end in the subdomain's own labels ("…updates"). A zone
+    is taken to have two labels at least, so an apex sender is never cut (no public suffix list here).
+    """
+    host = host.strip().lower().rstrip(".")
+    domain = domain.strip().lower().rstrip(".")
+    if host in ("", "@") or host == domain or host.endswith("." + domain):
+        return host if host not in ("", "@") else domain
+    labels = domain.split(".")
+    for cut in range(len(labels) - 2, 0, -1):  # the longest subdomain part first
+        prefix, zone = ".".join(labels[:cut]), ".".join(labels[cut:])
+        if host == prefix or host.endswith("." + prefix):
+            return f"{host}.{zone}"
+    return f"{host}.{domain}"

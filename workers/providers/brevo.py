@@ -1,4 +1,5 @@
-"""Brevo: what it saw of mail to one recipient (reference/providers.md §3).
+"""Brevo: what it saw of mail to one recipient (reference/providers.md §3); the sender domain and the
+24-hour aggregate are in `brevo_domains` and `brevo_traffic`.
 
 The unaggregated event report filters by recipient server-side but shares a 300-an-hour budget with
 every other `/v3/smtp/*` call of the account, so it is asked once per check (results are cached).
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from workers.providers import brevo_domains, brevo_traffic
 from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
     DeliveryEvent,
@@ -44,7 +46,7 @@ _EVENTS = {
     "requests": DeliveryEvent.SENT,
     "delivered": DeliveryEvent.DELIVERED,
     "deferred": DeliveryEvent.DEFERRED,
-    "softbounces": DeliveryEvent.BOUNCED_SOFT,
+    "softbounces": DeliveryEvent.DEFERRED,  # Brevo's temporary failure: a deferral (SPEC §15)
     "hardbounces": DeliveryEvent.BOUNCED_HARD,
     "invalid": DeliveryEvent.BOUNCED_HARD,  # Brevo judged the address undeliverable
     "spam": DeliveryEvent.COMPLAINED,
@@ -161,4 +163,6 @@ async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
     return RemovalResult(RemovalOutcome.REMOVED, "Brevo unblocked the recipient")
 
 
-ADAPTER = ProviderAdapter(SPEC, fetch=fetch, remove=remove)
+ADAPTER = ProviderAdapter(
+    SPEC, fetch=fetch, remove=remove, domains=brevo_domains.READER, traffic=brevo_traffic.read_traffic
+)

@@ -1,15 +1,20 @@
-"""A short-lived Redis cache of provider answers per (provider, recipient).
+"""A short-lived Redis cache of provider answers: what the provider saw of one recipient per
+(provider, recipient), the From domain's verification per (provider, from domain), and the last 24 hours
+of mail per (provider, mailbox-provider group).
 
-Provider budgets are small (Brevo: 300 event queries an hour shared by the whole account), and a
-support agent tends to re-run a check within a minute, so the same answer is reused briefly. A cache
-that cannot be reached is skipped, never an error of the check.
+Provider budgets are small (Brevo: 300 event queries an hour shared by the whole account), a support
+agent tends to re-run a check within a minute, and a burst of reports for Gmail users needs the Gmail
+aggregate once, not once per report: the same answer is reused briefly. A cache that cannot be reached
+is skipped, never an error of the check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import redis.asyncio
@@ -28,6 +33,17 @@ _PREFIX = "mailcheck:provider:cache:"
 def cache_key(provider: str, email: str) -> str:
     """Keyed by a digest so recipient addresses do not sit in Redis key names."""
     return f"{_PREFIX}{provider}:{recipient_key(email)}"
+
+
+def domain_key(provider: str, from_domain: str) -> str:
+    """Our own From domain is no secret; it stays readable in the key."""
+    return f"{_PREFIX}domain:{provider}:{from_domain.strip().lower()}"
+
+
+def traffic_key(provider: str, group: Iterable[str]) -> str:
+    """One entry per mailbox-provider group (its domains, digested: the recipient's own domain is one)."""
+    digest = hashlib.sha256(",".join(sorted(group)).encode()).hexdigest()[:32]
+    return f"{_PREFIX}traffic:{provider}:{digest}"
 
 
 async def load(cache: redis.asyncio.Redis | None, key: str) -> dict[str, Any] | None:

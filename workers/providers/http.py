@@ -45,6 +45,13 @@ class ProviderAuthError(ProviderError):
     setting = "MAIL_PROVIDER_API_KEY"
 
 
+class ProviderKeyScope(ProviderError):
+    """The key works but may not read this part (a sending-only key, an endpoint permission, an IP
+    allow-list): that part is skipped with a note, never an error of the check."""
+
+    kind = "key_scope"
+
+
 class ProviderUrlError(ProviderError):
     """MAIL_PROVIDER_API_URL leads somewhere that is not the provider's API (no such path, a web page)."""
 
@@ -126,6 +133,25 @@ class ProviderHttp:
 
     async def post_json(self, path: str, body: Any) -> Any:
         return self.json_of(await self.request("POST", path, json=body))
+
+    async def scoped_json(
+        self, method: str, path: str, *, params: Mapping[str, str | int] | None = None, json: Any = None
+    ) -> Any:
+        """For a part the key may not be allowed to read: 401/403 raise ProviderKeyScope in the
+        provider's own words (a sending-only key, an IP allow-list), never ProviderAuthError."""
+        response = await self.request(method, path, params=params, json=json, passthrough=(401, 403))
+        body = self.json_of(response)
+        if response.status_code in (401, 403):
+            raise ProviderKeyScope(self.refusal(response.status_code, body))
+        return body
+
+    def refusal(self, status: int, body: Any) -> str:
+        """ "<Label> answered <status> <its error name and message>", scrubbed and short."""
+        said = body.get("data", body) if isinstance(body, dict) else {}
+        said = said if isinstance(said, dict) else {}
+        keys = ("name", "code", "error_code", "ErrorCode", "message", "Message", "error")
+        words = " ".join(str(said[key]) for key in keys if said.get(key) not in (None, ""))
+        return self.shown(f"{self.label} answered {status} {words}".strip())
 
     def json_of(self, response: httpx.Response) -> Any:
         try:

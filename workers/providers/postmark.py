@@ -1,4 +1,5 @@
-"""Postmark: what it saw of mail to one recipient (reference/providers.md §2).
+"""Postmark: what it saw of mail to one recipient (reference/providers.md §2); the sender domain and the
+24-hour aggregate are in `postmark_domains` and `postmark_traffic`.
 
 Four server-token calls run together: outbound message search by recipient, the Bounce API (the only
 place with the receiving server's SMTP text for a bounce), the stream's suppression dump, and
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from workers.providers import postmark_domains, postmark_traffic
 from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
     DeliveryEvent,
@@ -26,6 +28,7 @@ from workers.providers.base import (
     with_server,
 )
 from workers.providers.http import ProviderError, ProviderHttp, concurrently
+from workers.providers.postmark_bounces import Bounce, BouncePage, bounce_type
 
 SPEC = ProviderSpec(
     name="postmark",
@@ -39,8 +42,6 @@ DETAILED_MESSAGES = 5  # each timeline is one more request; older messages keep 
 # [3p] Seen in several public integrations, not in Postmark's docs: the activity page of one message.
 DASHBOARD_URL = "https://account.postmarkapp.com/servers/{server}/streams/{stream}/messages/{id}"
 
-_HARD = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Blocked", "DMARCPolicy"})
-_SOFT = frozenset({"SoftBounce", "Transient", "DnsError"})
 # MessageEvents types that carry the receiving server's reply (Opened, LinkClicked, … add nothing).
 _DELIVERY_EVENTS = {"Delivered": DeliveryEvent.DELIVERED, "Transient": DeliveryEvent.DEFERRED}
 
@@ -49,6 +50,7 @@ class _Outbound(BaseModel):
     MessageID: str
     ReceivedAt: ProviderTime
     Status: str | None = None
+    Recipients: list[str] | None = None
 
 
 class _OutboundPage(BaseModel):
@@ -71,21 +73,6 @@ class _Event(BaseModel):
 
 class _MessageDetails(BaseModel):
     MessageEvents: list[_Event] = []
-
-
-class _Bounce(BaseModel):
-    ID: int
-    Type: str
-    MessageID: str | None = None
-    Email: str
-    BouncedAt: ProviderTime
-    Details: str | None = None
-    Description: str | None = None
-    Inactive: bool = False
-
-
-class _BouncePage(BaseModel):
-    Bounces: list[_Bounce]
 
 
 class _Suppressed(BaseModel):
@@ -146,13 +133,15 @@ async def _messages(http: ProviderHttp, email: str, since: datetime, stream: str
     params: dict[str, str | int] = {"recipient": email, "count": MESSAGE_COUNT, "offset": 0}
     params |= {"fromdate": _window(since), "messagestream": stream}
     page = http.parse(_OutboundPage, await http.get_json("/messages/outbound", params))
-    return sorted(page.Messages, key=lambda m: m.ReceivedAt, reverse=True)
+    # The filter may match more than the address (as emailFilter does): keep the recipient's own.
+    mine = [m for m in page.Messages if m.Recipients is None or email in {r.lower() for r in m.Recipients}]
+    return sorted(mine, key=lambda m: m.ReceivedAt, reverse=True)
 
 
-async def _bounces(http: ProviderHttp, email: str, since: datetime, stream: str) -> list[_Bounce]:
+async def _bounces(http: ProviderHttp, email: str, since: datetime, stream: str) -> list[Bounce]:
     params: dict[str, str | int] = {"emailFilter": email, "count": BOUNCE_COUNT, "offset": 0}
     params |= {"fromdate": _window(since), "messagestream": stream}
-    page = http.parse(_BouncePage, await http.get_json("/bounces", params))
+    page = http.parse(BouncePage, await http.get_json("/bounces", params))
     return [b for b in page.Bounces if b.Email.lower() == email]  # emailFilter is a "contains" match
 
 
@@ -175,7 +164,7 @@ async def _server_id(http: ProviderHttp) -> int | None:
 
 
 async def _timeline(
-    http: ProviderHttp, message_id: str, email: str, bounces: dict[int, _Bounce]
+    http: ProviderHttp, message_id: str, email: str, bounces: dict[int, Bounce]
 ) -> tuple[list[MessageEvent], set[int]]:
     """One message's events for our recipient, and the bounce ids they account for."""
     path = f"/messages/outbound/{quote(message_id, safe='')}/details"
@@ -209,23 +198,12 @@ def _int(value: str | int | None) -> int:
         return -1
 
 
-def _bounce_event(bounce: _Bounce, message_id: str | None = None) -> MessageEvent | None:
-    kind = _bounce_type(bounce)
+def _bounce_event(bounce: Bounce, message_id: str | None = None) -> MessageEvent | None:
+    kind = bounce_type(bounce)
     if kind is None:
         return None
     reply = strip_smtp_prefix(bounce.Details) or bounce.Description
     return MessageEvent(message_id or bounce.MessageID or str(bounce.ID), kind, bounce.BouncedAt, reply)
-
-
-def _bounce_type(bounce: _Bounce) -> DeliveryEvent | None:
-    if bounce.Type == "SpamComplaint":
-        return DeliveryEvent.COMPLAINED
-    if bounce.Type in _HARD:
-        return DeliveryEvent.BOUNCED_HARD
-    if bounce.Type in _SOFT:
-        return DeliveryEvent.BOUNCED_SOFT
-    # AutoResponder, AddressChange, Unknown, …: only a deactivated address makes them a failure.
-    return DeliveryEvent.BOUNCED_HARD if bounce.Inactive else None
 
 
 def _listed_type(status: str | None) -> DeliveryEvent:
@@ -248,4 +226,11 @@ async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
     )
 
 
-ADAPTER = ProviderAdapter(SPEC, fetch=fetch, remove=remove)
+ADAPTER = ProviderAdapter(
+    SPEC,
+    fetch=fetch,
+    remove=remove,
+    domains=postmark_domains.READER,
+    traffic=postmark_traffic.read_traffic,
+    key_hint="POSTMARK_ACCOUNT_TOKEN for the sender domain's verification",
+)

@@ -1,4 +1,5 @@
-"""Resend: what it saw of mail to one recipient (reference/providers.md §1).
+"""Resend: what it saw of mail to one recipient (reference/providers.md §1); the sender domain and the
+24-hour aggregate are in `resend_domains` and `resend_traffic`.
 
 Resend cannot search by recipient, so `GET /emails` is paged newest first and filtered on `to` here,
 stopping at the look-back window or `PAGE_CAP`. Its list only carries each email's `last_event`; the
@@ -17,13 +18,12 @@ from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
 
 from workers.core.times import parse_time
-from workers.providers import resend_webhook
+from workers.providers import resend_domains, resend_emails, resend_traffic, resend_webhook
 from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
     DeliveryEvent,
     MessageEvent,
     ProviderRecord,
-    ProviderSpec,
     ProviderTime,
     RemovalOutcome,
     RemovalResult,
@@ -31,16 +31,9 @@ from workers.providers.base import (
     strip_smtp_prefix,
 )
 from workers.providers.http import ProviderHttp
+from workers.providers.resend_emails import LAST_EVENT, SPEC, Email, Scan, addresses
 
-SPEC = ProviderSpec(
-    name="resend",
-    label="Resend",
-    base_url="https://api.resend.com",
-    auth_header="Authorization",
-    auth_scheme="Bearer ",
-    reset_headers=("ratelimit-reset",),
-)
-PAGE_SIZE = 100  # the API maximum
+PAGE_SIZE = resend_emails.PAGE_SIZE
 # 1,000 emails. Each page costs one request of a per-team budget of a few per second; a busy sender
 # should rely on webhooks rather than deeper scans.
 PAGE_CAP = 10
@@ -48,17 +41,6 @@ PAGE_CAP = 10
 STORE_TIMEOUT_S = 0.5
 DASHBOARD_URL = "https://resend.com/emails/{id}"  # [doc] the dashboard's email page
 
-# `last_event` → the event it implies. opened/clicked imply delivery; failed (quota) and canceled
-# never reached a mail server and have no place in the vocabulary.
-_LAST_EVENT = {
-    "delivered": DeliveryEvent.DELIVERED,
-    "opened": DeliveryEvent.DELIVERED,
-    "clicked": DeliveryEvent.DELIVERED,
-    "delivery_delayed": DeliveryEvent.DEFERRED,
-    "bounced": DeliveryEvent.BOUNCED_HARD,  # Resend: "permanently rejected"
-    "complained": DeliveryEvent.COMPLAINED,
-    "suppressed": DeliveryEvent.SUPPRESSED,
-}
 _WEBHOOK_EVENT = {
     "email.sent": DeliveryEvent.SENT,
     "email.delivered": DeliveryEvent.DELIVERED,
@@ -67,18 +49,6 @@ _WEBHOOK_EVENT = {
     "email.suppressed": DeliveryEvent.SUPPRESSED,
 }
 _BOUNCES = (DeliveryEvent.BOUNCED_HARD, DeliveryEvent.BOUNCED_SOFT)
-
-
-class _Email(BaseModel):
-    id: str
-    to: list[str] | str | None = None
-    created_at: ProviderTime
-    last_event: str | None = None
-
-
-class _EmailPage(BaseModel):
-    data: list[_Email]
-    has_more: bool = False
 
 
 class _Suppression(BaseModel):
@@ -109,32 +79,24 @@ async def fetch(
     return record
 
 
-async def _emails_to(http: ProviderHttp, email: str, since: datetime, record: ProviderRecord) -> list[_Email]:
-    found: list[_Email] = []
-    params: dict[str, str | int] = {"limit": PAGE_SIZE}
-    for _ in range(PAGE_CAP):
-        page = http.parse(_EmailPage, await http.get_json("/emails", params))
-        for item in page.data:
-            if item.created_at < since:  # newest first: everything after this is older
-                return found
-            if email in _addresses(item.to):
-                found.append(item)
-        if not page.has_more or not page.data:
-            return found
-        params = {"limit": PAGE_SIZE, "after": page.data[-1].id}  # [doc] `after` = next, older page
-    record.notes.append(f"Resend scan stopped after {PAGE_CAP * PAGE_SIZE} emails; older ones not examined")
+async def _emails_to(http: ProviderHttp, email: str, since: datetime, record: ProviderRecord) -> list[Email]:
+    scan = Scan(http, since=since, page_cap=PAGE_CAP)
+    found = [item async for item in scan.emails() if email in _addresses(item.to)]
+    if scan.capped:
+        record.notes.append(
+            f"Resend scan stopped after {PAGE_CAP * PAGE_SIZE} emails; older ones not examined"
+        )
     return found
 
 
 def _addresses(to: list[str] | str | None) -> set[str]:
-    values = [to] if isinstance(to, str) else (to or [])
-    return {resend_webhook.recipient_address(value) for value in values}
+    return {resend_webhook.recipient_address(value) for value in addresses(to)}
 
 
-def _listed_events(item: _Email, stored: list[MessageEvent]) -> list[MessageEvent]:
+def _listed_events(item: Email, stored: list[MessageEvent]) -> list[MessageEvent]:
     """The list's own evidence, unless a webhook already told the same thing with a real time and reply."""
     events = [MessageEvent(item.id, DeliveryEvent.SENT, item.created_at)]
-    implied = _LAST_EVENT.get(item.last_event or "")
+    implied = LAST_EVENT.get(item.last_event or "")
     seen = {e.type for e in stored}
     if implied and implied not in seen and not (implied in _BOUNCES and seen & set(_BOUNCES)):
         # The list gives no time for its last event; the send time is the best we have.
@@ -218,5 +180,7 @@ ADAPTER = ProviderAdapter(
     SPEC,
     fetch=fetch,
     remove=remove,
+    domains=resend_domains.READER,
+    traffic=resend_traffic.read_traffic,
     key_hint="RESEND_WEBHOOK_SECRET, with a webhook to /webhooks/resend, for bounce details",
 )

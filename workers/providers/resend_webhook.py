@@ -153,7 +153,18 @@ def store_event(redis: Redis, event: Mapping[str, Any], *, ttl: int = WEBHOOK_EV
 
 async def load_events(redis: AsyncRedis, email: str) -> list[dict[str, Any]]:
     """The stored events for a recipient, oldest first; raises RedisError for the caller to judge."""
-    raw = await redis.lrange(events_key(email), 0, -1)
+    return _decoded(await redis.lrange(events_key(email), 0, -1))
+
+
+async def load_events_of(redis: AsyncRedis, emails: list[str]) -> list[list[dict[str, Any]]]:
+    """`load_events` for several recipients in one round trip (a pipeline)."""
+    pipe = redis.pipeline(transaction=False)
+    for email in emails:
+        pipe.lrange(events_key(email), 0, -1)
+    return [_decoded(raw) for raw in await pipe.execute()]
+
+
+def _decoded(raw: list[Any]) -> list[dict[str, Any]]:
     events = []
     for item in raw:
         try:

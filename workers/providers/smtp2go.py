@@ -1,8 +1,9 @@
-"""SMTP2GO: what it saw of mail to one recipient (reference/providers.md §4).
+"""SMTP2GO: what it saw of mail to one recipient (reference/providers.md §4); the sender domain and the
+24-hour aggregate are in `smtp2go_domains` and `smtp2go_traffic`.
 
-Every call is a POST with a JSON body. `/activity/search` (60 requests a minute) filters by recipient
-server-side; `/suppression/view` answers for one address. Keys carry per-endpoint permissions, so a
-403 names the permission problem as a configuration error like a 401 does.
+Every call is a POST with a JSON body (`smtp2go_api`). `/activity/search` (60 requests a minute)
+filters by recipient server-side; `/suppression/view` answers for one address. Keys carry
+per-endpoint permissions, so a denied endpoint is named as a configuration error like a 401 is.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from workers.providers import smtp2go_domains, smtp2go_traffic
 from workers.providers.adapter import ProviderAdapter, Recipient
 from workers.providers.base import (
-    DeliveryEvent,
     MessageEvent,
     ProviderRecord,
-    ProviderSpec,
     ProviderTime,
     RemovalOutcome,
     RemovalResult,
@@ -25,48 +25,14 @@ from workers.providers.base import (
     strip_smtp_prefix,
     with_server,
 )
-from workers.providers.http import ProviderError, ProviderHttp, concurrently
+from workers.providers.http import ProviderHttp, concurrently
+from workers.providers.smtp2go_api import EVENTS, SPEC, Activity, ActivityAnswer, post
 
-SPEC = ProviderSpec(
-    name="smtp2go",
-    label="SMTP2GO",
-    base_url="https://api.smtp2go.com/v3",
-    auth_header="X-Smtp2go-Api-Key",
-    # ⚠ UNCONFIRMED still current (2017 spec); Retry-After is tried first.
-    reset_headers=("x-ratelimit-reset",),
-)
 PAGE_SIZE = 500
 PAGE_CAP = 2
 _SEARCHED = ["processed", "delivered", "soft-bounced", "hard-bounced", "rejected", "spam"]
-_EVENTS = {
-    "processed": DeliveryEvent.SENT,
-    "delivered": DeliveryEvent.DELIVERED,
-    "soft-bounced": DeliveryEvent.BOUNCED_SOFT,
-    "hard-bounced": DeliveryEvent.BOUNCED_HARD,
-    "rejected": DeliveryEvent.SUPPRESSED,  # SMTP2GO refused to send it (recipient on its suppression list)
-    "spam": DeliveryEvent.COMPLAINED,
-}
 # Every suppression type; the API requires the list (its default would only lift manual and spam).
 _ALL_REASONS = ["bounce", "spam", "manual", "unsubscribe", "compliance"]
-
-
-class _Activity(BaseModel):
-    email_id: str
-    date: ProviderTime
-    event: str
-    recipient: str | None = None
-    smtp_response: str | None = None
-    reason: str | None = None
-    host: str | None = None
-
-
-class _ActivityData(BaseModel):
-    events: list[_Activity] = []
-    continue_token: str | None = None
-
-
-class _ActivityAnswer(BaseModel):
-    data: _ActivityData
 
 
 class _Suppressed(BaseModel):
@@ -96,16 +62,6 @@ async def fetch(
     return record
 
 
-async def _post(http: ProviderHttp, path: str, body: dict[str, Any]) -> Any:
-    """SMTP2GO may report a failure as {"data": {"error", "error_code"}} even with a 2xx status."""
-    answer = await http.post_json(path, body)
-    data = answer.get("data") if isinstance(answer, dict) else None
-    if isinstance(data, dict) and data.get("error"):
-        code = str(data.get("error_code") or "")
-        raise ProviderError(http.shown(f"SMTP2GO refused {path}: {code or data['error']}"))
-    return answer
-
-
 async def _activity(
     http: ProviderHttp, email: str, since: datetime, now: datetime, record: ProviderRecord
 ) -> list[MessageEvent]:
@@ -119,7 +75,7 @@ async def _activity(
     }
     found: list[MessageEvent] = []
     for _ in range(PAGE_CAP):
-        page = http.parse(_ActivityAnswer, await _post(http, "/activity/search", body)).data
+        page = http.parse(ActivityAnswer, await post(http, "/activity/search", body)).data
         found.extend(event for item in page.events if (event := _event(item, email)) is not None)
         if not page.continue_token:
             return found
@@ -128,8 +84,8 @@ async def _activity(
     return found
 
 
-def _event(item: _Activity, email: str) -> MessageEvent | None:
-    kind = _EVENTS.get(item.event)
+def _event(item: Activity, email: str) -> MessageEvent | None:
+    kind = EVENTS.get(item.event)
     if kind is None or (item.recipient and item.recipient.lower() != email):
         return None
     reply = strip_smtp_prefix(item.smtp_response) or strip_smtp_prefix(item.reason)
@@ -137,7 +93,7 @@ def _event(item: _Activity, email: str) -> MessageEvent | None:
 
 
 async def _suppression(http: ProviderHttp, email: str) -> Suppression | None:
-    answer = http.parse(_SuppressionAnswer, await _post(http, "/suppression/view", {"email_address": email}))
+    answer = http.parse(_SuppressionAnswer, await post(http, "/suppression/view", {"email_address": email}))
     domain = email.rsplit("@", 1)[-1]
     for entry in answer.data.results:
         address = entry.email_address.lower()
@@ -153,7 +109,7 @@ async def _suppression(http: ProviderHttp, email: str) -> Suppression | None:
 
 async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
     email = recipient.email
-    answer = await _post(http, "/suppression/remove", {"email_address": email, "reasons": _ALL_REASONS})
+    answer = await post(http, "/suppression/remove", {"email_address": email, "reasons": _ALL_REASONS})
     data = answer.get("data") if isinstance(answer, dict) else None
     entries = data.get("suppressions") if isinstance(data, dict) else None
     if not isinstance(entries, list):
@@ -163,4 +119,6 @@ async def remove(http: ProviderHttp, recipient: Recipient) -> RemovalResult:
     return RemovalResult(RemovalOutcome.NOT_SUPPRESSED, "SMTP2GO has no suppression for this recipient")
 
 
-ADAPTER = ProviderAdapter(SPEC, fetch=fetch, remove=remove)
+ADAPTER = ProviderAdapter(
+    SPEC, fetch=fetch, remove=remove, domains=smtp2go_domains.READER, traffic=smtp2go_traffic.read_traffic
+)

@@ -1,4 +1,5 @@
-"""Group a provider's flat events into messages, each with one outcome and its decisive SMTP reply.
+"""Group a provider's flat events into messages, each with one outcome and its decisive SMTP reply,
+every reply explained (SPEC §15).
 
 The output is the JSON `details` of the provider check (keys documented in workers/checks/provider.py).
 """
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from workers.providers.base import DeliveryEvent, MessageEvent, ProviderRecord, Suppression, iso
+from workers.report.replies import explain_reply
 
 # A message's outcome is its strongest event, not its latest: provider subsystems stamp events with
 # clocks that disagree, and a delivery after deferrals supersedes them while a complaint follows one.
@@ -73,15 +75,24 @@ def _message(
     message_id: str, sent_at: datetime, timeline: list[MessageEvent], record: ProviderRecord
 ) -> dict[str, Any]:
     outcome = outcome_of(timeline)
+    reply = decisive_reply(timeline, outcome)
     return {
         "id": message_id,
         "sent_at": iso(sent_at),
-        "events": [{"type": e.type.value, "at": iso(e.at), "reply": e.reply} for e in timeline],
+        "events": [
+            {"type": e.type.value, "at": iso(e.at), "reply": e.reply, **explained(e.reply)} for e in timeline
+        ],
         "outcome": outcome.value,
-        "reply": decisive_reply(timeline, outcome),
+        "reply": reply,
+        **explained(reply),
         "dashboard_url": record.dashboard_urls.get(message_id),
         "courier_message_id": None,
     }
+
+
+def explained(reply: str | None) -> dict[str, str]:
+    """SPEC §15: a reply's category, side, mailbox provider and meaning, beside its text."""
+    return explain_reply(reply).to_details() if reply else {}
 
 
 def outcome_of(timeline: list[MessageEvent]) -> DeliveryEvent:

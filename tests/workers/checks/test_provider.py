@@ -151,3 +151,15 @@ def test_no_courier_messages_keeps_the_newest_by_time_and_errors_pass_through() 
     assert correlate_with_courier(failed, [courier("c-1", "2026-11-20T10:00:00Z")]) is failed
     odd = [{"id": 5, "status": "sent", "created_at": "yesterday"}]
     assert correlate_with_courier(result, odd).details["newest"]["id"] == "m-new"
+
+
+def test_correlation_keeps_the_sender_domain_and_mailbox_findings() -> None:
+    with PostmarkStandIn(TOKEN) as api:
+        api.set_domain("acme.test", "pending")
+        result = postmark_result(api)
+    correlated = correlate_with_courier(result, [courier("c-2", "2026-11-20T10:00:29.5Z")])
+    assert {f.code for f in result.findings} == {"sender_domain_unverified"}
+    assert {f.code for f in correlated.findings} == {"sender_domain_unverified", "provider_bounce_hard"}
+    assert correlated.details["sender_domain"] == result.details["sender_domain"]
+    assert correlated.details["mailbox_provider"] == result.details["mailbox_provider"]
+    assert correlated.status is Status.FAIL

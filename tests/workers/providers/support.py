@@ -12,6 +12,8 @@ import redis.asyncio
 from pydantic import SecretStr
 
 from tests.standins.providers import (
+    DEFAULT_DOMAIN,
+    POSTMARK_ACCOUNT_TOKEN,
     SUBJECT,
     BrevoStandIn,
     PostmarkStandIn,
@@ -20,6 +22,7 @@ from tests.standins.providers import (
     Smtp2goStandIn,
 )
 from workers.checks.provider import check_provider
+from workers.clients.dns import make_resolver
 from workers.providers.base import RemovalResult
 from workers.providers.lookup import remove_suppression
 from workers.providers.registry import adapter_for
@@ -51,9 +54,16 @@ def run_check(
     email: str = EMAIL,
     stream: str = "outbound",
     now: datetime = NOW,
+    from_domain: str | None = DEFAULT_DOMAIN,
+    account_token: str | None = POSTMARK_ACCOUNT_TOKEN,
+    nameserver: str | None = None,
 ) -> CheckResult:
+    """The provider check against a stand-in; `nameserver` ("ip:port" of the DNS stand-in) gives it a
+    resolver for the recipient's MX and the sender domain's records."""
+
     async def go() -> CheckResult:
         cache = redis.asyncio.Redis.from_url(cache_url) if cache_url else None
+        resolver = make_resolver([nameserver], 1.0) if nameserver else None
         try:
             return await check_provider(
                 email,
@@ -65,6 +75,9 @@ def run_check(
                 cache=cache,
                 timeout=timeout,
                 now=now,
+                from_domain=from_domain,
+                account_token=SecretStr(account_token) if account_token else None,
+                resolver=resolver,
             )
         finally:
             if cache is not None:

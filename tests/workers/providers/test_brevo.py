@@ -19,7 +19,7 @@ def test_deferred_then_delivered_is_delivered() -> None:
         api.add_event(MID, EMAIL, "delivered", "2026-11-20T11:05:00.000+01:00")
         api.add_event("<other@x>", "other@example.net", "hardBounces", "2026-11-20T11:00:00.000+01:00", "550")
         result = run_check("brevo", api.url)
-        events_call = next(r for r in api.requests if r.path == "/smtp/statistics/events")
+        events_call = next(r for r in api.requests if r.query.get("email"))  # the recipient's own query
         assert {r.headers["api-key"] for r in api.requests} == {KEY}
     assert events_call.query["email"] == EMAIL
     assert (events_call.query["startDate"], events_call.query["endDate"]) == ("2026-11-13", "2026-11-21")
@@ -54,14 +54,16 @@ def test_hard_bounce_and_blocklist_entry() -> None:
     }
 
 
-def test_soft_bounce_and_complaint() -> None:
+def test_soft_bounce_is_a_deferral_and_complaint() -> None:
     with BrevoStandIn(KEY) as api:
         api.add_event(MID, EMAIL, "softBounces", "2026-11-20T10:00:04Z", "452 4.2.2 mailbox full")
         soft = run_check("brevo", api.url)
         api.add_event("<m2@x>", EMAIL, "delivered", "2026-11-20T11:00:00Z")
         api.add_event("<m2@x>", EMAIL, "spam", "2026-11-20T11:30:00Z")
         spam = run_check("brevo", api.url)
-    assert soft.status is Status.WARN and codes(soft) == {"provider_bounce_soft": "warn"}
+    # Brevo's softBounces are its temporary failures: a deferral, never a bounce (SPEC §15).
+    assert soft.status is Status.WARN and codes(soft) == {"provider_deferred": "warn"}
+    assert soft.details["newest"]["outcome"] == "deferred"
     assert spam.status is Status.WARN and codes(spam) == {"provider_complaint": "warn"}
 
 
@@ -103,9 +105,10 @@ def test_unblock() -> None:
 
 def test_hourly_budget_spent_is_a_rate_limit_error() -> None:
     with BrevoStandIn(KEY) as api:
-        # Brevo names the wait in its own reset header; an hourly budget does not fit in a check.
+        # Brevo names the wait in its own reset header; an hourly budget does not fit in a check. The
+        # budget is the account's: the 24-hour aggregate's event queries meet it too.
         api.rate_limit(
-            times=1, retry_after=None, path="/smtp/statistics/events", x_sib_ratelimit_reset="3000"
+            times=10, retry_after=None, path="/smtp/statistics/events", x_sib_ratelimit_reset="3000"
         )
         result = run_check("brevo", api.url, timeout=3)
     assert result.status is Status.ERROR

@@ -24,18 +24,23 @@ def test_delivered_message_with_reply_and_dashboard_link() -> None:
             DestinationServer=GMAIL,
         )
         result = run_check("postmark", api.url)
-        search = next(r for r in api.requests if r.path == "/messages/outbound")
-        assert {r.headers["x-postmark-server-token"] for r in api.requests} == {TOKEN}
+        searches = [r for r in api.requests if r.path == "/messages/outbound"]
+        search = next(r for r in searches if "@" in r.query.get("recipient", "@")[1:])  # not the 24-h counts
+        server_calls = [r for r in api.requests if not r.path.startswith("/domains")]
+        assert {r.headers["x-postmark-server-token"] for r in server_calls} == {TOKEN}
     assert search.query["recipient"] == EMAIL and search.query["messagestream"] == "outbound"
     assert result.status is Status.OK
     newest = result.details["newest"]
     assert newest["outcome"] == "delivered"
     assert newest["sent_at"] == "2026-11-20T10:00:00Z"
-    assert newest["events"][-1] == {
+    delivered = newest["events"][-1]
+    assert {k: delivered[k] for k in ("type", "at", "reply")} == {
         "type": "delivered",
         "at": "2026-11-20T10:00:03Z",
         "reply": f"250 2.0.0 OK 1763632803 at {GMAIL}",
     }
+    assert delivered["mailbox_provider"] == "google"  # every reply is explained (SPEC §15)
+    assert {"category", "side", "meaning"} <= delivered.keys()
     assert (
         newest["dashboard_url"] == "https://account.postmarkapp.com/servers/777/streams/outbound/messages/m-1"
     )
@@ -88,7 +93,8 @@ def test_transient_event_is_deferred_with_the_receiving_servers_words() -> None:
     assert result.details["decisive"] == f"421 4.7.0 Try again later at {GMAIL}"
 
 
-def test_soft_bounce_type_from_the_bounce_api() -> None:
+def test_soft_bounce_type_from_the_bounce_api_is_a_deferral() -> None:
+    """SPEC §15: Postmark's SoftBounce is a temporary failure, recorded while it retries."""
     with PostmarkStandIn(TOKEN) as api:
         api.add_message("m-1", EMAIL, "2026-11-20T10:00:00Z")
         api.add_event("m-1", "Bounced", "2026-11-20T11:00:00Z", EMAIL, BounceID=12)
@@ -102,7 +108,8 @@ def test_soft_bounce_type_from_the_bounce_api() -> None:
             inactive=False,
         )
         result = run_check("postmark", api.url)
-    assert codes(result) == {"provider_bounce_soft": "warn"}
+    assert codes(result) == {"provider_deferred": "warn"}
+    assert result.details["newest"]["outcome"] == "deferred"
     assert result.details["decisive"] == "452 4.2.2 Mailbox full"
 
 

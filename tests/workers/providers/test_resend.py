@@ -8,7 +8,7 @@ import redis
 
 from tests.standins.providers import SUBJECT, ResendStandIn
 from tests.workers.providers.support import EMAIL, KEYS, NOW, assert_clean, codes, run_check, run_removal
-from workers.providers import resend
+from workers.providers import resend, resend_traffic
 from workers.providers.base import RemovalOutcome
 from workers.providers.resend_webhook import store_event
 from workers.report.model import Status
@@ -130,8 +130,10 @@ def test_paging_stops_at_the_look_back_window() -> None:
         result = run_check("resend", api.url)
         listed = [r for r in api.requests if r.path == "/emails"]
         last_of_first_page = api.emails[resend.PAGE_SIZE - 1]["id"]
-    assert len(listed) == 2  # page 3 exists (has_more) but is older than the window
-    assert "after" not in listed[0].query and listed[1].query["after"] == last_of_first_page
+    # The 7-day scan reads 2 pages (page 3 exists but is older than the window); the 24-hour aggregate
+    # reads the first page alone.
+    assert len(listed) == 3
+    assert sorted(r.query.get("after", "") for r in listed) == ["", "", last_of_first_page]
     assert [m["id"] for m in result.details["messages"]] == ["e-000", "e-050", "e-100", "e-150"]
     assert result.details["notes"] == []
 
@@ -142,9 +144,11 @@ def test_paging_stops_at_the_page_cap() -> None:
             api.add_email(f"e-{n:05}", f"other{n}@example.net", f"2026-11-20T{n % 10:02}:00:00.{n:06}Z")
         result = run_check("resend", api.url)
         listed = [r for r in api.requests if r.path == "/emails"]
-    assert len(listed) == resend.PAGE_CAP
+    assert len(listed) == resend.PAGE_CAP + resend_traffic.PAGE_CAP  # the 7-day scan and the aggregate
     assert all(r.query["limit"] == str(resend.PAGE_SIZE) for r in listed)
     assert result.status is Status.OK
     assert result.details["messages"] == []
-    assert any("stopped after" in note for note in result.details["notes"])
+    assert any("scan stopped after 1000 emails" in note for note in result.details["notes"])
+    assert any("scan stopped after 500 emails of the last 24 h" in n for n in result.details["notes"])
+    assert result.details["mailbox_provider"]["capped"] is True
     assert "no message" in result.summary

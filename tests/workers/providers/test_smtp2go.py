@@ -18,7 +18,7 @@ def test_delivered_with_the_receiving_servers_reply() -> None:
             "1u0S-a", EMAIL, "delivered", "2026-11-20T09:07:03Z", "250 Message received", "142.250.0.27"
         )
         result = run_check("smtp2go", api.url)
-        search = next(r for r in api.requests if r.path == "/activity/search")
+        search = next(r for r in api.requests if r.body.get("search_recipient"))
         assert {r.headers["x-smtp2go-api-key"] for r in api.requests} == {KEY}
         assert all(r.method == "POST" for r in api.requests)
     assert search.body["search_recipient"] == EMAIL and "api_key" not in search.body
@@ -51,7 +51,8 @@ def test_soft_bounce_and_spam() -> None:
         api.add_event("1u0S-d", EMAIL, "delivered", "2026-11-20T10:00:00Z", "250 ok")
         api.add_event("1u0S-d", EMAIL, "spam", "2026-11-20T10:30:00Z")
         spam = run_check("smtp2go", api.url)
-    assert codes(soft) == {"provider_bounce_soft": "warn"} and soft.status is Status.WARN
+    # SMTP2GO retries a soft bounce: a deferral, never a bounce (SPEC §15).
+    assert codes(soft) == {"provider_deferred": "warn"} and soft.status is Status.WARN
     assert codes(spam) == {"provider_complaint": "warn"} and spam.status is Status.WARN
 
 
@@ -82,19 +83,23 @@ def test_activity_search_follows_the_continue_token_up_to_the_cap() -> None:
         for n in range(smtp2go.PAGE_CAP * smtp2go.PAGE_SIZE + 1):
             api.add_event(f"id-{n:05}", EMAIL, "processed", f"2026-11-19T10:00:00.{n:06}Z")
         result = run_check("smtp2go", api.url)
-        searches = [r for r in api.requests if r.path == "/activity/search"]
+        searches = [r for r in api.requests if r.body.get("search_recipient") == EMAIL]
     assert len(searches) == smtp2go.PAGE_CAP
     assert searches[1].body["continue_token"] == str(smtp2go.PAGE_SIZE)
     assert any("stopped after" in note for note in result.details["notes"])
 
 
 def test_key_without_endpoint_permission_is_a_configuration_error() -> None:
+    """SMTP2GO answers 400 ENDPOINT_PERMISSION_DENIED for an endpoint the key may not call."""
     with Smtp2goStandIn(KEY) as api:
         api.denied.add("/suppression/view")
         result = run_check("smtp2go", api.url)
     assert result.status is Status.ERROR
-    assert result.summary.startswith("MAIL_PROVIDER_API_KEY was refused by SMTP2GO (403)")
+    assert result.summary.startswith(
+        "MAIL_PROVIDER_API_KEY may not call /suppression/view at SMTP2GO (ENDPOINT_PERMISSION_DENIED)"
+    )
     assert result.details["error"] == "config"
+    assert result.details["setting"] == "MAIL_PROVIDER_API_KEY"
 
 
 def test_error_inside_a_2xx_answer_is_an_error() -> None:

@@ -1,0 +1,115 @@
+"""Is one mailbox provider refusing us? (SPEC §15, seed step 5.)
+
+Counts the account's last 24 hours of mail to the recipient's mailbox-provider group (`mailbox_group`)
+against all other mail, through the adapter's traffic reader, and keeps the answer per (provider,
+group) for a minute: a burst of reports for Gmail users asks the provider once a minute. Never raises
+and never fails the check by itself: a provider that cannot be asked is a note. Only counts, the
+group's domains and scrubbed reply texts are kept, never another recipient's address.
+
+The `mailbox_provider` details section:
+  group           {"key", "name", "domains"} (the well-known domains and the recipient's own)
+  window_hours    24
+  outcome         counted | error
+  messages, failed, bounced, deferred, percent     the group's messages, each once by its outcome
+  other           {"messages", "failed", "bounced", "deferred", "percent"}: every other domain
+  capped          bool: a scan stopped at its cap, so the counts cover only what was read ("at least")
+  dominant_reply  {"reply", "messages", "category", "side", "mailbox_provider", "meaning"} | None
+  notes           caveats
+  cached          bool
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import dns.asyncresolver
+import redis.asyncio
+
+from workers.providers import cache as provider_cache
+from workers.providers.adapter import ProviderAdapter
+from workers.providers.http import ProviderError, ProviderHttp
+from workers.providers.mailbox_group import MailboxGroup, group_for
+from workers.providers.traffic import WINDOW, Tally, Traffic, TrafficQuery, domain_of
+from workers.report.replies import explain_reply
+
+WINDOW_HOURS = int(WINDOW.total_seconds() // 3600)
+
+
+async def read_mailbox_traffic(
+    adapter: ProviderAdapter,
+    email: str,
+    *,
+    api_key: str,
+    api_url: str | None,
+    stream: str,
+    resolver: dns.asyncresolver.Resolver | None,
+    cache: redis.asyncio.Redis | None,
+    timeout: float,
+    now: datetime,
+) -> dict[str, Any]:
+    group, group_note = await group_for(domain_of(email), resolver)
+    key = provider_cache.traffic_key(adapter.name, group.domains)
+    cached = await provider_cache.load(cache, key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    query = TrafficQuery(group.domains, since=now - WINDOW, now=now, stream=stream, events=cache)
+    try:
+        async with asyncio.timeout(timeout):
+            async with ProviderHttp.open(
+                adapter.spec, api_key=api_key, api_url=api_url, timeout=timeout
+            ) as http:
+                traffic = await adapter.traffic(http, query)
+    except ProviderError as exc:
+        return _not_counted(group, f"the last {WINDOW_HOURS} h of mail could not be read: {exc}")
+    except TimeoutError:
+        return _not_counted(
+            group, f"{adapter.label} did not list the last {WINDOW_HOURS} h within {timeout:g} s"
+        )
+    section = _section(group, traffic, [group_note] if group_note else [])
+    await provider_cache.save(cache, key, section)
+    return {**section, "cached": False}
+
+
+def _not_counted(group: MailboxGroup, note: str) -> dict[str, Any]:
+    return {
+        "group": group.to_dict(),
+        "window_hours": WINDOW_HOURS,
+        "outcome": "error",
+        "notes": [note],
+        "cached": False,
+    }
+
+
+def _section(group: MailboxGroup, traffic: Traffic, notes: list[str]) -> dict[str, Any]:
+    return {
+        "group": group.to_dict(),
+        "window_hours": WINDOW_HOURS,
+        "outcome": "counted",
+        **_counts(traffic.group),
+        "other": _counts(traffic.other),
+        "capped": traffic.capped,
+        "dominant_reply": _dominant(traffic, group),
+        "notes": notes + traffic.notes,
+    }
+
+
+def _counts(tally: Tally) -> dict[str, int]:
+    percent = round(100 * tally.failed / tally.messages) if tally.messages else 0
+    return {
+        "messages": tally.messages,
+        "failed": tally.failed,
+        "bounced": tally.bounced,
+        "deferred": tally.deferred,
+        "percent": percent,
+    }
+
+
+def _dominant(traffic: Traffic, group: MailboxGroup) -> dict[str, Any] | None:
+    if not traffic.replies:
+        return None
+    reply, messages = traffic.replies.most_common(1)[0]
+    known = group.key if group.key != "domain" else None
+    explanation = explain_reply(reply, mailbox_provider=known)
+    return {"reply": reply, "messages": messages, **explanation.to_details()}
