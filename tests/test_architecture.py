@@ -99,11 +99,11 @@ def test_imports_point_the_documented_way(path: Path) -> None:
 def test_the_rule_catches_a_wrong_import(tmp_path: Path) -> None:
     bad = ROOT / "workers" / "core" / "_probe_for_rule_test.py"
     assert not bad.exists()
-    source = "from workers.checks.smtp import check_smtp\n"
-    assert room_of("workers.checks.smtp") not in MAY_IMPORT["workers.core"]
+    source = "from workers.checks.smtp.check import check_smtp\n"
+    assert room_of("workers.checks.smtp.check") not in MAY_IMPORT["workers.core"]
     parsed = tmp_path / "probe.py"
     parsed.write_text(source)
-    assert "workers.checks.smtp" in imports_of(parsed)
+    assert "workers.checks.smtp.check" in imports_of(parsed)
 
 
 def _loaded_after(imports: str, package: str) -> list[str]:

@@ -24,8 +24,8 @@ from workers.checks.recipient import check_recipient
 from workers.checks.sender_auth.check import check_sender_auth
 from workers.checks.sender_auth.dmarc import suffixes
 from workers.checks.sender_auth.spf import sender_addresses
-from workers.checks.smtp import check_smtp
-from workers.checks.smtp_tls import preload_tls_context
+from workers.checks.smtp.check import check_smtp
+from workers.checks.smtp.tls import preload_tls_context
 from workers.clients.dns import DnsUnavailable, broken_resolver_summary, make_resolver, vantage_problem
 from workers.clients.kratos import KratosAdmin, kratos_admins
 from workers.clients.tls import client_tls_context

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from workers.checks.courier_watch import courier_round
 from workers.checks.diagnostics import run_relay_checks
-from workers.checks.smtp import KRATOS_DEFAULT_FROM
+from workers.checks.smtp.check import KRATOS_DEFAULT_FROM
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import kratos_admin
 from workers.core.settings import KratosInstance, Settings

@@ -81,7 +81,7 @@ _PHASE_DECIDES = frozenset({"tls", "starttls"})
 
 
 def classify_probe_failure(phase: str, text: str, *, timed_out: bool = False) -> Verdict | None:
-    """The SMTP class for a failed step of the live probe (`workers/checks/smtp_probe.py` phases)."""
+    """The SMTP class for a failed step of the live probe (`workers/checks/smtp/probe.py` phases)."""
     if timed_out:
         # A relay that stops answering, at any step, is what Kratos reports as "i/o timeout".
         return Verdict.SMTP_UNREACHABLE

@@ -11,10 +11,10 @@ from unittest.mock import patch
 import pytest
 from publicsuffixlist import PublicSuffixList
 
-from workers.checks import smtp_tls
 from workers.checks.diagnostics import _FIRST_USE_MODULES, preload
 from workers.checks.sender_auth import dmarc
 from workers.checks.sender_auth.dmarc import parsed_suffixes, suffixes
+from workers.checks.smtp import tls as smtp_tls
 from workers.clients.tls import client_tls_context
 from workers.core.smtp_uri import parse_smtp_uri
 

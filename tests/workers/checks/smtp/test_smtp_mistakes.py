@@ -18,7 +18,7 @@ from tests.standins.smtp_server import (
     make_pki,
     server_context,
 )
-from tests.workers.checks.test_smtp import (
+from tests.workers.checks.smtp.test_smtp import (
     FAST,
     RECIPIENT,
     SENDER,
@@ -27,8 +27,8 @@ from tests.workers.checks.test_smtp import (
     phase_names,
     probe,
 )
-from workers.checks.smtp import check_smtp
-from workers.checks.smtp_tls import tls_context
+from workers.checks.smtp.check import check_smtp
+from workers.checks.smtp.tls import tls_context
 from workers.core.smtp_uri import parse_smtp_uri
 from workers.report.model import CheckResult, Status
 

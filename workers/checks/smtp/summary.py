@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workers.checks.smtp_phases import ProbeFailure
+from workers.checks.smtp.phases import ProbeFailure
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
 from workers.report.smtp_classify import refuses_sender, relay_denied

@@ -19,8 +19,8 @@ import time
 
 import aiosmtplib
 
-from workers.checks.smtp_phases import ProbeFailure, ProbeLog, failure_from, reply_text, step
-from workers.checks.smtp_tls import handshake_clock
+from workers.checks.smtp.phases import ProbeFailure, ProbeLog, failure_from, reply_text, step
+from workers.checks.smtp.tls import handshake_clock
 from workers.core.smtp_uri import SmtpRelay
 
 _LOCALHOST = frozenset({"localhost", "127.0.0.1", "::1"})  # Go's smtp.PlainAuth exemption

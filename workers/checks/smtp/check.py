@@ -1,7 +1,7 @@
 """The `smtp` check (SPEC §5 step 2, §8): probe the relay Kratos sends through, without sending mail.
 
 Finds the relay (through `resolver`, so DNS_NAMESERVERS applies), connects, and hands the socket to
-`smtp_probe.Session` for the SMTP conversation. The relay broken, hung or refusing is `fail` (a 4xx is
+`probe.Session` for the SMTP conversation. The relay broken, hung or refusing is `fail` (a 4xx is
 `warn`: temporary); our own DNS resolver failing is `error`, since it says nothing about the relay.
 
 `details` keys:
@@ -36,11 +36,11 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
-from workers.checks import smtp_summary
-from workers.checks.smtp_phases import ProbeFailure, ProbeLog, describe, step
-from workers.checks.smtp_probe import Session
-from workers.checks.smtp_summary import Probed
-from workers.checks.smtp_tls import answers_tls, tls_context
+from workers.checks.smtp import summary as smtp_summary
+from workers.checks.smtp.phases import ProbeFailure, ProbeLog, describe, step
+from workers.checks.smtp.probe import Session
+from workers.checks.smtp.summary import Probed
+from workers.checks.smtp.tls import answers_tls, tls_context
 from workers.core.scrub import credentials_scrubber
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Status

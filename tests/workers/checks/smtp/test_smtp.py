@@ -25,7 +25,7 @@ from tests.standins.smtp_server import (
     make_pki,
     server_context,
 )
-from workers.checks.smtp import check_smtp, gai_failure
+from workers.checks.smtp.check import check_smtp, gai_failure
 from workers.clients.dns import make_resolver
 from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
 from workers.report.model import CheckResult, Severity, Status
