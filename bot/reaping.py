@@ -18,7 +18,8 @@ from typing import TypeVar
 import redis
 
 from bot.deps import Deps
-from workers.jobs.reaper import Ledger, attach_and_show, reap
+from workers.jobs.lifecycle import Ledger, attach_and_show
+from workers.jobs.reaper import reap
 
 log = logging.getLogger(__name__)
 

@@ -23,14 +23,13 @@ from bot.errors import (
 from bot.parse import Check, Help, History, parse_command
 from workers.clients.store import StoredReport
 from workers.core.logs import correlated
-from workers.jobs.queueing import enqueue_report, enqueue_status, save_new_report
-from workers.jobs.reaper import UNATTACHED_REASON, Ledger, attach_and_show, show_failed
+from workers.jobs.lifecycle import Started, save_new_report, start_report
+from workers.jobs.queueing import enqueue_status
 from workers.report.model import Report, new_report_id
-from workers.slack.api import SlackError, respond_ephemeral
+from workers.slack.api import respond_ephemeral
 from workers.slack.conversations import is_private
 from workers.slack.history import recall_history, render_history
 from workers.slack.ids import SLASH_COMMAND
-from workers.slack.render import render_report
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +49,8 @@ class IncompleteCommand(UserFacingError):
 
 def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], check: Check) -> None:
     channel, requester = command["channel_id"], command["user_id"]
-    report = Report(new_report_id(), check.email)
     private = is_private(channel, command.get("channel_name"))
+    report = Report(new_report_id(), check.email)
     stored = StoredReport(report, channel, "", requester, typed=check.typed, private=private)
     try:
         # Proves Redis is reachable before we promise anything, and puts the report in the reaper's
@@ -62,7 +61,8 @@ def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], 
     ack()
     # Enqueueing and posting the parent run after the ack on a small pool of their own, off the
     # request thread, so the HTTP answer goes out without waiting for Slack.
-    deps.background.submit(_enqueue_and_post, deps, command, stored).add_done_callback(_log_crash)
+    url = _response_url(command)
+    deps.background.submit(hand_over, deps, stored, url).add_done_callback(_log_crash)
 
 
 def _log_crash(future: Future[None]) -> None:
@@ -70,65 +70,27 @@ def _log_crash(future: Future[None]) -> None:
         log.error("posting a report failed", exc_info=future.exception())
 
 
-def _enqueue_and_post(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
+def hand_over(deps: Deps, stored: StoredReport, response_url: str) -> None:
+    """Start the saved report (workers/jobs/lifecycle.py) and tell the agent, once, what only they need
+    to know: that nothing started, that Slack would not take the report here, or that no worker runs."""
     with correlated(stored.report.report_id):
-        _enqueue_then_post(deps, command, stored)
-
-
-def _enqueue_then_post(deps: Deps, command: dict[str, Any], stored: StoredReport) -> None:
-    """Enqueue first, then post the parent: the diagnosis runs while Slack answers the post (100-300 ms
-    against the real Slack), and the job learns the parent's ts through Redis (`attach_parent`)."""
-    channel, requester, email = stored.channel, stored.requester, stored.report.email
-    try:
-        enqueue_report(
-            deps.queue,
-            deps.settings,
-            report_id=stored.report.report_id,
-            email=email,
-            channel=channel,
-            ts="",
-            requester=requester,
-            parent_pending=True,
-            typed=stored.typed,
-        )
-    except redis.RedisError:
-        # Nothing runs and nothing is posted: out of the ledger too, so that no reaper fails it later
-        # (and counts it, and lists it in the history); the bot's reaper does it once Redis is back.
-        try:
-            Ledger(deps.redis).untrack(stored.report.report_id)
-        except redis.RedisError:
+        started = start_report(deps.redis, deps.queue, deps.poster, deps.settings, stored)
+    if started.outcome is Started.NOT_QUEUED:
+        if not started.untracked:  # out of the ledger once Redis is back (the bot's reaper)
             deps.unqueued.put(stored.report.report_id)
-        respond_ephemeral(command["response_url"], str(ServiceUnavailable("its Redis is unreachable")))
-        return
-    try:
-        stored.ts = deps.poster.post(channel, **render_report(stored.report, requester=requester))
-    except SlackError as exc:
-        # The job runs with no parent to show; a reaper releases the report once it has settled.
-        respond_ephemeral(command["response_url"], f":x: could not post the report here ({exc.error}).")
-        return
-    try:
-        attach_and_show(deps.redis, stored, deps.poster, deps.settings)
-    except redis.RedisError:
-        _unattached(deps, stored)
-    if not _worker_alive(deps):
-        respond_ephemeral(
-            command["response_url"], NO_WORKER_NOTICE.format(timeout=deps.settings.queue_timeout)
-        )
+        _tell(response_url, str(ServiceUnavailable("its Redis is unreachable")))
+    elif started.outcome is Started.NOT_POSTED:
+        _tell(response_url, f":x: could not post the report here ({started.slack_error}).")
+    else:
+        if started.outcome is Started.UNATTACHED:  # attached by the bot's reaper once Redis is back
+            deps.unattached.put(stored)
+        if not deps.workers.alive(deps.queue):
+            _tell(response_url, NO_WORKER_NOTICE.format(timeout=deps.settings.queue_timeout))
 
 
-def _unattached(deps: Deps, stored: StoredReport) -> None:
-    """Redis failed between the enqueue and storing where the parent is: the job cannot show its
-    result. The parent says so now (so that a bot dying here leaves nothing `running`), and the bot's
-    reaper stores where it is once Redis is back, showing the result if the job finished meanwhile."""
-    deps.unattached.put(stored)
-    try:
-        show_failed(stored, UNATTACHED_REASON, deps.poster)
-    except SlackError as exc:
-        log.warning("report %s: parent not marked failed (%s)", stored.report.report_id, exc.error)
-
-
-def _worker_alive(deps: Deps) -> bool:
-    return deps.workers.alive(deps.queue)
+def _tell(response_url: str, text: str) -> None:
+    if response_url:
+        respond_ephemeral(response_url, text)
 
 
 def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any]) -> None:

@@ -27,8 +27,8 @@ from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import load_settings
-from workers.jobs.queueing import RUNNING_REPORTS_KEY, make_queue, save_new_report
-from workers.jobs.reaper import UNATTACHED_REASON, settle, with_parent
+from workers.jobs.lifecycle import UNATTACHED_REASON, save_new_report, settle, with_parent
+from workers.jobs.queueing import RUNNING_REPORTS_KEY, make_queue
 from workers.report.model import Report, State, Verdict, new_report_id
 
 
@@ -231,9 +231,7 @@ def test_a_parent_redis_could_not_attach_says_so_and_shows_the_result_once_redis
     email = unique_email("unattached")
     stored = StoredReport(Report(new_report_id(), email), channel="C0SUPPORT", ts="", requester="U0AGENT")
     save_new_report(deps.redis, stored, settings)
-    command = dict(parse_qsl(slash_command_body(email, response_url=slack.hook_url("unattached"))))
-
-    commands._enqueue_then_post(replace(deps, redis=no_gets), command, stored)
+    commands.hand_over(replace(deps, redis=no_gets), stored, slack.hook_url("unattached"))
 
     parent = slack.message("C0SUPPORT", stored.ts)
     assert parent["metadata"]["event_payload"]["state"] == "failed"
@@ -271,11 +269,12 @@ def test_a_check_redis_would_not_queue_leaves_the_ledger_once_redis_is_back(
     email = unique_email("unqueued")
     stored = StoredReport(Report(new_report_id(), email), channel="C0SUPPORT", ts="", requester="U0AGENT")
     save_new_report(deps.redis, stored, settings)
-    command = dict(parse_qsl(slash_command_body(email, response_url=slack.hook_url("unqueued"))))
     posts = len(slack.calls_of("chat.postMessage"))
 
-    commands._enqueue_then_post(
-        replace(deps, redis=refusing, queue=make_queue(refusing, settings)), command, stored
+    commands.hand_over(
+        replace(deps, redis=refusing, queue=make_queue(refusing, settings)),
+        stored,
+        slack.hook_url("unqueued"),
     )
 
     assert len(slack.calls_of("chat.postMessage")) == posts  # nothing posted

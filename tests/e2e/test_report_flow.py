@@ -42,7 +42,7 @@ def test_parent_is_posted_running_then_updated_in_place(
             c
             for c in slack.calls_of("chat.postMessage")
             # other tests share this Slack: status and alert messages carry no email
-            if c.body["metadata"]["event_type"] == "mailcheck_report"
+            if (c.body.get("metadata") or {}).get("event_type") == "mailcheck_report"
             and c.body["metadata"]["event_payload"]["email"] == email
         ]
 

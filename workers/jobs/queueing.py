@@ -13,7 +13,6 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.clients.alert_store import AlertStore
-from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
 from workers.core.settings import Settings
 from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
 from workers.remediation.guard import Claim
@@ -45,28 +44,6 @@ def report_job_timeout(settings: Settings) -> int:
 def first_look_s(settings: Settings) -> float:
     """From the enqueue to the reaper's first look: the job's own time, or sooner the queue timeout."""
     return min(report_job_timeout(settings), settings.queue_timeout)
-
-
-# The report and its ledger entry, written together in one command (one reply to read on the ack path).
-_SAVE_NEW_REPORT = """
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-return 1
-"""
-
-
-def save_new_report(connection: redis.Redis, stored: StoredReport, settings: Settings) -> None:
-    """The bot's first Redis write for a report: the report and its running-ledger entry, together.
-
-    Whatever happens to the bot after this (it dies before enqueueing, or Redis refuses the job), the
-    reaper finds the report and settles it; `enqueue_report` then moves the entry's deadline.
-    """
-    report_id = stored.report.report_id
-    deadline = time.time() + report_job_timeout(settings)
-    connection.register_script(_SAVE_NEW_REPORT)(
-        keys=[KEY_PREFIX + report_id, RUNNING_REPORTS_KEY],
-        args=[stored.to_json(), REPORT_TTL_S, repr(deadline), report_id],
-    )
 
 
 def enqueue_report(

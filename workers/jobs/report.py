@@ -23,7 +23,7 @@ from workers.clients.redis_client import async_redis_client, redis_client
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.logs import correlated_job
 from workers.core.settings import Settings, load_settings, operators_configured
-from workers.jobs.reaper import (
+from workers.jobs.lifecycle import (
     Ledger,
     fail_report,
     failure_reason,

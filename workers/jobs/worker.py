@@ -4,7 +4,7 @@ A worker killed mid-job leaves its job in RQ's started registry until the job's 
 the next maintenance pass of any live worker then retries it once (`Retry(max=1)`) or, after the last
 attempt, calls `report_failed`. RQ's defaults notice that only after up to ~11 minutes (30 s heartbeat,
 60 s grace, 10 min maintenance, and an idle worker blocks 405 s per dequeue); `WorkerTimings` keeps it
-inside SPEC §8's 180 s. Each maintenance pass also runs the reaper (workers/reaper.py) and, with
+inside SPEC §8's 180 s. Each maintenance pass also runs the reaper (workers/jobs/reaper.py) and, with
 WATCH_CHANNEL set, makes sure the courier watch's next round is scheduled (workers/jobs/watch.py).
 """
 
@@ -29,8 +29,9 @@ from workers.core.settings import Settings
 # Imported here, in the worker's parent, so that each job's forked work-horse starts with the job
 # code and its libraries already loaded instead of importing them again for every job.
 from workers.jobs import action, alert_action, report, status, watch  # noqa: F401
+from workers.jobs.lifecycle import WorkerLost
 from workers.jobs.queueing import make_queue, schedule_watch
-from workers.jobs.reaper import WorkerLost, reap
+from workers.jobs.reaper import reap
 from workers.jobs.report import settings_from_env
 from workers.slack.api import SlackPoster, web_client
 

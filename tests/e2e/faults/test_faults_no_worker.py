@@ -14,7 +14,7 @@ from rq.serializers import JSONSerializer
 from tests.e2e.faults.stack import FaultStack, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
 from workers.clients.metrics_store import REPORTS_KEY
-from workers.jobs.reaper import Ledger
+from workers.jobs.lifecycle import Ledger
 
 MakeStack = Callable[..., FaultStack]
 QUEUE = "mailcheck-faults"

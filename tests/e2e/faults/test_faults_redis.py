@@ -12,7 +12,7 @@ import httpx
 
 from tests.e2e.faults.stack import WAIT_S, FaultStack, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
-from workers.jobs.reaper import LOST_REASON, UNATTACHED_REASON
+from workers.jobs.lifecycle import LOST_REASON, UNATTACHED_REASON
 
 MakeStack = Callable[..., FaultStack]
 COMMAND_EVERY_S = 0.2

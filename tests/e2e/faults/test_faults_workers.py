@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 
 from tests.e2e.faults.stack import FaultStack, FaultWorker, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
-from workers.jobs.reaper import LOST_REASON, OVERDUE_REASON, Ledger
+from workers.jobs.lifecycle import LOST_REASON, OVERDUE_REASON, Ledger
 
 SLOW_KRATOS_S = 3.0  # each Kratos answer; the checks (5 s timeout) still succeed, the job takes seconds
 

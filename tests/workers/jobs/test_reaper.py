@@ -24,15 +24,7 @@ from workers.clients.history import recall
 from workers.clients.metrics_store import REPORTS_KEY, read_counts
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings, load_settings
-from workers.jobs.queueing import (
-    JOB_SLACK_MARGIN_S,
-    RUNNING_REPORTS_KEY,
-    enqueue_report,
-    make_queue,
-    report_job_id,
-    save_new_report,
-)
-from workers.jobs.reaper import (
+from workers.jobs.lifecycle import (
     LOST_REASON,
     OVERDUE_REASON,
     Ledger,
@@ -42,11 +34,18 @@ from workers.jobs.reaper import (
     attach_parent,
     fail_report,
     failure_reason,
-    no_worker_reason,
-    reap,
+    save_new_report,
     settle,
     with_parent,
 )
+from workers.jobs.queueing import (
+    JOB_SLACK_MARGIN_S,
+    RUNNING_REPORTS_KEY,
+    enqueue_report,
+    make_queue,
+    report_job_id,
+)
+from workers.jobs.reaper import no_worker_reason, reap
 from workers.report.model import Report, State, Verdict
 from workers.slack.api import SlackPoster, web_client
 from workers.slack.render import render_report

@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 
 from tests.standins.redis_server import RedisServer
 from workers.core.settings import load_settings
-from workers.jobs.reaper import WorkerLost
+from workers.jobs.lifecycle import WorkerLost
 from workers.jobs.worker import MailcheckWorker, WorkerTimings
 
 SPEC_LOST_WORKER_S = 180
