@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 import redis
@@ -21,23 +20,14 @@ from bot.errors import (
     error_text,
 )
 from bot.parse import Check, Help, History, parse_command
-from workers.clients.store import StoredReport
-from workers.core.logs import correlated
-from workers.jobs.lifecycle import Started, save_new_report, start_report
+from bot.starting import hand_over_later, log_crash, save_report
 from workers.jobs.queueing import enqueue_status
-from workers.report.model import Report, new_report_id
 from workers.slack.api import respond_ephemeral
 from workers.slack.conversations import is_private
 from workers.slack.history import recall_history, render_history
 from workers.slack.ids import SLASH_COMMAND
 
 log = logging.getLogger(__name__)
-
-NO_WORKER_NOTICE = (
-    ":warning: No `mailcheck worker` is running, so this check has not started yet. It will start "
-    "when one does; if none starts within {timeout:g} s (QUEUE_TIMEOUT), the report says so and "
-    "the check is dropped."
-)
 
 
 class IncompleteCommand(UserFacingError):
@@ -50,47 +40,9 @@ class IncompleteCommand(UserFacingError):
 def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], check: Check) -> None:
     channel, requester = command["channel_id"], command["user_id"]
     private = is_private(channel, command.get("channel_name"))
-    report = Report(new_report_id(), check.email)
-    stored = StoredReport(report, channel, "", requester, typed=check.typed, private=private)
-    try:
-        # Proves Redis is reachable before we promise anything, and puts the report in the reaper's
-        # ledger: from here on, a bot that dies cannot leave the report `running`.
-        save_new_report(deps.redis, stored, deps.settings)
-    except redis.RedisError:
-        raise ServiceUnavailable("its Redis is unreachable") from None
+    stored = save_report(deps, check, channel=channel, requester=requester, private=private)
     ack()
-    # Enqueueing and posting the parent run after the ack on a small pool of their own, off the
-    # request thread, so the HTTP answer goes out without waiting for Slack.
-    url = _response_url(command)
-    deps.background.submit(hand_over, deps, stored, url).add_done_callback(_log_crash)
-
-
-def _log_crash(future: Future[None]) -> None:
-    if future.exception() is not None:
-        log.error("posting a report failed", exc_info=future.exception())
-
-
-def hand_over(deps: Deps, stored: StoredReport, response_url: str) -> None:
-    """Start the saved report (workers/jobs/lifecycle.py) and tell the agent, once, what only they need
-    to know: that nothing started, that Slack would not take the report here, or that no worker runs."""
-    with correlated(stored.report.report_id):
-        started = start_report(deps.redis, deps.queue, deps.poster, deps.settings, stored)
-    if started.outcome is Started.NOT_QUEUED:
-        if not started.untracked:  # out of the ledger once Redis is back (the bot's reaper)
-            deps.unqueued.put(stored.report.report_id)
-        _tell(response_url, str(ServiceUnavailable("its Redis is unreachable")))
-    elif started.outcome is Started.NOT_POSTED:
-        _tell(response_url, f":x: could not post the report here ({started.slack_error}).")
-    else:
-        if started.outcome is Started.UNATTACHED:  # attached by the bot's reaper once Redis is back
-            deps.unattached.put(stored)
-        if not deps.workers.alive(deps.queue):
-            _tell(response_url, NO_WORKER_NOTICE.format(timeout=deps.settings.queue_timeout))
-
-
-def _tell(response_url: str, text: str) -> None:
-    if response_url:
-        respond_ephemeral(response_url, text)
+    hand_over_later(deps, stored, _response_url(command))
 
 
 def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any]) -> None:
@@ -111,7 +63,7 @@ def _start_history(deps: Deps, ack: Callable[..., None], command: dict[str, Any]
     ack()
     # Redis and one chat.getPermalink per entry: after the ack, answered through the response_url.
     where, url = command["channel_id"], _response_url(command)
-    deps.background.submit(_answer_history, deps, url, email, where).add_done_callback(_log_crash)
+    deps.background.submit(_answer_history, deps, url, email, where).add_done_callback(log_crash)
 
 
 def _answer_history(deps: Deps, response_url: str, email: str, asked_in: str) -> None:

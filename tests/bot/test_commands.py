@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from bot import starting
 from bot.app import build_deps, create_app
 from bot.listeners import commands
 from bot.reaping import BotReaper
@@ -231,7 +232,7 @@ def test_a_parent_redis_could_not_attach_says_so_and_shows_the_result_once_redis
     email = unique_email("unattached")
     stored = StoredReport(Report(new_report_id(), email), channel="C0SUPPORT", ts="", requester="U0AGENT")
     save_new_report(deps.redis, stored, settings)
-    commands.hand_over(replace(deps, redis=no_gets), stored, slack.hook_url("unattached"))
+    starting.hand_over(replace(deps, redis=no_gets), stored, slack.hook_url("unattached"))
 
     parent = slack.message("C0SUPPORT", stored.ts)
     assert parent["metadata"]["event_payload"]["state"] == "failed"
@@ -271,7 +272,7 @@ def test_a_check_redis_would_not_queue_leaves_the_ledger_once_redis_is_back(
     save_new_report(deps.redis, stored, settings)
     posts = len(slack.calls_of("chat.postMessage"))
 
-    commands.hand_over(
+    starting.hand_over(
         replace(deps, redis=refusing, queue=make_queue(refusing, settings)),
         stored,
         slack.hook_url("unqueued"),
