@@ -20,9 +20,10 @@ import redis
 
 from workers.clients.store import StoredReport
 from workers.core.settings import Settings, operators_configured
-from workers.remediation import CHANGING_ACTIONS, RESEND_FLOWS
+from workers.remediation import CHANGING_ACTIONS, CODE_FLOWS
 from workers.remediation.guard import DONE, SEND_WINDOW_S, Claim, Guard
-from workers.report.alerts import OPEN, Alert, is_alert_id
+from workers.report.actions import Subject, SubjectKind
+from workers.report.alerts import OPEN, Alert
 from workers.slack.api import SlackError, SlackPoster
 from workers.slack.audit import ActionEntry, Outcome, action_label
 
@@ -87,35 +88,36 @@ class PressGate:
 
     def admit(self, stored: StoredReport, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
         report = stored.report
-        return self._admit(report.report_id, report.actions, action, actor, email=report.email)
+        subject = Subject(SubjectKind.REPORT, report.report_id)
+        return self._admit(subject, report.actions, action, actor, email=report.email)
 
     def admit_alert(self, alert: Alert, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
         """A press on a watch alert (SPEC §11): the same guards; a resolved alert fixes nothing."""
         offered = (
             alert.actions if alert.state == OPEN else [a for a in alert.actions if a not in CHANGING_ACTIONS]
         )
-        return self._admit(alert.alert_id, offered, action, actor, email="")
+        return self._admit(Subject(SubjectKind.ALERT, alert.alert_id), offered, action, actor, email="")
 
     def _admit(
-        self, subject_id: str, offered: list[str], action: str, actor: str, *, email: str
+        self, subject: Subject, offered: list[str], action: str, actor: str, *, email: str
     ) -> tuple[ActionEntry, Claim | None]:
-        """`subject_id` is the report or the alert the button was on; `offered`, what it offers."""
+        """`subject` is the report or the alert the button was on; `offered`, what it offers."""
+        subject_id = subject.id
 
         def refuse(outcome: Outcome, detail: str) -> tuple[ActionEntry, Claim | None]:
             return ActionEntry(subject_id, action, actor, outcome, detail), None
 
         if action not in offered:
-            what = "alert" if is_alert_id(subject_id) else "report"
-            return refuse(Outcome.DENIED, f"this {what} does not offer {action_label(action)}")
+            return refuse(Outcome.DENIED, f"this {subject.kind} does not offer {action_label(action)}")
         if action in CHANGING_ACTIONS:
             decision = self._authorizer.authorize(actor)
             if not decision.allowed:
                 return refuse(Outcome.DENIED, decision.reason)
         claim = self._guard.claim(subject_id, action)
         if claim is None:
-            return refuse(Outcome.DUPLICATE, self._duplicate_reason(subject_id, action))
+            return refuse(Outcome.DUPLICATE, self._duplicate_reason(subject, action))
         detail = ""
-        if action in RESEND_FLOWS:
+        if action in CODE_FLOWS:
             limit = self._settings.resend_limit_per_hour
             budget = self._guard.take_send(email, claim, limit=limit)
             if not budget.allowed:
@@ -129,8 +131,7 @@ class PressGate:
             detail = f"send {budget.used} of {limit} to this address this hour"
         return ActionEntry(subject_id, action, actor, Outcome.ACCEPTED, detail), claim
 
-    def _duplicate_reason(self, subject_id: str, action: str) -> str:
-        subject = "alert" if is_alert_id(subject_id) else "report"
-        if self._guard.state(subject_id, action) == DONE:
-            return f"it was done on this {subject} less than a minute ago"
-        return f"it is already running for this {subject}"
+    def _duplicate_reason(self, subject: Subject, action: str) -> str:
+        if self._guard.state(subject.id, action) == DONE:
+            return f"it was done on this {subject.kind} less than a minute ago"
+        return f"it is already running for this {subject.kind}"

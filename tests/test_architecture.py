@@ -131,3 +131,65 @@ def test_mailcheck_check_loads_no_slack_framework() -> None:
         "bot.cli, bot.parse, workers.checks.diagnostics, workers.report.terminal", "slack_bolt"
     )
     assert loaded == []
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Every module of bot/ and workers/ → the modules of ours it imports, function-level imports too."""
+    names = {module_name(path) for path in sources()}
+    graph: dict[str, set[str]] = {}
+    for path in sources():
+        found = set()
+        for name in imports_of(path):
+            # `from a.b import c` names a.b and a.b.c; keep whichever is a module of ours
+            while name and name not in names:
+                name = name.rpartition(".")[0]
+            if name and name != module_name(path):
+                found.add(name)
+        graph[module_name(path)] = found
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_anywhere() -> None:
+    """Issue 20: no two modules import each other, directly or round about, not even inside a function
+    (the button jobs once did: one imported the other inside its functions)."""
+    assert _cycles(_module_graph()) == []
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []

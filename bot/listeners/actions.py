@@ -1,5 +1,5 @@
-"""The five buttons: ack, load the report (or the watch's alert), admit the press, write it into the
-thread, enqueue."""
+"""The buttons: ack, decide what the press is about (a report or a watch alert, once), admit it, write
+it into that thread, hand it to a worker."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.errors import ServiceUnavailable, UserFacingError
 from workers.clients.alert_store import AlertStore
 from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.remediation.guard import Claim, Guard
-from workers.report.alerts import is_alert_id
+from workers.report.actions import Subject, SubjectKind
 from workers.slack.api import SlackError, respond_ephemeral
 from workers.slack.audit import ActionEntry, AuditLog, Outcome
 from workers.slack.ids import ACTION_PREFIX, Action
@@ -48,7 +48,7 @@ _KNOWN = frozenset(Action)
 @dataclass(frozen=True)
 class Press:
     action: str  # without the prefix
-    report_id: str
+    subject: Subject  # what the button is on
     actor: str
 
 
@@ -75,7 +75,9 @@ def parse_press(body: dict[str, Any]) -> Press:
         action_id = ""  # no button of ours
     return Press(
         action=action_id.removeprefix(ACTION_PREFIX),
-        report_id=value if isinstance(value, str) else "",  # a button's value is a string, or names nothing
+        subject=Subject.of(
+            value if isinstance(value, str) else ""
+        ),  # a button's value is a string, or names nothing
         actor=actor if isinstance(actor, str) else "",
     )
 
@@ -117,27 +119,32 @@ class _Presses:
         if not press.actor:
             raise NoActor()
         try:
-            if is_alert_id(press.report_id):
+            if press.subject.kind is SubjectKind.ALERT:
                 self._alert_press(press)
-                return
-            stored = self._deps.store.load(press.report_id) if press.report_id else None
-            if stored is None:
-                raise ReportGone()
-            entry, claim = self._gate.admit(stored, press.action, press.actor)
-            self._answer(lambda said: self._audit.record(stored, said), "report", entry, claim)
+            else:
+                self._report_press(press)
         except redis.RedisError:
             raise ServiceUnavailable("its Redis is unreachable") from None
 
+    def _report_press(self, press: Press) -> None:
+        stored = self._deps.store.load(press.subject.id) if press.subject.id else None
+        if stored is None:
+            raise ReportGone()
+        entry, claim = self._gate.admit(stored, press.action, press.actor)
+        self._answer(lambda said: self._audit.record(stored, said), press.subject, entry, claim)
+
     def _alert_press(self, press: Press) -> None:
         """A button on a watch alert: the same guards, the audit reply in the alert's thread."""
-        alert = AlertStore(self._deps.redis).load(press.report_id)
+        alert = AlertStore(self._deps.redis).load(press.subject.id)
         if alert is None or not alert.ts:
             raise AlertGone()
         entry, claim = self._gate.admit_alert(alert, press.action, press.actor)
-        self._answer(lambda said: self._audit.reply_in(alert.channel, alert.ts, said), "alert", entry, claim)
+        self._answer(
+            lambda said: self._audit.reply_in(alert.channel, alert.ts, said), press.subject, entry, claim
+        )
 
     def _answer(
-        self, reply: Callable[[ActionEntry], None], subject: str, entry: ActionEntry, claim: Claim | None
+        self, reply: Callable[[ActionEntry], None], subject: Subject, entry: ActionEntry, claim: Claim | None
     ) -> None:
         """Write the press into the report's or alert's thread, then start what it accepted."""
         try:
@@ -146,13 +153,15 @@ class _Presses:
             if claim is not None:
                 self._guard.release(claim)  # nothing was started, and nothing must be
             raise UserFacingError(
-                f":x: could not write to the {subject}'s thread ({exc.error}); nothing was done."
+                f":x: could not write to the {subject.kind}'s thread ({exc.error}); nothing was done."
             ) from None
         if claim is not None:
-            self._start(reply, entry, claim)
+            self._start(reply, subject, entry, claim)
 
-    def _start(self, reply: Callable[[ActionEntry], None], entry: ActionEntry, claim: Claim) -> None:
-        ticket = Ticket(entry.report_id, entry.action, entry.actor, claim.token)
+    def _start(
+        self, reply: Callable[[ActionEntry], None], subject: Subject, entry: ActionEntry, claim: Claim
+    ) -> None:
+        ticket = Ticket(subject.kind, subject.id, entry.action, entry.actor, claim.token)
         try:
             enqueue_action(self._deps.queue, self._deps.settings, ticket)
         except redis.RedisError:

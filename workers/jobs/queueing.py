@@ -108,9 +108,9 @@ def enqueue_status(
     )
 
 
-RUN_ACTION = "workers.jobs.action.run_action"
-FOLLOW_UP = "workers.jobs.action.follow_up"
-ON_ACTION_FAILURE = "workers.jobs.action.action_failed"
+RUN_ACTION = "workers.jobs.buttons.run_action"
+FOLLOW_UP = "workers.jobs.buttons.follow_up"
+ON_ACTION_FAILURE = "workers.jobs.buttons.action_failed"
 # A worker lost mid-job is only noticed by RQ's maintenance (every 10 minutes); until then the claim
 # keeps further presses `duplicate`.
 LOST_WORKER_MARGIN_S = 900
@@ -118,16 +118,17 @@ LOST_WORKER_MARGIN_S = 900
 
 @dataclass(frozen=True)
 class Ticket:
-    """An accepted press, as every action job receives it."""
+    """An accepted press, as every button job receives it (plain strings: RQ's JSON arguments)."""
 
-    report_id: str
+    subject: str  # a SubjectKind: what the button was on, decided once by the bot
+    subject_id: str  # the report's or the alert's id
     action: str
     actor: str
     claim: str  # the exactly-once claim's token
 
     @property
     def guard_claim(self) -> Claim:
-        return Claim(self.report_id, self.action, self.claim)
+        return Claim(self.subject_id, self.action, self.claim)
 
 
 def action_job_timeout(settings: Settings) -> int:
@@ -147,7 +148,7 @@ def enqueue_action(queue: Queue, settings: Settings, ticket: Ticket) -> Job:
         result_ttl=RESULT_TTL_S,
         failure_ttl=FAILURE_TTL_S,
         on_failure=Callback(ON_ACTION_FAILURE),
-        description=f"mailcheck {ticket.action} on report {ticket.report_id}",  # no arguments in logs
+        description=f"mailcheck {ticket.action} on {ticket.subject} {ticket.subject_id}",  # no arguments in logs
     )
 
 

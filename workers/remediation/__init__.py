@@ -12,7 +12,7 @@ from workers.report.model import Report
 CHANGING_ACTIONS = frozenset(
     {Action.FLUSH, Action.RESEND_VERIFICATION, Action.RESEND_RECOVERY, Action.UNSUPPRESS}
 )
-RESEND_FLOWS = {Action.RESEND_VERIFICATION: "verification", Action.RESEND_RECOVERY: "recovery"}
+CODE_FLOWS = {Action.RESEND_VERIFICATION: "verification", Action.RESEND_RECOVERY: "recovery"}
 
 
 def kratos_for(settings: Settings, report: Report) -> KratosInstance | None:

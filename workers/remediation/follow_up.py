@@ -1,7 +1,7 @@
-"""After a resend or a flush: what became of the mail it set in motion (SPEC §7 outcomes).
+"""After a code send (the "Resend verification" and "Send recovery" buttons) or a flush: what became of the mail it set in motion (SPEC §7 outcomes).
 
-Each observation is one short look at the courier (and, for a resend with a provider configured, at
-the provider); `workers.jobs.action` runs one per short RQ job and re-schedules the next with
+Each observation is one short look at the courier (and, for a code send with a provider configured, at
+the provider); `workers.jobs.report_buttons` runs one per short RQ job and re-schedules the next with
 `enqueue_in` until an observation decides or FOLLOW_UP_SECONDS pass. The judging is pure.
 """
 
@@ -45,7 +45,7 @@ def new_message(messages: Sequence[dict[str, Any]], known: Sequence[str], kind: 
     return fresh[0] if fresh else None  # Kratos lists newest first
 
 
-def judge_resend(
+def judge_code_send(
     message: dict[str, Any] | None, provider: CheckResult | None, *, provider_configured: bool
 ) -> Observation:
     if message is None:
@@ -154,7 +154,7 @@ async def observe(
     watched: Sequence[str],
     instance: KratosInstance | None = None,
 ) -> Observation:
-    """One look after a resend (`kind` = its flow) or a flush (`kind` None) on the instance the report
+    """One look after a code send (`kind` = its flow) or a flush (`kind` None) on the instance the report
     was decided on; never raises."""
     async with kratos_admin(settings, timeout=KRATOS_ACTION_TIMEOUT_S, instance=instance) as kratos:
         if kind is None:
@@ -162,7 +162,7 @@ async def observe(
         cache = async_redis_client(settings.redis_url)
         try:
             probe = ProviderProbe.configured(settings, cache)
-            return await observe_resend(kratos, email, kind=kind, known=known, since=since, provider=probe)
+            return await observe_code_send(kratos, email, kind=kind, known=known, since=since, provider=probe)
         finally:
             await cache.aclose()
 
@@ -206,7 +206,7 @@ async def observe_queue_flush(kratos: KratosAdmin, *, watched: Sequence[str]) ->
     return judge_flush(watched, seen)
 
 
-async def observe_resend(
+async def observe_code_send(
     kratos: KratosAdmin,
     email: str,
     *,
@@ -223,7 +223,7 @@ async def observe_resend(
     looked = None
     if message is not None and message["status"] == "sent" and provider is not None:
         looked = await provider.look(email, message)
-    return judge_resend(message, looked, provider_configured=provider is not None)
+    return judge_code_send(message, looked, provider_configured=provider is not None)
 
 
 async def observe_flush(

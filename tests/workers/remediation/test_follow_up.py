@@ -18,12 +18,12 @@ from workers.core.settings import Settings, load_settings
 from workers.remediation.follow_up import (
     Observation,
     ProviderProbe,
+    judge_code_send,
     judge_flush,
-    judge_resend,
     message_ids,
     new_message,
+    observe_code_send,
     observe_flush,
-    observe_resend,
 )
 from workers.report.model import CheckResult, Status
 
@@ -67,16 +67,16 @@ def _provider(outcome: str | None, *, suppressed: bool = False) -> CheckResult:
         (_message("sent"), _provider("sent", suppressed=True), True, "failed"),
     ],
 )
-def test_judge_resend(message, provider, configured: bool, outcome: str | None) -> None:
-    observation = judge_resend(message, provider, provider_configured=configured)
+def test_judge_code_send(message, provider, configured: bool, outcome: str | None) -> None:
+    observation = judge_code_send(message, provider, provider_configured=configured)
     assert observation.outcome == outcome
     assert observation.detail
 
 
-def test_judge_resend_names_the_bounce_reply() -> None:
+def test_judge_code_send_names_the_bounce_reply() -> None:
     assert (
         "550 5.1.1"
-        in judge_resend(_message("sent"), _provider("bounced_hard"), provider_configured=True).detail
+        in judge_code_send(_message("sent"), _provider("bounced_hard"), provider_configured=True).detail
     )
 
 
@@ -131,7 +131,7 @@ def _resend_observe(
         try:
             async with httpx.AsyncClient(base_url=kratos_api.admin_url, timeout=5) as http:
                 probe = ProviderProbe.configured(settings, cache)
-                return await observe_resend(
+                return await observe_code_send(
                     KratosAdmin(http), EMAIL, kind="verification", known=known, since=since, provider=probe
                 )
         finally:

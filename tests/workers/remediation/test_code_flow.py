@@ -11,7 +11,7 @@ import pytest
 from tests.standins.kratos import KratosStandIn, Misdirection
 from tests.standins.redis_server import free_port
 from workers.core.settings import load_settings
-from workers.remediation.resend import FlowResult, resend_code, start_code_flow
+from workers.remediation.code_flow import FlowResult, send_code, start_code_flow
 
 
 def _start(
@@ -140,7 +140,7 @@ def test_an_instance_of_kratos_instances_is_named_where_its_public_url_is_set(
     settings = load_settings({"kratos_instances": f"iam={kratos_api.admin_url}|{nothing}"})
     (instance,) = settings.instances
 
-    result = asyncio.run(resend_code(settings, "recovery", "user@example.com", instance))
+    result = asyncio.run(send_code(settings, "recovery", "user@example.com", instance))
 
     assert not result.ok
     assert f"unreachable at KRATOS_INSTANCES (iam public URL) ({nothing})" in result.detail

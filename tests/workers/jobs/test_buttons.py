@@ -17,15 +17,15 @@ from rq.serializers import JSONSerializer
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from workers.clients.store import ReportStore, StoredReport
-from workers.jobs import action as action_jobs
-from workers.jobs import queueing
-from workers.jobs.action import action_failed, run_action
+from workers.jobs import press, queueing, report_buttons
+from workers.jobs.buttons import action_failed, run_action
 from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.jobs.report import settings_from_env
 from workers.jobs.worker import MailcheckWorker, WorkerTimings
 from workers.remediation.guard import DONE, Guard
 from workers.report.model import Report, State
-from workers.slack.api import SlackPoster, web_client
+from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.audit import Outcome
 
 _ids = itertools.count(1)
 
@@ -59,7 +59,7 @@ def _accepted(
     ReportStore(redis_server.client()).save(stored)
     claim = Guard(redis_server.client(), hold_s=claim_hold_s(settings)).claim(report_id, "flush")
     assert claim is not None
-    return stored, Ticket(report_id, "flush", "U0OP", claim.token)
+    return stored, Ticket("report", report_id, "flush", "U0OP", claim.token)
 
 
 def _job(redis_server: RedisServer, ticket: Ticket) -> Job:
@@ -87,16 +87,16 @@ def test_a_dead_job_gets_one_failed_reply(
     job = _job(redis_server, ticket)
     action_failed(job, redis_server.client(), RuntimeError, RuntimeError("boom"), None)
     action_failed(job, redis_server.client(), RuntimeError, RuntimeError("boom"), None)  # e.g. RQ's cleanup
-    assert _outcomes(slack, ticket.report_id) == ["failed"]
+    assert _outcomes(slack, ticket.subject_id) == ["failed"]
     reply = next(
         m
         for m in slack.channel_messages("C0SUPPORT")
         if (m["metadata"] or {}).get("event_type") == "mailcheck_action"
-        and m["metadata"]["event_payload"]["report_id"] == ticket.report_id
+        and m["metadata"]["event_payload"]["report_id"] == ticket.subject_id
     )
     assert "could not finish (RuntimeError)" in reply["metadata"]["event_payload"]["detail"]
     assert reply["thread_ts"] == stored.ts
-    assert Guard(redis_server.client(), hold_s=60).state(ticket.report_id, "flush") == DONE
+    assert Guard(redis_server.client(), hold_s=60).state(ticket.subject_id, "flush") == DONE
 
 
 def test_a_job_that_will_be_retried_is_left_alone(
@@ -106,32 +106,32 @@ def test_a_job_that_will_be_retried_is_left_alone(
     job = _job(redis_server, ticket)
     job.retries_left = 1
     action_failed(job, redis_server.client(), RuntimeError, RuntimeError("boom"), None)
-    assert _outcomes(slack, ticket.report_id) == []
+    assert _outcomes(slack, ticket.subject_id) == []
 
 
 def test_an_outcome_slack_refused_is_posted_by_the_failure_callback(
     worker_env: None, slack: SlackStandIn, redis_server: RedisServer
 ) -> None:
     stored, ticket = _accepted(slack, redis_server)
-    env = action_jobs._Env.open()
+    env = press.PressEnv.open()
     slack.not_in_channel.add("C0SUPPORT")
     try:
-        with pytest.raises(action_jobs.SlackError):
-            action_jobs.conclude(env, ticket, stored, action_jobs.Outcome.OK, "done")
+        with pytest.raises(SlackError):
+            report_buttons.conclude_report(env, ticket, stored, Outcome.OK, "done")
     finally:
         slack.not_in_channel.discard("C0SUPPORT")
-    action_failed(_job(redis_server, ticket), redis_server.client(), action_jobs.SlackError, None, None)
-    assert _outcomes(slack, ticket.report_id) == ["failed"]
+    action_failed(_job(redis_server, ticket), redis_server.client(), SlackError, None, None)
+    assert _outcomes(slack, ticket.subject_id) == ["failed"]
 
 
 def test_an_expired_report_releases_the_claim(
     worker_env: None, slack: SlackStandIn, redis_server: RedisServer
 ) -> None:
     _, ticket = _accepted(slack, redis_server)
-    redis_server.client().delete(f"mailcheck:report:{ticket.report_id}")
+    redis_server.client().delete(f"mailcheck:report:{ticket.subject_id}")
     assert run_action(**ticket.__dict__) == "report gone"
-    assert Guard(redis_server.client(), hold_s=60).state(ticket.report_id, "flush") == ""
-    assert _outcomes(slack, ticket.report_id) == []
+    assert Guard(redis_server.client(), hold_s=60).state(ticket.subject_id, "flush") == ""
+    assert _outcomes(slack, ticket.subject_id) == []
 
 
 # ---- RQ's cleanup of abandoned jobs, in a real worker --------------------------------------------
@@ -192,7 +192,7 @@ def test_cleanup_survives_a_failure_callback_that_meets_slack_down(
     assert job.id in FailedJobRegistry(queue=queue).get_job_ids()  # RQ's cleanup went to its end
     assert later.get_status() == JobStatus.FINISHED  # and the worker carried on working
     # Slack took no reply; the claim is held until its hold ends, as for any lost outcome.
-    assert Guard(connection, hold_s=60).state(ticket.report_id, "flush") == "running"
+    assert Guard(connection, hold_s=60).state(ticket.subject_id, "flush") == "running"
 
 
 def test_cleanup_of_a_press_whose_report_is_gone_releases_its_claim(
@@ -201,13 +201,13 @@ def test_cleanup_of_a_press_whose_report_is_gone_releases_its_claim(
     connection = redis.Redis.from_url(redis_url)
     _, ticket = _accepted_in(slack, connection)
     job = _abandoned(connection, ticket)
-    connection.delete(f"mailcheck:report:{ticket.report_id}")
+    connection.delete(f"mailcheck:report:{ticket.subject_id}")
 
     _work_once(connection)
 
     queue = Queue(CLEANUP_QUEUE, connection=connection, serializer=JSONSerializer)
     assert job.id in FailedJobRegistry(queue=queue).get_job_ids()
-    assert Guard(connection, hold_s=60).state(ticket.report_id, "flush") == ""  # the button works again
+    assert Guard(connection, hold_s=60).state(ticket.subject_id, "flush") == ""  # the button works again
 
 
 def _accepted_in(slack: SlackStandIn, connection: redis.Redis) -> tuple[StoredReport, Ticket]:
@@ -221,4 +221,4 @@ def _accepted_in(slack: SlackStandIn, connection: redis.Redis) -> tuple[StoredRe
     ReportStore(connection).save(stored)
     claim = Guard(connection, hold_s=claim_hold_s(settings)).claim(report_id, "flush")
     assert claim is not None
-    return stored, Ticket(report_id, "flush", "U0OP", claim.token)
+    return stored, Ticket("report", report_id, "flush", "U0OP", claim.token)

@@ -1,5 +1,5 @@
-"""The resend buttons: start a Kratos self-service flow with the code method, as the user would
-(reference/olympus_kratos.md §1.3a/b). Kratos has no admin endpoint to resend a verification email.
+"""The "Resend verification" and "Send recovery" buttons: start a Kratos self-service flow with the code method, as the user would
+(reference/olympus_kratos.md §1.3a/b). Kratos has no admin endpoint to send a verification code again.
 
     GET  {public}/self-service/{verification|recovery}/api        → flow {id, …}
     POST {public}/self-service/{verification|recovery}?flow=ID    {"method": "code", "email": …}
@@ -36,7 +36,7 @@ class _FlowError(Exception):
     pass
 
 
-async def resend_code(
+async def send_code(
     settings: Settings, kind: str, email: str, instance: KratosInstance | None = None
 ) -> FlowResult:
     """start_code_flow against the instance's public URL (KRATOS_PUBLIC_URL by default); never raises."""
