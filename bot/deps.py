@@ -10,7 +10,7 @@ from rq import Queue
 
 from bot.metrics import BotMetrics
 from bot.post_ack import PostAck
-from bot.worker_sightings import WorkerSightings
+from bot.worker_presence import WorkerPresence
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings
 from workers.slack.api import SlackPoster
@@ -29,4 +29,4 @@ class Deps:
     unattached: SimpleQueue[StoredReport] = field(default_factory=SimpleQueue)
     # Reports Redis would not queue while it was down: out of the ledger once it is back (nothing ran).
     unqueued: SimpleQueue[str] = field(default_factory=SimpleQueue)
-    workers: WorkerSightings = field(default_factory=WorkerSightings)  # this bot's, not the process's
+    workers: WorkerPresence = field(default_factory=WorkerPresence)  # this bot's, not the process's

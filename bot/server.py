@@ -18,7 +18,7 @@ from prometheus_client import make_wsgi_app
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.health import SocketLink, healthz
+from bot.healthz import SocketLink, healthz
 from bot.listeners import commands
 from bot.slack_http import SlackEvents
 from workers.core.settings import ConfigError

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sys
 
-import bot.health
+import bot.healthz
 from bot.cli import main
 
-bot.health.SOCKET_DOWN_LIMIT_S = 1.0
+bot.healthz.SOCKET_DOWN_LIMIT_S = 1.0
 
 if __name__ == "__main__":
     sys.exit(main())

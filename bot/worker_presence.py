@@ -11,7 +11,7 @@ from rq import Queue, Worker
 WORKER_SEEN_TTL_S = 2.0  # how long a live worker, once seen, is taken as still there
 
 
-class WorkerSightings:
+class WorkerPresence:
     """Whether a worker serves the queue, from RQ's own registry of live workers (a dead worker drops
     out with its TTL). A worker seen is remembered for `ttl_s`: a burst of commands then reads the
     registry (SMEMBERS, then HGETALL per worker) once, not once per command. No worker is never
