@@ -1,7 +1,8 @@
 """Check `identity`: does a Kratos identity own this address, and is the address verified?
 
 details (`IdentityDetails`): found, identity_id, schema_id, state, address {value, verified, status,
-verified_at}.
+verified_at}. When no instance holds the address, `lookalike_search.py` adds look-alike identities
+(`LookalikeDetails`, SPEC §14).
 """
 
 from __future__ import annotations

@@ -8,11 +8,17 @@ instance's own result stays under `details["instances"][name]` (status, summary,
 `details["instance"]` names the deciding instance ("" when none). A dead instance is `error` for that
 instance only: the check is `error` only when no instance answered. With one instance the results are
 the instance's own, plus `details["instance"]`.
+
+When every instance answered that it does not hold the address, each is asked once, concurrently, for
+look-alike identities (SPEC §14, `lookalike_search.py`) within its share of the deadline; each instance
+keeps its own candidates, and the check's top level carries those of every instance (at most five in
+all) and the `similar_identity` finding, whichever instance decides.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +28,7 @@ import redis.asyncio
 
 from workers.checks.courier import check_courier
 from workers.checks.identity import check_identity
+from workers.checks.lookalike_search import skipped, with_lookalike_finding, with_lookalikes
 from workers.clients.kratos import KratosAdmin
 from workers.clients.verification_probe import verification_enabled
 from workers.core.settings import KratosInstance, Settings
@@ -32,6 +39,10 @@ from workers.report.model import CheckResult, Finding, Status
 # Each instance must end as its own `error` before REPORT_DEADLINE turns the whole check into one.
 INSTANCE_SHARE_OF_DEADLINE = 0.85
 PER_INSTANCE = ("identity", "courier")
+# The look-alike search starts once every instance has answered "not found": it gets this share of
+# REPORT_DEADLINE and ends by LOOKALIKE_END of it, so the deadline never cuts the identity check off.
+LOOKALIKE_SHARE_OF_DEADLINE = 0.3
+LOOKALIKE_END_OF_DEADLINE = 0.95
 
 InstanceCheck = Callable[[KratosInstance, KratosAdmin], Awaitable[CheckResult]]
 
@@ -53,9 +64,23 @@ async def ask_every_instance(
     deadline: float,
     is_identity: bool,
 ) -> CheckResult:
+    return _as_one(await _ask(check, instances, admins, deadline), instances, is_identity)
+
+
+async def _ask(
+    check: InstanceCheck,
+    instances: Sequence[KratosInstance],
+    admins: Mapping[str, KratosAdmin],
+    deadline: float,
+) -> dict[str, CheckResult]:
     timeout = deadline * INSTANCE_SHARE_OF_DEADLINE
     results = await asyncio.gather(*(_bounded(check, i, admins[i.name], timeout) for i in instances))
-    by_name = dict(zip((i.name for i in instances), results, strict=True))
+    return dict(zip((i.name for i in instances), results, strict=True))
+
+
+def _as_one(
+    by_name: dict[str, CheckResult], instances: Sequence[KratosInstance], is_identity: bool
+) -> CheckResult:
     if len(by_name) == 1:
         return next(iter(by_name.values()))
     # While the report runs, each check is shown on its own; `settle_instances` decides once both are in.
@@ -78,9 +103,30 @@ async def identity_everywhere(
         enabled = await verification_enabled(instance, cache=cache, timeout=KRATOS_CHECK_TIMEOUT_S)
         return replace(result, details={**result.details, "verification_enabled": enabled})
 
-    return await ask_every_instance(
-        one, settings.instances, admins, deadline=settings.report_deadline, is_identity=True
-    )
+    started, deadline = time.monotonic(), settings.report_deadline
+    by_name = await _ask(one, settings.instances, admins, deadline)
+    left = deadline * LOOKALIKE_END_OF_DEADLINE - (time.monotonic() - started)
+    budget = min(deadline * LOOKALIKE_SHARE_OF_DEADLINE, left)
+    by_name = await _lookalikes(email, by_name, settings.instances, admins, budget)
+    return with_lookalike_finding(_as_one(by_name, settings.instances, True), by_name)
+
+
+async def _lookalikes(
+    email: str,
+    by_name: dict[str, CheckResult],
+    instances: Sequence[KratosInstance],
+    admins: Mapping[str, KratosAdmin],
+    budget: float,
+) -> dict[str, CheckResult]:
+    """Look-alike identities, only when every instance answered "not found" (SPEC §16)."""
+    answered = {name: result for name, result in by_name.items() if result.usable}
+    if not answered or _holders(by_name):
+        return by_name
+    unread = [i for i in instances if i.name in by_name and i.name not in answered]
+    if unread:
+        why = _unread_text(unread, "whether one of them holds this address is unknown")
+        return {**by_name, **skipped(answered, f"Look-alike identities were not searched: {why}")}
+    return await with_lookalikes(email, answered, admins, budget=budget)
 
 
 async def courier_everywhere(
@@ -187,10 +233,10 @@ def merged(
         unread = [i for i in instances if i.name in results and not results[i.name].usable]
         setting = {"setting": unread[0].setting("admin")} if unread else {}
         details = {"instance": chosen, "instances": packed, **setting}
-        return CheckResult(Status.ERROR, f"{why} {summary}", details)
+        return with_lookalike_finding(CheckResult(Status.ERROR, f"{why} {summary}", details), results)
     base = results[base_name]
     details = {**base.details, "instance": chosen, "instances": packed}
-    return CheckResult(base.status, summary, details, base.findings)
+    return with_lookalike_finding(CheckResult(base.status, summary, details, base.findings), results)
 
 
 def _per_instance(result: CheckResult | None, names: Sequence[str]) -> dict[str, CheckResult]:

@@ -6,10 +6,18 @@ skips rules 1-2 instead of blaming the user's address for our resolver's trouble
 only counts once the vantage control query shows our resolver works (SPEC §5); otherwise the check is
 `error` naming DNS_NAMESERVERS, with no finding.
 
+What the address itself says needs no DNS (SPEC §14): `recipient_domain_typo` (warn) for a domain that
+`suggest_domain` takes for a typo of a well-known mailbox domain, standing whatever DNS says (typo
+domains often have MX: squatters accept the mail), and `address_mixed_script` (warn). Both are in every
+result, `error` included: the verdict reads no finding of an `error` check, but the report's findings
+list, its text and its JSON show them, and their details are there.
+
 details: domain, mx [{preference, exchange}] (most preferred first), null_mx, nxdomain, implicit_mx,
 addresses (A/AAAA, only looked up when there is no MX), disposable, disposable_match (the listed domain
 that matched, may be a parent), mailbox_provider (key or None), mailbox_provider_name, note;
-resolver_problem (the failed control query) when our own resolver is broken.
+resolver_problem (the failed control query) when our own resolver is broken; always (errors included)
+typo_of (the well-known domain this one is likely a typo of, or None), suggested_address (the address
+with that domain, or None) and mixed_script ({"local_part": [scripts], "domain": [scripts]} or None).
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ import dns.resolver
 from disposable_email_domains import blocklist as _DISPOSABLE
 
 from workers.clients.dns import broken_resolver_summary, failure_text, vantage_problem
+from workers.report.address_forms import MixedScript, mixed_script
 from workers.report.mailboxes import detect_provider
 from workers.report.model import CheckResult, Finding, Severity, Status
+from workers.report.typos import suggest_address, suggest_domain
 
 IMPLICIT_MX_NOTE = "no MX record: mail goes to the domain's own A/AAAA address (implicit MX, RFC 5321 §5.1)"
 
@@ -37,6 +47,55 @@ class _MailDns:
     mx: list[tuple[int, str]] = field(default_factory=list)
     null_mx: bool = False
     addresses: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _AddressSigns:
+    """What the address itself says, DNS or not (SPEC §14): a likely typo of its domain, mixed scripts."""
+
+    domain: str
+    typo_of: str | None
+    suggested_address: str | None
+    mixed: MixedScript | None
+
+    @classmethod
+    def of(cls, email: str, domain: str) -> _AddressSigns:
+        typo_of = suggest_domain(domain)
+        suggested = suggest_address(email) if typo_of else None
+        return cls(domain, typo_of, suggested, mixed_script(email))
+
+    def details(self) -> dict[str, Any]:
+        scripts = (
+            {"local_part": list(self.mixed.local_part), "domain": list(self.mixed.domain)}
+            if self.mixed
+            else None
+        )
+        return {"typo_of": self.typo_of, "suggested_address": self.suggested_address, "mixed_script": scripts}
+
+    def suggestion(self) -> str:
+        """`did the user mean jane@gmail.com?`, or "" without a typo."""
+        if not self.typo_of:
+            return ""
+        return f"did the user mean {self.suggested_address or self.typo_of}?"
+
+    def findings(self, found: _MailDns | None) -> list[Finding]:
+        """The typo and mixed-script findings; `found`: what DNS said of the domain, when it was read."""
+        findings: list[Finding] = []
+        if self.typo_of:
+            text = f"{self.domain} looks like a typo of {self.typo_of}: {self.suggestion()}"
+            if found is not None and (found.mx or found.addresses) and not found.null_mx:
+                text += (
+                    f" {self.domain} accepts mail, so mail sent there may have reached whoever owns it "
+                    "(typo domains are often registered to catch such mail)."
+                )
+            findings.append(Finding("recipient_domain_typo", Severity.WARN, text))
+        if self.mixed:
+            text = (
+                f"The address mixes scripts ({self.mixed.summary()}): a look-alike letter, pasted from a "
+                "chat or a document, makes it another address than the one it looks like."
+            )
+            findings.append(Finding("address_mixed_script", Severity.WARN, text))
+        return findings
 
 
 def domain_of(email: str) -> str | None:
@@ -63,10 +122,11 @@ async def check_recipient(email: str, *, resolver: dns.asyncresolver.Resolver, t
     if domain is None:
         return CheckResult.error("This is not an email address: it has no domain part.")
     listed = disposable_match(domain)
+    signs = _AddressSigns.of(email, domain)
     try:
         name = dns.name.from_text(domain)
     except dns.exception.DNSException as exc:
-        return CheckResult.error(f"{domain} is not a valid domain name ({exc}).", domain=domain)
+        return _dns_error(f"{domain} is not a valid domain name ({exc}).", signs, listed)
     try:
         async with asyncio.timeout(timeout):
             found = await _lookup(name, resolver)
@@ -76,20 +136,16 @@ async def check_recipient(email: str, *, resolver: dns.asyncresolver.Resolver, t
         reason = failure_text(exc)
     else:
         if found.mx or found.addresses:  # a positive answer: the resolver evidently works
-            return _result(domain, found, listed)
+            return _result(signs, found, listed)
         reason = ""
     problem = await vantage_problem(resolver, [domain])
     if problem is not None:
-        return _dns_error(
-            broken_resolver_summary(resolver, problem), domain, listed, resolver_problem=problem
-        )
+        return _dns_error(broken_resolver_summary(resolver, problem), signs, listed, resolver_problem=problem)
     if reason:
         return _dns_error(
-            f"The mail lookup of {domain} {reason}, so whether it can receive mail is unknown.",
-            domain,
-            listed,
+            f"The mail lookup of {domain} {reason}, so whether it can receive mail is unknown.", signs, listed
         )
-    return _result(domain, found, listed)
+    return _result(signs, found, listed)
 
 
 async def _lookup(name: dns.name.Name, resolver: dns.asyncresolver.Resolver) -> _MailDns:
@@ -129,15 +185,19 @@ async def _implicit_mx(name: dns.name.Name, resolver: dns.asyncresolver.Resolver
     return _MailDns()
 
 
-def _dns_error(summary: str, domain: str, listed: str | None, **details: Any) -> CheckResult:
+def _dns_error(summary: str, signs: _AddressSigns, listed: str | None, **details: Any) -> CheckResult:
+    """`error`: whether the domain can receive mail is unknown. No DNS finding (SPEC §5), but the
+    address's own findings, which need no DNS, are kept and said."""
     if listed:
-        summary += f" ({domain} is on the disposable-domain list.)"
-    return CheckResult.error(
-        summary, domain=domain, disposable=listed is not None, disposable_match=listed, **details
-    )
+        summary += f" ({signs.domain} is on the disposable-domain list.)"
+    findings = tuple(signs.findings(None))
+    summary = " ".join([summary, *(finding.summary for finding in findings)])
+    every = {"domain": signs.domain, "disposable": listed is not None, "disposable_match": listed}
+    return CheckResult(Status.ERROR, summary, {**every, **signs.details(), **details}, findings)
 
 
-def _findings(domain: str, found: _MailDns, listed: str | None) -> list[Finding]:
+def _dns_findings(signs: _AddressSigns, found: _MailDns, listed: str | None) -> list[Finding]:
+    domain = signs.domain
     findings: list[Finding] = []
     if listed is not None:
         via = "" if listed == domain else f" (under {listed})"
@@ -153,7 +213,8 @@ def _findings(domain: str, found: _MailDns, listed: str | None) -> list[Finding]
             Finding(
                 "recipient_nxdomain",
                 Severity.FAIL,
-                f"The domain {domain} does not exist (NXDOMAIN), so it cannot receive mail: a typo?",
+                f"The domain {domain} does not exist (NXDOMAIN), so it cannot receive mail: "
+                + (signs.suggestion() or "a typo?"),
             )
         )
     elif found.null_mx:
@@ -166,7 +227,15 @@ def _findings(domain: str, found: _MailDns, listed: str | None) -> list[Finding]
     return findings
 
 
-def _result(domain: str, found: _MailDns, listed: str | None) -> CheckResult:
+def _status(findings: list[Finding]) -> Status:
+    severities = {finding.severity for finding in findings}
+    if Severity.FAIL in severities:
+        return Status.FAIL
+    return Status.WARN if Severity.WARN in severities else Status.OK
+
+
+def _result(signs: _AddressSigns, found: _MailDns, listed: str | None) -> CheckResult:
+    domain = signs.domain
     exchanges = [exchange for _, exchange in found.mx] if not found.null_mx else []
     provider = detect_provider(domain, exchanges)
     implicit = not found.mx and bool(found.addresses)
@@ -181,14 +250,18 @@ def _result(domain: str, found: _MailDns, listed: str | None) -> CheckResult:
         "disposable_match": listed,
         "mailbox_provider": provider.key if provider else None,
         "mailbox_provider_name": provider.name if provider else None,
+        **signs.details(),
     }
     if implicit:
         details["note"] = IMPLICIT_MX_NOTE
-    findings = _findings(domain, found, listed)
-    if findings:
-        summary = " ".join(finding.summary for finding in findings)
-        return CheckResult(Status.FAIL, summary, details, tuple(findings))
-    return CheckResult(Status.OK, _ok_summary(domain, exchanges, implicit, details), details)
+    dns_findings = _dns_findings(signs, found, listed)
+    findings = dns_findings + signs.findings(found)
+    status = _status(findings)
+    # The NXDOMAIN sentence already carries the suggestion: the typo finding's would repeat it.
+    said = [f.summary for f in findings if not (found.nxdomain and f.code == "recipient_domain_typo")]
+    if not dns_findings:
+        said.insert(0, _ok_summary(domain, exchanges, implicit, details))
+    return CheckResult(status, " ".join(said), details, tuple(findings))
 
 
 def _ok_summary(domain: str, exchanges: list[str], implicit: bool, details: dict[str, Any]) -> str:

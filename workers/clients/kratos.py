@@ -1,6 +1,7 @@
 """The Kratos admin API, as far as the diagnostics need it (reference/olympus_kratos.md §2, §4.5).
 
 Only metadata is read: message bodies and subjects are dropped as soon as a response is parsed.
+The similar search's answer is judged in `kratos_similar.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from workers.clients.kratos_misdirected import misdirection
+from workers.clients.kratos_similar import (
+    REFUSED_NOTE,
+    SIMILAR_PARAM,
+    SimilarAnswer,
+    SimilarMatch,
+    judged,
+    login_identifiers,
+)
 from workers.clients.tls import client_tls_context
 from workers.core.settings import KratosInstance, Settings
 from workers.core.times import parse_time
@@ -95,7 +104,11 @@ class KratosAdmin:
         self._client = client
         self._setting = setting  # where its URL is configured, for errors that say what to fix
 
-    async def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    async def _get(
+        self, url: str, params: dict[str, Any] | None = None, *, allow: tuple[int, ...] = ()
+    ) -> httpx.Response:
+        """A GET whose transport failures, misdirections and HTTP errors (but the `allow`ed statuses)
+        are KratosErrors."""
         try:
             response = await self._client.get(url, params=params)
         except httpx.TimeoutException as exc:
@@ -106,7 +119,7 @@ class KratosAdmin:
         wrong = misdirection(response, api="admin", base_url=self._client.base_url, setting=self._setting)
         if wrong is not None:
             raise KratosConfigError(wrong, setting=self._setting)
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in allow:
             raise KratosError(
                 f"Kratos admin API answered HTTP {response.status_code} for {response.url.path}"
             )
@@ -127,6 +140,28 @@ class KratosAdmin:
         if not isinstance(body, list) or any(not isinstance(item, dict) for item in body):
             raise KratosError("Kratos answered the identity list in an unexpected shape")
         return body[0] if body else None
+
+    async def similar_identities(self, prefix: str, *, page_size: int = MAX_PAGE_SIZE) -> SimilarAnswer:
+        """One page (the first `page_size`) of the identities whose login identifier starts with `prefix`
+        (`preview_credentials_identifier_similar`, one request). Other failures are KratosErrors."""
+        wanted = prefix.strip().lower()
+        params = {SIMILAR_PARAM: wanted, "page_size": page_size}
+        response = await self._get("/admin/identities", params, allow=(400,))
+        if response.status_code == 400:
+            if SIMILAR_PARAM not in response.text:
+                raise KratosError("Kratos admin API answered HTTP 400 for /admin/identities")
+            return SimilarAnswer([], supported=False, note=REFUSED_NOTE)
+        body = self._json(response)
+        if not isinstance(body, list) or any(not isinstance(item, dict) for item in body):
+            raise KratosError("Kratos answered the identity list in an unexpected shape")
+        matches = [
+            SimilarMatch(identifier, identity)
+            for identity in body
+            for identifier in dict.fromkeys(login_identifiers(identity))
+            if identifier.lower().startswith(wanted)
+        ]
+        complete = self._next_page(response) is None and len(body) < page_size
+        return judged(wanted, body, matches, complete)
 
     async def courier_messages(
         self,
@@ -158,6 +193,14 @@ class KratosAdmin:
                     return
                 yield message
             url, params = self._next_page(response), None
+
+    async def newest_message(self, recipient: str) -> dict[str, Any] | None:
+        """The newest courier message to `recipient`, whatever its age (one request for one message)."""
+        params = {"page_size": 1, "recipient": recipient.lower()}
+        body = self._json(await self._get("/admin/courier/messages", params))
+        if not isinstance(body, list):
+            raise KratosError("Kratos answered the courier message list in an unexpected shape")
+        return _message_metadata(body[0]) if body else None
 
     async def queue(self, status: str, *, since: datetime | None = None) -> Listing:
         """Every message with `status`, newest first (created since `since` when given), in Kratos's

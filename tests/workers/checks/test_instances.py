@@ -181,3 +181,42 @@ def test_the_holders_courier_unread_is_error_not_another_instances_empty_courier
         and "KRATOS_INSTANCES (iam admin URL)" in checks["courier"].summary
     )
     assert decide_verdict(checks) != Verdict.ALREADY_VERIFIED
+
+
+def _candidate(address: str, instance: str, closeness: str, created_at: str) -> dict[str, Any]:
+    return {
+        "address": address,
+        "instance": instance,
+        "verified": False,
+        "created_at": created_at,
+        "courier_status": None,
+        "closeness": closeness,
+    }
+
+
+def test_settling_keeps_the_candidates_of_every_instance_at_the_top_level() -> None:
+    """Before the look-alikes, only the deciding instance's details survived a merge."""
+    instances = load_settings(
+        {"kratos_instances": "ciam=http://c:1|http://c:2,iam=http://i:1|http://i:2"}
+    ).instances
+    ciam = _candidate("jane@gmail.com", "ciam", "domain_typo", "2024-01-01T00:00:00Z")
+    iam_old = _candidate("jane+x@gmial.com", "iam", "subaddress", "2023-01-01T00:00:00Z")
+    iam_new = _candidate("jane@gmial.co", "iam", "subaddress", "2025-01-01T00:00:00Z")
+    identity = {
+        "ciam": _result(Status.FAIL, found=False, candidates=[ciam], similar_search="ok"),
+        "iam": _result(
+            Status.FAIL,
+            found=False,
+            candidates=[iam_new, iam_old],
+            similar_search="ok",
+            similar_search_note="At least 500 identities start with `jan`: …",
+        ),
+    }
+    checks = {"identity": merged(identity, "", instances)}  # as the report shows it while running
+    settle_instances(checks, instances)
+    details = checks["identity"].details
+    assert details["candidates"] == [iam_new, iam_old, ciam]  # closest (a +tag) first, then newest
+    assert details["similar_search"] == "ok"
+    assert details["similar_search_note"].startswith("Kratos `iam`: At least 500")
+    findings = [f for f in checks["identity"].findings if f.code == "similar_identity"]
+    assert len(findings) == 1 and "`jane@gmail.com` in Kratos `ciam`" in findings[0].summary

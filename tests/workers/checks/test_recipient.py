@@ -77,7 +77,8 @@ def test_nxdomain_tld_is_believed_when_the_root_answers(dns_server: DnsServer) -
     dns_server.add("gmail.com", "MX", "5 gmail-smtp-in.l.google.com.")
     result = run(dns_server, "x@gmail.cmo")
     assert result.status is Status.FAIL
-    assert codes(result) == ["recipient_nxdomain"]
+    assert codes(result) == ["recipient_nxdomain", "recipient_domain_typo"]  # .cmo is a TLD slip
+    assert result.details["typo_of"] == "gmail.com"
     # The TLD itself is the typo; the root's SOA shows the resolver is fine.
     assert dns_server.queries == [("gmail.cmo", "MX"), ("cmo", "SOA"), ("", "SOA")]
 
@@ -180,3 +181,89 @@ def test_address_without_domain_is_error() -> None:
     resolver = make_resolver(["127.0.0.1:9"], 0.1)
     result = asyncio.run(check_recipient("no-at-sign", resolver=resolver, timeout=1.0))
     assert result.status is Status.ERROR
+
+
+# --- The address itself (SPEC §14): typo domains and mixed scripts ----------------------------------
+
+
+def finding(result: CheckResult, code: str) -> str:
+    return next(f.summary for f in result.findings if f.code == code)
+
+
+def test_typo_domain_that_does_not_exist_names_the_suggestion(dns_server: DnsServer) -> None:
+    dns_server.add("gmail.com", "MX", "5 gmail-smtp-in.l.google.com.")  # gmial.com is not in the zones
+    result = run(dns_server, "jane@gmial.com")
+    assert result.status is Status.FAIL
+    assert codes(result) == ["disposable_domain", "recipient_nxdomain", "recipient_domain_typo"]
+    assert finding(result, "recipient_nxdomain") == (
+        "The domain gmial.com does not exist (NXDOMAIN), so it cannot receive mail: "
+        "did the user mean jane@gmail.com?"
+    )
+    assert finding(result, "recipient_domain_typo") == (
+        "gmial.com looks like a typo of gmail.com: did the user mean jane@gmail.com?"
+    )
+    assert result.summary.count("did the user mean jane@gmail.com?") == 1  # said once
+    details = result.details
+    assert details["typo_of"] == "gmail.com" and details["suggested_address"] == "jane@gmail.com"
+    assert details["disposable"] is True  # gmial.com is on both lists: the verdict puts the typo first
+    assert details["mixed_script"] is None
+
+
+def test_typo_squatter_with_mx_still_gets_the_typo_finding(dns_server: DnsServer) -> None:
+    dns_server.add("gmial.com", "MX", "10 mx.typo-catcher.example.")
+    result = run(dns_server, "jane@gmial.com")
+    typo = finding(result, "recipient_domain_typo")
+    assert typo.startswith("gmial.com looks like a typo of gmail.com: did the user mean jane@gmail.com?")
+    assert "accepts mail" in typo
+    assert "recipient_nxdomain" not in codes(result)
+    assert result.details["mx"] == [{"preference": 10, "exchange": "mx.typo-catcher.example"}]
+    assert result.details["typo_of"] == "gmail.com"
+
+
+def test_typo_of_a_domain_not_on_the_disposable_list_is_a_warning(dns_server: DnsServer) -> None:
+    dns_server.add("outlok.com", "MX", "10 mx.outlok.com.")
+    result = run(dns_server, "bob@outlok.com")
+    assert result.status is Status.WARN
+    assert codes(result) == ["recipient_domain_typo"]
+    assert result.details["disposable"] is False
+    assert result.details["suggested_address"] == "bob@outlook.com"
+    assert result.summary.startswith("outlok.com accepts mail via MX mx.outlok.com.")
+
+
+@pytest.mark.parametrize("domain", ["mail.com", "gmx.com", "gmail.com", "aim.com", "me.com", "acme.example"])
+def test_a_listed_provider_or_a_corporate_domain_is_never_a_typo(dns_server: DnsServer, domain: str) -> None:
+    dns_server.add(domain, "MX", f"10 mx.{domain}.")
+    result = run(dns_server, f"jane@{domain}")
+    assert "recipient_domain_typo" not in codes(result)
+    assert result.details["typo_of"] is None and result.details["suggested_address"] is None
+
+
+def test_cyrillic_letter_in_the_local_part_is_mixed_script(dns_server: DnsServer) -> None:
+    dns_server.add("example.com", "MX", "10 mx.example.com.")
+    result = run(dns_server, "j\u0430ne@example.com")  # CYRILLIC SMALL LETTER A
+    assert result.status is Status.WARN
+    assert codes(result) == ["address_mixed_script"]
+    assert result.details["mixed_script"] == {"local_part": ["Latin", "Cyrillic"], "domain": []}
+    assert "the local part mixes Latin and Cyrillic" in finding(result, "address_mixed_script")
+
+
+@pytest.mark.parametrize("mode", BROKEN_MODES)
+def test_broken_resolver_keeps_the_findings_that_need_no_dns(dns_server: DnsServer, mode: str) -> None:
+    """SPEC §5: no DNS finding while our resolver is broken, but the typo and the mixed scripts are
+    read from the address itself: they stay in the `error` result for the reader to see."""
+    dns_server.broken = mode
+    result = run(dns_server, "j\u0430ne@gmial.com", dns_timeout=0.3)
+    assert result.status is Status.ERROR
+    assert "DNS_NAMESERVERS" in result.summary
+    assert codes(result) == ["recipient_domain_typo", "address_mixed_script"]  # no recipient_nxdomain
+    assert "did the user mean j\u0430ne@gmail.com?" in result.summary
+    assert result.details["typo_of"] == "gmail.com"
+    assert result.details["mixed_script"]["local_part"] == ["Latin", "Cyrillic"]
+
+
+def test_dns_timeout_keeps_the_typo_finding(dns_server: DnsServer) -> None:
+    dns_server.drop = True
+    result = run(dns_server, "jane@outlok.com", dns_timeout=0.2)
+    assert result.status is Status.ERROR
+    assert codes(result) == ["recipient_domain_typo"]
+    assert result.details["suggested_address"] == "jane@outlook.com"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.standins.kratos import KratosStandIn
 from workers.checks.courier import check_courier
 from workers.clients import kratos as kratos_module
 from workers.clients.kratos import KratosAdmin, KratosError
+from workers.clients.kratos_similar import SIMILAR_PARAM, SimilarAnswer, SimilarMatch, judged
 
 
 def _collect(standin: KratosStandIn, email: str, since: datetime) -> list[dict[str, Any]]:
@@ -92,3 +94,92 @@ def test_dispatch_errors_are_read_from_the_detail_route(kratos: KratosStandIn) -
     assert "i/o timeout" in result.details["last_error"]
     assert result.details["classification"] == "smtp_unreachable"
     assert [f.code for f in result.findings] == ["courier_retrying"]
+
+
+# --- The experimental similar search (SPEC §14) -----------------------------------------------------
+
+
+def _similar(standin: KratosStandIn, prefix: str, **kwargs: Any) -> SimilarAnswer:
+    async def run() -> SimilarAnswer:
+        async with httpx.AsyncClient(base_url=standin.admin_url, timeout=2) as http:
+            return await KratosAdmin(http).similar_identities(prefix, **kwargs)
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def similar_kratos() -> Iterator[KratosStandIn]:
+    """A Kratos of its own: the similar search lists whoever shares a prefix, and "ignored" everyone."""
+    with KratosStandIn() as standin:
+        yield standin
+        assert standin.violations == []
+
+
+def test_similar_search_is_one_request_and_keeps_what_starts_with_the_prefix(
+    similar_kratos: KratosStandIn,
+) -> None:
+    for email in ("Jane.Doe@gmail.com", "janet@example.com", "bob@example.com"):
+        similar_kratos.add_identity(email)
+    answer = _similar(similar_kratos, "Jan")
+    assert answer.supported and answer.complete and answer.note == ""
+    assert sorted(match.identifier for match in answer.matches) == ["jane.doe@gmail.com", "janet@example.com"]
+    assert similar_kratos.similar_searches() == [["jan"]]  # lower-cased, like Kratos's identifiers
+    assert similar_kratos.identity_queries[-1]["page_size"] == ["500"]
+
+
+def test_similar_search_rejected_is_unsupported_not_an_error(similar_kratos: KratosStandIn) -> None:
+    similar_kratos.add_identity("jane@example.com")
+    similar_kratos.similar_search = "rejected"
+    answer = _similar(similar_kratos, "jan")
+    assert not answer.supported and answer.matches == []
+    assert "refused" in answer.note and SIMILAR_PARAM in answer.note
+
+
+def test_similar_search_ignored_by_an_older_kratos_matches_nobody(similar_kratos: KratosStandIn) -> None:
+    for email in ("bob@example.com", "alice@example.com", "jane@example.com"):
+        similar_kratos.add_identity(email)
+    similar_kratos.similar_search = "ignored"  # v1.0: the first page of everyone, credentials not expanded
+    answer = _similar(similar_kratos, "jan")
+    assert not answer.supported and answer.matches == []
+    assert "ignored" in answer.note
+
+
+def test_similar_search_with_some_unrelated_results_is_not_a_prefix_search() -> None:
+    listed: list[Any] = [
+        {"id": "1", "credentials": {"password": {"identifiers": ["jane@example.com"]}}},
+        {"id": "2", "credentials": {"password": {"identifiers": ["bob@example.com"]}}},
+    ]
+    matches = [SimilarMatch("jane@example.com", listed[0])]
+    answer = judged("jan", listed, matches, complete=True)
+    assert not answer.supported and answer.matches == matches
+    assert "only 1 of the 2 identities" in answer.note
+
+
+def test_similar_search_cut_at_its_page_says_so(similar_kratos: KratosStandIn) -> None:
+    for n in range(3):
+        similar_kratos.add_identity(f"jane{n}@example.com")
+    answer = _similar(similar_kratos, "jan", page_size=2)
+    assert answer.supported and not answer.complete
+    assert len(answer.matches) == 2
+    assert "At least 2 identities start with `jan`" in answer.note
+
+
+def test_similar_search_other_http_errors_stay_kratos_errors(similar_kratos: KratosStandIn) -> None:
+    similar_kratos.fail_with = 400  # a 400 that does not name the parameter
+    with pytest.raises(KratosError, match="HTTP 400"):
+        _similar(similar_kratos, "jan")
+
+
+def test_newest_message_is_one_request_for_one_message(similar_kratos: KratosStandIn) -> None:
+    similar_kratos.add_message("jane@example.com", status="sent", age_s=86400 * 90)
+    similar_kratos.add_message("jane@example.com", status="abandoned", age_s=60)
+
+    async def run() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        async with httpx.AsyncClient(base_url=similar_kratos.admin_url, timeout=2) as http:
+            admin = KratosAdmin(http)
+            return await admin.newest_message("Jane@Example.com"), await admin.newest_message("x@example.com")
+
+    newest, none = asyncio.run(run())
+    assert newest is not None and newest["status"] == "abandoned" and none is None
+    listings = [p for _, p in similar_kratos.requests if p.startswith("/admin/courier/messages?")]
+    assert len(listings) == 2 and all("page_size=1" in p for p in listings)
