@@ -6,10 +6,11 @@ the final `chat.update` whose metadata says `complete`; one command at a time, a
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ class Run:
     ack_ms: float  # the request to the HTTP answer
     parent_ms: float  # the request to the parent's chat.postMessage reaching Slack
     diagnosis_ms: float  # the report's own elapsed_ms (inside the work-horse)
+    report_id: str = ""
+    aggregate_cached: bool | None = None  # the provider check's 24-hour aggregate came from the cache
 
     @property
     def outside_ms(self) -> float:
@@ -74,7 +77,16 @@ def _one(client: httpx.Client, url: str, slack: SlackStandIn, email: str) -> Run
         ack_ms=(acked - sent) * 1000,
         parent_ms=(_parent_at(slack, email) - sent) * 1000,
         diagnosis_ms=float(meta["elapsed_ms"]),
+        report_id=str(meta["report_id"]),
     )
+
+
+def _aggregate_cached(redis: RedisServer, run: Run) -> Run:
+    """Whether the stored report's 24-hour aggregate (SPEC §15) was read from the provider cache."""
+    raw = redis.client().get(f"mailcheck:report:{run.report_id}")
+    details = json.loads(raw)["report"]["checks"]["provider"]["details"] if raw else {}
+    cached = (details.get("mailbox_provider") or {}).get("cached")
+    return replace(run, aggregate_cached=cached if isinstance(cached, bool) else None)
 
 
 def end_to_end(
@@ -102,7 +114,7 @@ def end_to_end(
             runs = []
             for email in recipients:
                 time.sleep(PAUSE_S)
-                runs.append(_one(client, f"{base}/slack/events", slack, email))
+                runs.append(_aggregate_cached(redis, _one(client, f"{base}/slack/events", slack, email)))
     finally:
         worker.stop()
         bot.stop()
@@ -125,4 +137,14 @@ def summary(runs: list[Run], bound: float) -> list[str]:
         line("  parent posted", [r.parent_ms for r in runs]),
         line("  diagnosis (horse)", [r.diagnosis_ms for r in runs]),
         line("  outside diagnosis", [r.outside_ms for r in runs]),
+        _cached_line(runs),
     ]
+
+
+def _cached_line(runs: list[Run]) -> str:
+    cached = [r for r in runs if r.aggregate_cached]
+    asked = [r for r in runs if r.aggregate_cached is False]
+    return (
+        f"    24-h aggregate: from the provider cache in {len(cached)} of {len(runs)} reports, asked in "
+        f"{len(asked)} (the Gmail group is cached for a minute)"
+    )

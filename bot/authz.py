@@ -20,10 +20,12 @@ import redis
 
 from workers.clients.store import StoredReport
 from workers.core.settings import Settings, operators_configured
+from workers.jobs.queueing import claim_key
 from workers.remediation import CHANGING_ACTIONS, CODE_FLOWS
 from workers.remediation.guard import DONE, SEND_WINDOW_S, Claim, Guard
-from workers.report.actions import Subject, SubjectKind
+from workers.report.actions import Action, Subject, SubjectKind
 from workers.report.alerts import OPEN, Alert
+from workers.report.verdict import addresses_to_check
 from workers.slack.api import SlackError, SlackPoster
 from workers.slack.audit import ActionEntry, Outcome, action_label
 
@@ -86,10 +88,17 @@ class PressGate:
     def __init__(self, settings: Settings, authorizer: Authorizer, guard: Guard) -> None:
         self._settings, self._authorizer, self._guard = settings, authorizer, guard
 
-    def admit(self, stored: StoredReport, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
+    def admit(
+        self, stored: StoredReport, action: str, actor: str, *, item: int | None = None
+    ) -> tuple[ActionEntry, Claim | None]:
         report = stored.report
-        subject = Subject(SubjectKind.REPORT, report.report_id)
-        return self._admit(subject, report.actions, action, actor, email=report.email)
+        subject = Subject(SubjectKind.REPORT, report.report_id, item)
+        offered = list(report.actions)
+        if action == Action.CHECK_ADDRESS and not (
+            item is not None and item < len(addresses_to_check(report.checks))
+        ):
+            offered = [a for a in offered if a != action]  # no such address on this report
+        return self._admit(subject, offered, action, actor, email=report.email)
 
     def admit_alert(self, alert: Alert, action: str, actor: str) -> tuple[ActionEntry, Claim | None]:
         """A press on a watch alert (SPEC §11): the same guards; a resolved alert fixes nothing."""
@@ -113,7 +122,7 @@ class PressGate:
             decision = self._authorizer.authorize(actor)
             if not decision.allowed:
                 return refuse(Outcome.DENIED, decision.reason)
-        claim = self._guard.claim(subject_id, action)
+        claim = self._guard.claim(subject_id, claim_key(action, subject.item))
         if claim is None:
             return refuse(Outcome.DUPLICATE, self._duplicate_reason(subject, action))
         detail = ""
@@ -132,6 +141,6 @@ class PressGate:
         return ActionEntry(subject_id, action, actor, Outcome.ACCEPTED, detail), claim
 
     def _duplicate_reason(self, subject: Subject, action: str) -> str:
-        if self._guard.state(subject.id, action) == DONE:
+        if self._guard.state(subject.id, claim_key(action, subject.item)) == DONE:
             return f"it was done on this {subject.kind} less than a minute ago"
         return f"it is already running for this {subject.kind}"

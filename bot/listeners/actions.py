@@ -130,7 +130,7 @@ class _Presses:
         stored = self._deps.store.load(press.subject.id) if press.subject.id else None
         if stored is None:
             raise ReportGone()
-        entry, claim = self._gate.admit(stored, press.action, press.actor)
+        entry, claim = self._gate.admit(stored, press.action, press.actor, item=press.subject.item)
         self._answer(lambda said: self._audit.record(stored, said), press.subject, entry, claim)
 
     def _alert_press(self, press: Press) -> None:
@@ -161,7 +161,8 @@ class _Presses:
     def _start(
         self, reply: Callable[[ActionEntry], None], subject: Subject, entry: ActionEntry, claim: Claim
     ) -> None:
-        ticket = Ticket(subject.kind, subject.id, entry.action, entry.actor, claim.token)
+        item = -1 if subject.item is None else subject.item
+        ticket = Ticket(subject.kind, subject.id, entry.action, entry.actor, claim.token, item)
         try:
             enqueue_action(self._deps.queue, self._deps.settings, ticket)
         except redis.RedisError:

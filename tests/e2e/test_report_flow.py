@@ -273,3 +273,27 @@ def test_worker_logs_are_json_lines_correlated_by_report(
     correlated = slack.wait_for(lambda: [line for line in lines() if "complete" in line["msg"]])
     assert correlated[0]["level"] == "info"
     assert all(line.startswith("{") for line in worker.output().splitlines() if line.strip())
+
+
+def test_a_dispatch_error_is_explained_in_slack_and_the_user_told_to_check_the_spelling(
+    bot: str, slack: SlackStandIn, kratos: KratosStandIn, redis_server: RedisServer
+) -> None:
+    """SPEC §15 end to end: Kratos's relay refused the recipient; the report says what that means."""
+    email = unique_email("unknown-user")
+    kratos.add_identity(email)
+    error = f"550 5.1.1 <{email}>: Recipient address rejected: User unknown in virtual mailbox table"
+    kratos.add_message(email, status="abandoned", age_s=60, send_count=5, dispatches=[("failed", error)])
+    run_command(bot, slack, email)
+    final = wait_for_report(slack, email)
+    assert payload(final)["verdict"] == "smtp_rejected"
+    blocks = json.dumps(final["blocks"], ensure_ascii=False)
+    assert "↳ invalid_recipient — the address does not exist (the user's side): " in blocks
+    assert "The address does not exist at example.com — please check the spelling" in blocks
+    stored = json.loads(redis_server.client().get(f"mailcheck:report:{payload(final)['report_id']}"))
+    courier = stored["report"]["checks"]["courier"]["details"]
+    assert (courier["category"], courier["side"], courier["mailbox_provider"]) == (
+        "invalid_recipient",
+        "recipient",
+        "",
+    )
+    assert courier["newest"]["dispatches"][0]["category"] == "invalid_recipient"

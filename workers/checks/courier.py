@@ -5,6 +5,10 @@ details (`CourierDetails`):
   age_s, send_count, dispatches [{status, created_at, error}]), newest (the first of messages or None),
   stuck (bool), failed_dispatches (of the newest), classification (SMTP class from the newest's dispatch
   errors, or None), last_error (newest failed dispatch's error text, or "").
+SPEC §15: every dispatch with an error, and `last_error` (at the top level), carry `category`, `side`,
+`mailbox_provider` and `meaning` beside the text, from `workers/report/relay_replies.py`: a dispatch
+error is what Kratos met at OUR relay, so `mailbox_provider` is "" and what the rules cannot place is
+the sender's side (that module says why).
 Bodies and subjects are never read into the result.
 """
 
@@ -18,7 +22,9 @@ from typing import Any, cast
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
 from workers.report.details import CourierDetails, CourierMessage, DispatchDetails
 from workers.report.model import CheckResult, Finding, Severity, Status
+from workers.report.relay_replies import relay_reply_details
 from workers.report.smtp_classify import classify_error_text
+from workers.report.wording import reply_cause
 
 MAX_LISTED = 10
 DISPATCH_DETAIL_FOR = 3  # the newest few messages get their dispatch history fetched
@@ -39,28 +45,34 @@ def classify_dispatches(dispatches: list[DispatchDetails]) -> str | None:
     return None
 
 
-def _assess(newest: CourierMessage, stuck_after: int) -> tuple[Status, str, tuple[Finding, ...], bool]:
+def _assess(
+    newest: CourierMessage, stuck_after: int, cause: str
+) -> tuple[Status, str, tuple[Finding, ...], bool]:
+    """`cause`: what the newest failed dispatch's error blames, in words ("" when nothing is known)."""
     status, age = newest["status"], newest["age_s"]
     failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
+    because = f": {cause}" if cause else ""
     if status == "sent":
         return Status.OK, "The newest message was sent by the courier.", (), False
     if status == "abandoned":
         finding = Finding(
             "courier_abandoned",
             Severity.FAIL,
-            f"The courier gave up on the newest message after {newest.get('send_count')} attempts.",
+            f"The courier gave up on the newest message after {newest.get('send_count')} attempts"
+            f"{_last_error_text(newest)}.",
         )
-        return Status.FAIL, "The newest message was abandoned.", (finding,), False
+        return Status.FAIL, f"The newest message was abandoned{because}.", (finding,), False
     if failed:
         finding = Finding(
             "courier_retrying",
             Severity.WARN,
-            f"The courier failed {len(failed)} time(s) to send the newest message and keeps retrying.",
+            f"The courier failed {len(failed)} time(s) to send the newest message and keeps retrying"
+            f"{_last_error_text(newest)}.",
         )
         stuck = status == "processing" and age > stuck_after
         return (
             (Status.FAIL if stuck else Status.WARN),
-            "The newest message is failing to send.",
+            f"The newest message is failing to send{because}.",
             (finding,),
             stuck,
         )
@@ -74,10 +86,29 @@ def _assess(newest: CourierMessage, stuck_after: int) -> tuple[Status, str, tupl
     return Status.OK, f"The newest message is `{status}` ({int(age)} s old): on its way.", (), False
 
 
+def _last_error_text(message: CourierMessage) -> str:
+    """The newest failed dispatch's error, what it blames and what to do (SPEC §15), for a finding."""
+    failed = next((d for d in message["dispatches"] if d["status"] == "failed" and d["error"]), None)
+    if failed is None:
+        return ""
+    cause = reply_cause(failed)
+    said = f"; the last dispatch error says {cause}" if cause else "; the last dispatch error"
+    meaning = failed.get("meaning", "").rstrip(".")
+    return f"{said}: {failed['error']}" + (f" ({meaning})" if meaning else "")
+
+
+def explain_dispatches(dispatches: list[dict[str, Any]]) -> None:
+    """SPEC §15's four keys beside each dispatch's error text, in place."""
+    for dispatch in dispatches:
+        if dispatch.get("error"):
+            dispatch.update(relay_reply_details(str(dispatch["error"])))
+
+
 async def _with_dispatches(kratos: KratosAdmin, messages: list[dict[str, Any]]) -> None:
     head = messages[:DISPATCH_DETAIL_FOR]
     histories = await asyncio.gather(*(kratos.dispatches(m["id"]) for m in head))
     for message, dispatches in zip(head, histories, strict=True):
+        explain_dispatches(dispatches)
         message["dispatches"] = dispatches
 
 
@@ -133,10 +164,12 @@ async def check_courier(
             dict(details),
         )
     newest = listed[0]
-    status, summary, findings, stuck = _assess(newest, stuck_after)
     failed = [d for d in newest["dispatches"] if d["status"] == "failed"]
+    last_error = failed[0]["error"] if failed else ""
+    explained = relay_reply_details(last_error)
+    status, summary, findings, stuck = _assess(newest, stuck_after, reply_cause(explained))
     details["stuck"] = stuck
     details["failed_dispatches"] = len(failed)
     details["classification"] = classify_dispatches(newest["dispatches"])
-    details["last_error"] = failed[0]["error"] if failed else ""
-    return CheckResult(status, summary, dict(details), findings)
+    details["last_error"] = last_error
+    return CheckResult(status, summary, {**details, **explained}, findings)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import redis
 
 from workers.clients.alert_store import OPEN_COUNTS_KEY
+from workers.report.alerts import ALERT_KINDS
 from workers.report.model import Report, State
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ REPORT_SECONDS_KEY = "mailcheck:metrics:report_seconds"
 REPORT_SECONDS_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, math.inf)
 # The courier watch (SPEC §11) keeps here, per alert kind, how many of its alerts are open.
 WATCH_OPEN_KEY = OPEN_COUNTS_KEY  # written by the courier watch after every round
-WATCH_KINDS = ("courier_stuck", "courier_abandoned", "smtp_failing", "sender_auth_broken", "blocklisted")
+WATCH_KINDS = ALERT_KINDS  # every kind is shown, at 0 before the watch's first round
 SEPARATOR = "|"
 
 

@@ -29,8 +29,8 @@ def _buttons(subject: str) -> ModuleType:
 
 
 @correlated_job
-def run_action(subject: str, subject_id: str, action: str, actor: str, claim: str) -> str:
-    ticket = Ticket(subject, subject_id, action, actor, claim)
+def run_action(subject: str, subject_id: str, action: str, actor: str, claim: str, item: int = -1) -> str:
+    ticket = Ticket(subject, subject_id, action, actor, claim, item)
     result: str = _buttons(subject).run(PressEnv.open(), ticket)
     return result
 

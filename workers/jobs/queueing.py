@@ -125,10 +125,16 @@ class Ticket:
     action: str
     actor: str
     claim: str  # the exactly-once claim's token
+    item: int = -1  # which of one action's buttons (check_address: which address); -1 for none
 
     @property
     def guard_claim(self) -> Claim:
-        return Claim(self.subject_id, self.action, self.claim)
+        return Claim(self.subject_id, claim_key(self.action, self.item), self.claim)
+
+
+def claim_key(action: str, item: int | None) -> str:
+    """What the exactly-once guard claims: the action, or one of its buttons (each address once)."""
+    return action if item is None or item < 0 else f"{action}:{item}"
 
 
 def action_job_timeout(settings: Settings) -> int:

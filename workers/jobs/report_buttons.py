@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from workers.clients.kratos import KratosError
 from workers.clients.store import StoredReport
+from workers.core.keys import address_form
 from workers.core.settings import KratosInstance
 from workers.core.times import CLOCK_SKEW
 from workers.jobs.press import (
@@ -33,6 +34,7 @@ from workers.remediation.follow_up import observe, snapshot
 from workers.remediation.unsuppress import unsuppress
 from workers.report.actions import Action
 from workers.report.model import new_report_id
+from workers.report.verdict import addresses_to_check
 from workers.slack.audit import ActionEntry, Outcome
 
 
@@ -40,7 +42,7 @@ def conclude_report(
     env: PressEnv, ticket: Ticket, stored: StoredReport, outcome: Outcome, detail: str, output: str = ""
 ) -> None:
     """The press's one outcome, in the report's thread (a re-run's is the new report it posted)."""
-    quiet = ticket.action == Action.RERUN and outcome is Outcome.OK
+    quiet = ticket.action in (Action.RERUN, Action.CHECK_ADDRESS) and outcome is Outcome.OK
 
     def post(entry: ActionEntry) -> None:
         env.audit.record(stored, entry, reply=not quiet)
@@ -55,6 +57,8 @@ def run(env: PressEnv, ticket: Ticket) -> str:
         return "report gone"
     if ticket.action == Action.RERUN:
         _rerun(env, ticket, stored)
+    elif ticket.action == Action.CHECK_ADDRESS:
+        _check_address(env, ticket, stored)
     elif ticket.action == Action.FLUSH:
         _flush(env, ticket, stored)
     elif ticket.action in CODE_FLOWS:
@@ -84,6 +88,21 @@ def _rerun(env: PressEnv, ticket: Ticket, stored: StoredReport) -> None:
         new_id, stored.report.email, stored.channel, "", ticket.actor, thread_ts=root, typed=stored.typed
     )
     conclude_report(env, ticket, stored, Outcome.OK, f"new report {new_id} in the thread: {verdict}")
+
+
+def _check_address(env: PressEnv, ticket: Ticket, stored: StoredReport) -> None:
+    """SPEC §14: a full report for a look-alike address, posted in the thread like a re-run's."""
+    addresses = addresses_to_check(stored.report.checks)
+    if not 0 <= ticket.item < len(addresses):
+        conclude_report(env, ticket, stored, Outcome.FAILED, "this report offers no such address to check")
+        return
+    new_id = new_report_id()
+    root = stored.thread_ts or stored.ts
+    verdict = run_report(
+        new_id, address_form(addresses[ticket.item]), stored.channel, "", ticket.actor, thread_ts=root
+    )
+    detail = f"new report {new_id} for look-alike address {ticket.item + 1} in the thread: {verdict}"
+    conclude_report(env, ticket, stored, Outcome.OK, detail)
 
 
 def _flush(env: PressEnv, ticket: Ticket, stored: StoredReport) -> None:

@@ -1,7 +1,9 @@
 """RQ entry point of the courier watch (SPEC §11): one round, then the next one scheduled.
 
 A round takes the watch's lock (one round at a time over every worker), looks at each Kratos
-instance's courier and, once for the deployment, at the relay, sender_auth and blocklists; moves each
+instance's courier and, once for the deployment, at the relay, sender_auth and blocklists and, with a
+provider API, at the account there (the From domain's verification, which joins sender_auth, and the
+last hour of mail per mailbox provider, SPEC §15); moves each
 (instance, kind) alert one step (workers/report/alerts.py); saves the alerts in Redis *before* Slack
 hears of them (a Slack failure leaves them `pending`, retried next round, never posted twice); then
 writes the open counts for /metrics and schedules the next round with RQ's scheduler.
@@ -19,15 +21,23 @@ from workers.checks.courier_watch import courier_round
 from workers.checks.diagnostics import run_relay_checks
 from workers.checks.smtp.check import KRATOS_DEFAULT_FROM
 from workers.clients.alert_store import AlertStore
+from workers.clients.dns import make_resolver
 from workers.clients.kratos import kratos_admin
+from workers.clients.redis_client import async_redis_client
 from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.queueing import make_queue, schedule_watch, watch_round_timeout
 from workers.jobs.report import job_connection, settings_from_env
+from workers.providers.account_watch import AccountAsk, AccountLook, look_at_account
+from workers.providers.domain_assessment import domain_finding
+from workers.providers.registry import adapter_for, has_api
+from workers.providers.selection import resolve_provider
 from workers.report.alerts import COURIER_STUCK, Alert, Change, Sighting, advance, retire
+from workers.report.model import CheckResult
 from workers.report.watch_sightings import (
     blocklists_sighting,
     courier_sightings,
+    mailbox_provider_sighting,
     sender_auth_sighting,
     smtp_sighting,
 )
@@ -72,24 +82,81 @@ async def _courier(
     return courier_sightings(looked.sample, stuck_after=settings.courier_stuck_after), looked.abandoned_ids
 
 
-async def _relay(settings: Settings) -> list[Sighting]:
+async def _relay(settings: Settings) -> dict[str, CheckResult]:
     recipient = settings.courier_smtp_from_address or KRATOS_DEFAULT_FROM  # RCPT TO ourselves; no DATA
-    checks = await run_relay_checks(settings, probe_recipient=recipient)
+    return await run_relay_checks(settings, probe_recipient=recipient)
+
+
+def _account_ask(settings: Settings) -> AccountAsk | str:
+    """What to ask the provider about the account, or why there is no provider API to ask."""
+    provider = resolve_provider(settings)
+    if not has_api(provider):
+        return f"there is no provider API to ask (the provider is {provider!r}; MAIL_PROVIDER)"
+    key = settings.mail_provider_api_key
+    if key is None:
+        return "MAIL_PROVIDER_API_KEY is not set, so the provider was not asked"
+    adapter = adapter_for(provider)
+    token = settings.postmark_account_token if adapter.domains.spec is not None else key
+    return AccountAsk(
+        adapter,
+        api_key=key.get_secret_value(),
+        api_url=str(settings.mail_provider_api_url) if settings.mail_provider_api_url else None,
+        stream=settings.postmark_message_stream,
+        from_domain=settings.from_domain,
+        domain_token=token.get_secret_value() if token is not None else None,
+        timeout=settings.report_deadline,
+    )
+
+
+async def _account(settings: Settings, now: float, deadline: float) -> AccountLook | str:
+    """The provider's answers (unanswered when it did not answer by `deadline`), or why it was not asked."""
+    ask = _account_ask(settings)
+    if isinstance(ask, str):
+        return ask
+    cache = async_redis_client(settings.redis_url)  # the provider answer cache and Resend's webhook events
+    try:
+        resolver = make_resolver(settings.dns_nameservers, settings.dns_timeout)
+        moment = datetime.fromtimestamp(now, UTC)
+        async with asyncio.timeout(deadline):
+            return await look_at_account(ask, resolver=resolver, cache=cache, now=moment)
+    except TimeoutError:
+        label = ask.adapter.label
+        return AccountLook.unanswered(label, f"{label} did not answer within {deadline:g} s")
+    finally:
+        await cache.aclose()
+
+
+def shared_sightings(checks: dict[str, CheckResult], account: AccountLook | str) -> list[Sighting]:
+    """The deployment's sightings: the relay, SPF/DKIM/DMARC with the From domain at the provider,
+    blocklists, and one mailbox provider refusing us (`account`: why the provider was not asked)."""
+    if isinstance(account, str):
+        return [
+            smtp_sighting(checks["smtp"]),
+            sender_auth_sighting(checks["sender_auth"]),
+            blocklists_sighting(checks["blocklists"]),
+            mailbox_provider_sighting(None, unavailable=account),
+        ]
+    domain = account.sender_domain
+    domain_error = str(domain.get("note") or "") if domain.get("outcome") == "error" else ""
     return [
         smtp_sighting(checks["smtp"]),
-        sender_auth_sighting(checks["sender_auth"]),
+        sender_auth_sighting(checks["sender_auth"], domain_finding(account.label, domain), domain_error),
         blocklists_sighting(checks["blocklists"]),
+        mailbox_provider_sighting(account.traffic),
     ]
 
 
 async def look(settings: Settings, store: AlertStore, now: float) -> Looked:
     instances = settings.instances
-    couriers, relay = await asyncio.gather(
+    deadline = settings.report_deadline + 5
+    couriers, relay, account = await asyncio.gather(
         asyncio.gather(*(_courier(settings, i, store, now) for i in instances)),
-        asyncio.wait_for(_relay(settings), settings.report_deadline + 5),
+        asyncio.wait_for(_relay(settings), deadline),
+        _account(settings, now, deadline),
     )
     by_instance = {i.name: sightings for i, (sightings, _) in zip(instances, couriers, strict=True)}
-    by_instance.setdefault(shared_instance(settings), []).extend(relay)
+    shared = shared_sightings(relay, account)
+    by_instance.setdefault(shared_instance(settings), []).extend(shared)
     abandoned = {i.name: ids for i, (_, ids) in zip(instances, couriers, strict=True)}
     return Looked(by_instance, abandoned)
 

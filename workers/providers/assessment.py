@@ -13,6 +13,7 @@ from workers.providers.domain_assessment import domain_finding, domain_headline
 from workers.providers.registry import ADAPTERS
 from workers.providers.traffic_assessment import traffic_finding, traffic_headline
 from workers.report.model import CheckResult, Finding, Severity, Status
+from workers.report.wording import reply_cause
 
 # Outcome of the newest message → (finding code, severity, what happened in words).
 _OUTCOME_FINDINGS: dict[str, tuple[str, Severity, str]] = {
@@ -53,7 +54,9 @@ def _findings(label: str, details: dict[str, Any]) -> list[Finding]:
     entry = _OUTCOME_FINDINGS.get(newest["outcome"]) if newest else None
     if newest and entry and not any(f.code == entry[0] for f in findings):
         code, severity, words = entry
-        findings.append(Finding(code, severity, _with_reply(f"{label}: the newest message {words}", newest)))
+        text = _with_reply(f"{label}: the newest message {words}", newest)
+        meaning = str(newest.get("meaning") or "") if newest.get("reply") else ""
+        findings.append(Finding(code, severity, f"{text}. {meaning}" if meaning else text))
     extra = (
         domain_finding(label, details.get("sender_domain")),
         traffic_finding(details.get("mailbox_provider")),
@@ -87,4 +90,8 @@ def _newest_text(label: str, details: dict[str, Any]) -> str:
 
 
 def _with_reply(text: str, message: dict[str, Any]) -> str:
-    return f"{text}: {message['reply']}" if message.get("reply") else text
+    """The reply, after what it blames (SPEC §15) so that a clipped line keeps the explanation."""
+    if not message.get("reply"):
+        return text
+    cause = reply_cause(message)
+    return f"{text} — {cause}: {message['reply']}" if cause else f"{text}: {message['reply']}"

@@ -1,4 +1,4 @@
-"""Brevo: the last 24 hours of mail, counted for a mailbox-provider group (reference/providers.md §11.4).
+"""Brevo: the account's recent mail, counted per mailbox-provider group (reference/providers.md §11.4).
 
 The unaggregated event report filters by one exact address only, so the window's events are read per
 event type (`GET /v3/smtp/statistics/events?event=…&startDate&endDate`, newest first, `limit`/`offset`)
@@ -49,10 +49,11 @@ async def read_traffic(http: ProviderHttp, query: TrafficQuery) -> Traffic:
         found, capped = task.result()
         sightings.extend(found)
         traffic.capped = traffic.capped or capped
-    count(sightings, query.group, traffic)
+    count(sightings, query, traffic)
     if traffic.capped:
         traffic.notes.append(
-            f"Brevo event report stopped after {PAGE_CAP * PAGE_SIZE} events of one type in the last 24 h"
+            f"Brevo event report stopped after {PAGE_CAP * PAGE_SIZE} events of one type in the last "
+            f"{query.window_hours} h"
         )
     return traffic
 

@@ -1,6 +1,6 @@
 """A short-lived Redis cache of provider answers: what the provider saw of one recipient per
-(provider, recipient), the From domain's verification per (provider, from domain), and the last 24 hours
-of mail per (provider, mailbox-provider group).
+(provider, recipient), the From domain's verification per (provider, from domain), the last 24 hours
+of mail per (provider, mailbox-provider group), and the courier watch's last hour of every group.
 
 Provider budgets are small (Brevo: 300 event queries an hour shared by the whole account), a support
 agent tends to re-run a check within a minute, and a burst of reports for Gmail users needs the Gmail
@@ -40,9 +40,10 @@ def domain_key(provider: str, from_domain: str) -> str:
     return f"{_PREFIX}domain:{provider}:{from_domain.strip().lower()}"
 
 
-def traffic_key(provider: str, group: Iterable[str]) -> str:
-    """One entry per mailbox-provider group (its domains, digested: the recipient's own domain is one)."""
-    digest = hashlib.sha256(",".join(sorted(group)).encode()).hexdigest()[:32]
+def traffic_key(provider: str, group: Iterable[str], window_hours: int = 24) -> str:
+    """One entry per mailbox-provider group and window (its domains, digested: the recipient's own
+    domain is one); the courier watch's tally of every group is keyed by all their domains."""
+    digest = hashlib.sha256(f"{window_hours}h:{','.join(sorted(group))}".encode()).hexdigest()[:32]
     return f"{_PREFIX}traffic:{provider}:{digest}"
 
 

@@ -46,6 +46,17 @@ async def group_for(
     return _group(domain, provider), note
 
 
+def every_group() -> dict[str, MailboxGroup]:
+    """Every well-known mailbox provider's consumer domains, by provider key (the courier watch's
+    groups: it has no recipient, and a company domain's provider would cost an MX lookup a domain)."""
+    domains: dict[MailboxProvider, set[str]] = {}
+    for name, owner in CONSUMER_DOMAINS.items():
+        domains.setdefault(owner, set()).add(name)
+    return {
+        owner.key: MailboxGroup(owner.key, owner.name, frozenset(names)) for owner, names in domains.items()
+    }
+
+
 def _group(domain: str, provider: MailboxProvider | None) -> MailboxGroup:
     if provider is None:
         return MailboxGroup("domain", domain, frozenset({domain}))

@@ -21,6 +21,7 @@ The `mailbox_provider` details section:
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,32 +55,42 @@ async def read_mailbox_traffic(
     cached = await provider_cache.load(cache, key)
     if cached is not None:
         return {**cached, "cached": True}
-    query = TrafficQuery(group.domains, since=now - WINDOW, now=now, stream=stream, events=cache)
-    try:
-        async with asyncio.timeout(timeout):
-            async with ProviderHttp.open(
-                adapter.spec, api_key=api_key, api_url=api_url, timeout=timeout
-            ) as http:
-                traffic = await adapter.traffic(http, query)
-    except ProviderError as exc:
-        return _not_counted(group, f"the last {WINDOW_HOURS} h of mail could not be read: {exc}")
-    except TimeoutError:
-        return _not_counted(
-            group, f"{adapter.label} did not list the last {WINDOW_HOURS} h within {timeout:g} s"
-        )
+    query = TrafficQuery({group.key: group.domains}, since=now - WINDOW, now=now, stream=stream, events=cache)
+    ask = TrafficAsk(adapter, api_key, api_url, timeout)
+    traffic = await ask.read(query)
+    if isinstance(traffic, str):
+        return {"group": group.to_dict(), **not_counted(WINDOW_HOURS, traffic)}
     section = _section(group, traffic, [group_note] if group_note else [])
     await provider_cache.save(cache, key, section)
     return {**section, "cached": False}
 
 
-def _not_counted(group: MailboxGroup, note: str) -> dict[str, Any]:
-    return {
-        "group": group.to_dict(),
-        "window_hours": WINDOW_HOURS,
-        "outcome": "error",
-        "notes": [note],
-        "cached": False,
-    }
+@dataclass(frozen=True)
+class TrafficAsk:
+    """One aggregate question to the provider, bounded by `timeout`."""
+
+    adapter: ProviderAdapter
+    api_key: str
+    api_url: str | None
+    timeout: float
+
+    async def read(self, query: TrafficQuery) -> Traffic | str:
+        """The traffic, or why it could not be read (a note); never raises."""
+        adapter, hours = self.adapter, query.window_hours
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with ProviderHttp.open(
+                    adapter.spec, api_key=self.api_key, api_url=self.api_url, timeout=self.timeout
+                ) as http:
+                    return await adapter.traffic(http, query)
+        except ProviderError as exc:
+            return f"the last {hours} h of mail could not be read: {exc}"
+        except TimeoutError:
+            return f"{adapter.label} did not list the last {hours} h within {self.timeout:g} s"
+
+
+def not_counted(window_hours: int, note: str) -> dict[str, Any]:
+    return {"window_hours": window_hours, "outcome": "error", "notes": [note], "cached": False}
 
 
 def _section(group: MailboxGroup, traffic: Traffic, notes: list[str]) -> dict[str, Any]:
@@ -87,15 +98,15 @@ def _section(group: MailboxGroup, traffic: Traffic, notes: list[str]) -> dict[st
         "group": group.to_dict(),
         "window_hours": WINDOW_HOURS,
         "outcome": "counted",
-        **_counts(traffic.group),
-        "other": _counts(traffic.other),
+        **counts(traffic.groups.get(group.key, Tally())),
+        "other": counts(traffic.other),
         "capped": traffic.capped,
-        "dominant_reply": _dominant(traffic, group),
+        "dominant_reply": dominant_reply(traffic, group),
         "notes": notes + traffic.notes,
     }
 
 
-def _counts(tally: Tally) -> dict[str, int]:
+def counts(tally: Tally) -> dict[str, int]:
     percent = round(100 * tally.failed / tally.messages) if tally.messages else 0
     return {
         "messages": tally.messages,
@@ -106,10 +117,12 @@ def _counts(tally: Tally) -> dict[str, int]:
     }
 
 
-def _dominant(traffic: Traffic, group: MailboxGroup) -> dict[str, Any] | None:
-    if not traffic.replies:
+def dominant_reply(traffic: Traffic, group: MailboxGroup) -> dict[str, Any] | None:
+    """The group's most common failure reply, counted and explained (SPEC §15)."""
+    replies = traffic.replies.get(group.key)
+    if not replies:
         return None
-    reply, messages = traffic.replies.most_common(1)[0]
+    reply, messages = replies.most_common(1)[0]
     known = group.key if group.key != "domain" else None
     explanation = explain_reply(reply, mailbox_provider=known)
     return {"reply": reply, "messages": messages, **explanation.to_details()}

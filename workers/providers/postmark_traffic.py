@@ -1,14 +1,15 @@
-"""Postmark: the last 24 hours of mail, counted for a mailbox-provider group (reference/providers.md §11.4).
+"""Postmark: the account's recent mail, counted per mailbox-provider group (reference/providers.md §11.4).
 
 Postmark filters server-side, so the denominators cost one small call each: `GET /messages/outbound`
 with `recipient=@<domain>` and `count=1` gives each group domain's `TotalCount`, and without
 `recipient` the whole stream's. Failures come from one scan of `GET /bounces` over the window (at most
 `BOUNCE_PAGE_CAP` pages of 500, deferrals being `Transient`/`SoftBounce` records), grouped by domain
 here; only when that scan stops at its cap is each group domain asked again with `emailFilter=@<domain>`,
-so the group's numbers stay whole. Dates are US Eastern time.
+so the group's numbers stay whole. Dates are US Eastern time. With `failing_only` (the courier watch,
+asking about every mailbox provider) only the groups the scan saw failing are totalled, after the scan.
 
-Calls per aggregate: 1 + |group| + 1..`BOUNCE_PAGE_CAP` (+ |group| when the scan was capped), at most
-`CONCURRENCY` at once. Postmark publishes no API rate limit. A deferral that was later delivered still
+Calls per aggregate: 1 + |domains totalled| + 1..`BOUNCE_PAGE_CAP` (+ those domains when the scan was
+capped), at most `CONCURRENCY` at once. Postmark publishes no API rate limit. A deferral that was later delivered still
 counts as deferred here: the Bounce API does not say, and asking each message's timeline would cost
 one call per message.
 """
@@ -38,28 +39,57 @@ class _Count(BaseModel):
 
 async def read_traffic(http: ProviderHttp, query: TrafficQuery) -> Traffic:
     gate = asyncio.Semaphore(CONCURRENCY)
-    domains = sorted(query.group)
+    upfront = [] if query.failing_only else list(query.groups)
     async with concurrently() as group:
         everything = group.create_task(_bounded(gate, _total(http, query, None)))
-        per_domain = [group.create_task(_bounded(gate, _total(http, query, d))) for d in domains]
         scan = group.create_task(_bounces(http, query, None))
+        totals = group.create_task(_group_totals(http, query, upfront, gate))
     bounces, capped = scan.result()
     traffic = Traffic(capped=capped)
     if capped:
         traffic.notes.append(
-            f"Postmark bounce scan stopped after {BOUNCE_PAGE_CAP * BOUNCE_PAGE_SIZE} bounces of the last 24 h"
+            f"Postmark bounce scan stopped after {BOUNCE_PAGE_CAP * BOUNCE_PAGE_SIZE} bounces of the last "
+            f"{query.window_hours} h"
         )
-        async with concurrently() as group:
-            again = [group.create_task(_bounded(gate, _bounces(http, query, d))) for d in domains]
-        bounces = [b for b in bounces if domain_of(b.Email) not in query.group]
-        bounces += [b for task in again for b in task.result()[0] if domain_of(b.Email) in query.group]
+        bounces = await _rescanned(http, query, bounces, gate)
     failures = Traffic()
-    count(_sightings(bounces, query), query.group, failures)
-    group_total = sum(task.result() for task in per_domain)
-    traffic.group = _with_total(failures.group, group_total)
-    traffic.other = _with_total(failures.other, everything.result() - group_total)
+    count(_sightings(bounces, query), query, failures)
+    group_totals = totals.result()
+    failing = [k for k, tally in failures.groups.items() if tally.failed and k not in group_totals]
+    group_totals |= await _group_totals(http, query, failing, gate)
+    for key, total in group_totals.items():
+        traffic.groups[key] = _with_total(failures.groups.get(key, Tally()), total)
+    traffic.other = _with_total(failures.other, everything.result() - sum(group_totals.values()))
     traffic.replies = failures.replies
     return traffic
+
+
+async def _group_totals(
+    http: ProviderHttp, query: TrafficQuery, keys: list[str], gate: asyncio.Semaphore
+) -> dict[str, int]:
+    """Each group's messages in the window: one small call per domain of the group."""
+    asked = [(key, domain) for key in keys for domain in sorted(query.groups[key])]
+    async with concurrently() as group:
+        tasks = [group.create_task(_bounded(gate, _total(http, query, domain))) for _, domain in asked]
+    totals = dict.fromkeys(keys, 0)
+    for (key, _), task in zip(asked, tasks, strict=True):
+        totals[key] += task.result()
+    return totals
+
+
+async def _rescanned(
+    http: ProviderHttp, query: TrafficQuery, bounces: list[Bounce], gate: asyncio.Semaphore
+) -> list[Bounce]:
+    """A capped scan, made whole for the groups that matter: each of their domains asked on its own
+    (every group's for a report; for the watch, those of groups the capped scan saw failing)."""
+    seen = {query.group_of(domain_of(b.Email)) for b in bounces}
+    keys = [key for key in query.groups if not query.failing_only or key in seen]
+    domains = sorted(domain for key in keys for domain in query.groups[key])
+    async with concurrently() as group:
+        again = [group.create_task(_bounded(gate, _bounces(http, query, d))) for d in domains]
+    wanted = set(domains)
+    kept = [b for b in bounces if domain_of(b.Email) not in wanted]
+    return kept + [b for task in again for b in task.result()[0] if domain_of(b.Email) in wanted]
 
 
 async def _bounded(gate: asyncio.Semaphore, call: Awaitable[T]) -> T:

@@ -1,4 +1,4 @@
-"""Resend: the last 24 hours of mail, counted for a mailbox-provider group (reference/providers.md §11.4).
+"""Resend: the account's recent mail, counted per mailbox-provider group (reference/providers.md §11.4).
 
 Resend has no recipient, date or status filter, so `GET /emails` is scanned newest first (at most
 `PAGE_CAP` pages of 100, stopping at the window) and each email is counted once per recipient domain
@@ -35,21 +35,23 @@ async def read_traffic(http: ProviderHttp, query: TrafficQuery) -> Traffic:
     sightings: list[Sighting] = []
     failed: dict[str, str] = {}  # email id → one failed recipient in the group (kept in memory only)
     async for item in scan.emails():
-        sightings.extend(_sightings(item, query.group, failed))
+        sightings.extend(_sightings(item, query, failed))
     replies = await _replies(query.events, failed, traffic)
     sightings = [dataclasses.replace(s, reply=replies.get(s.message_id)) for s in sightings]
-    count(sightings, query.group, traffic)
+    count(sightings, query, traffic)
     if scan.capped:
         traffic.capped = True
-        traffic.notes.append(f"Resend scan stopped after {PAGE_CAP * PAGE_SIZE} emails of the last 24 h")
-    if traffic.group.failed and not traffic.replies:
+        traffic.notes.append(
+            f"Resend scan stopped after {PAGE_CAP * PAGE_SIZE} emails of the last {query.window_hours} h"
+        )
+    if any(t.failed for t in traffic.groups.values()) and not traffic.replies:
         traffic.notes.append(
             "Resend shows bounce and deferral replies only through webhooks (RESEND_WEBHOOK_SECRET)"
         )
     return traffic
 
 
-def _sightings(item: Email, group: frozenset[str], failed: dict[str, str]) -> list[Sighting]:
+def _sightings(item: Email, query: TrafficQuery, failed: dict[str, str]) -> list[Sighting]:
     implied = LAST_EVENT.get(item.last_event or "")
     if implied is None and item.last_event in ("sent", "queued"):
         implied = DeliveryEvent.SENT
@@ -60,7 +62,8 @@ def _sightings(item: Email, group: frozenset[str], failed: dict[str, str]) -> li
         address = resend_webhook.recipient_address(value)
         domain = domain_of(address)
         found.append(Sighting(item.id, domain, implied, item.created_at))
-        if domain in group and implied in _FAILURES and len(failed) < MAX_REPLY_LOOKUPS:
+        in_group = query.group_of(domain) is not None
+        if in_group and implied in _FAILURES and len(failed) < MAX_REPLY_LOOKUPS:
             failed.setdefault(item.id, address)
     return found
 

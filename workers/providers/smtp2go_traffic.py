@@ -1,4 +1,4 @@
-"""SMTP2GO: the last 24 hours of mail, counted for a mailbox-provider group (reference/providers.md §11.4).
+"""SMTP2GO: the account's recent mail, counted per mailbox-provider group (reference/providers.md §11.4).
 
 One `POST /activity/search` scan of the window serves both sides of the comparison: the group and
 "all other mail" come from the same events, grouped by recipient domain here (`search_recipient` per
@@ -48,7 +48,8 @@ async def read_traffic(http: ProviderHttp, query: TrafficQuery) -> Traffic:
     else:
         traffic.capped = True
         traffic.notes.append(
-            f"SMTP2GO activity scan stopped after {PAGE_CAP * PAGE_SIZE} events of the last 24 h"
+            f"SMTP2GO activity scan stopped after {PAGE_CAP * PAGE_SIZE} events of the last "
+            f"{query.window_hours} h"
         )
-    count(sightings, query.group, traffic)
+    count(sightings, query, traffic)
     return traffic

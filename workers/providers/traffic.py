@@ -1,18 +1,20 @@
-"""The account's mail of the last 24 hours, counted for one mailbox-provider group (SPEC §15).
+"""The account's recent mail, counted per mailbox-provider group (SPEC §15).
 
-Each adapter reads its provider's aggregate data and hands back a `Traffic`: how many messages went to
-the recipient's mailbox-provider group and to everyone else, each message once by its outcome, and the
-group's failure replies with every address scrubbed. Nothing here keeps a recipient address: only
-domains, counts and scrubbed reply texts leave an adapter.
+Each adapter reads its provider's aggregate data for a window and hands back a `Traffic`: how many
+messages went to each group of recipient domains asked about (the recipient's mailbox provider for a
+report; every well-known mailbox provider for the courier watch) and to everyone else, each message
+once by its outcome, and each group's failure replies with every address scrubbed. Nothing here keeps a
+recipient address: only domains, counts and scrubbed reply texts leave an adapter.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from redis.asyncio import Redis as AsyncRedis
 
@@ -42,11 +44,25 @@ _TOKEN = re.compile(r"(?<![\w.-])(?=[\w.-]*\d)(?=[\w.-]*[A-Za-z])[\w.-]{12,}(?![
 
 @dataclass(frozen=True)
 class TrafficQuery:
-    group: frozenset[str]  # the recipient domains of the mailbox-provider group
+    groups: Mapping[str, frozenset[str]]  # group key → its recipient domains; any other domain is "other"
     since: datetime
     now: datetime
     stream: str = "outbound"  # Postmark's message stream
     events: AsyncRedis | None = None  # the Resend webhook store
+    # Count a group's messages only when it had a failure (the courier watch asks about every mailbox
+    # provider, and where a group's total costs a call per domain, a group without failures needs none).
+    failing_only: bool = False
+
+    @property
+    def window_hours(self) -> int:
+        return round((self.now - self.since).total_seconds() / 3600)
+
+    @cached_property
+    def _index(self) -> dict[str, str]:
+        return {domain: key for key, domains in self.groups.items() for domain in domains}
+
+    def group_of(self, domain: str) -> str | None:
+        return self._index.get(domain)
 
 
 @dataclass
@@ -69,11 +85,17 @@ class Tally:
 
 @dataclass
 class Traffic:
-    group: Tally = field(default_factory=Tally)
+    """Per group key: its tally (a group with no message may be absent; with `failing_only`, a group
+    without failures is) and its failure replies, normalized; `other` is every other domain."""
+
+    groups: dict[str, Tally] = field(default_factory=dict)
     other: Tally = field(default_factory=Tally)
-    replies: Counter[str] = field(default_factory=Counter)  # the group's failure replies, normalized
+    replies: dict[str, Counter[str]] = field(default_factory=dict)
     capped: bool = False  # a scan stopped at its cap: the counts cover only what was read
     notes: list[str] = field(default_factory=list)
+
+    def tally(self, key: str | None) -> Tally:
+        return self.other if key is None else self.groups.setdefault(key, Tally())
 
 
 @dataclass(frozen=True)
@@ -95,8 +117,8 @@ def counted_as(outcome: DeliveryEvent) -> str | None:
     return _COUNTED.get(outcome)
 
 
-def count(sightings: Iterable[Sighting], group: frozenset[str], traffic: Traffic) -> None:
-    """Each (message, recipient domain) once, by its outcome, into the group's or the other tally."""
+def count(sightings: Iterable[Sighting], query: TrafficQuery, traffic: Traffic) -> None:
+    """Each (message, recipient domain) once, by its outcome, into its group's or the other tally."""
     by_message: dict[tuple[str, str], list[MessageEvent]] = defaultdict(list)
     for sighting in sightings:
         event = MessageEvent(sighting.message_id, sighting.type, sighting.at, sighting.reply)
@@ -107,12 +129,12 @@ def count(sightings: Iterable[Sighting], group: frozenset[str], traffic: Traffic
         counted = counted_as(outcome)
         if counted is None:
             continue
-        in_group = domain in group
-        (traffic.group if in_group else traffic.other).add(counted)
-        if in_group and counted != "accepted":
+        key = query.group_of(domain)
+        traffic.tally(key).add(counted)
+        if key is not None and counted != "accepted":
             reply = decisive_reply(events, outcome)
             if reply:
-                traffic.replies[normalized_reply(reply)] += 1
+                traffic.replies.setdefault(key, Counter())[normalized_reply(reply)] += 1
 
 
 def normalized_reply(text: str) -> str:

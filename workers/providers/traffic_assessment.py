@@ -1,7 +1,7 @@
 """Finding `mailbox_provider_rejecting` from the provider check's `mailbox_provider` section (SPEC §15).
 
 `warn` from 10 % of at least 20 messages to the recipient's mailbox-provider group in 24 hours refused
-or deferred, `fail` from 30 %, with the counts beside all other mail, the dominant reply and its
+or deferred, `fail` from 30 % (`workers/report/refusal_rate.py`), with the counts beside all other mail, the dominant reply and its
 category, and the runbook's advice (seed step 5). Pure, like the rest of the assessment.
 """
 
@@ -10,20 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from workers.report.model import Finding, Severity
+from workers.report.refusal_rate import refusal_severity
 
-MIN_MESSAGES = 20
-WARN_PERCENT = 10
-FAIL_PERCENT = 30
 WARM_UP = "Warm up the sending IP/domain: send small volumes to engaged users first and ramp up over weeks"
 
 
 def severity_of(section: dict[str, Any] | None) -> Severity | None:
     if not section or section.get("outcome") != "counted":
         return None
-    messages, failed = section["messages"], section["failed"]
-    if messages < MIN_MESSAGES or failed * 100 < WARN_PERCENT * messages:
-        return None
-    return Severity.FAIL if failed * 100 >= FAIL_PERCENT * messages else Severity.WARN
+    return refusal_severity(section["messages"], section["failed"])
 
 
 def traffic_headline(section: dict[str, Any] | None) -> str | None:

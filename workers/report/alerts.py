@@ -5,14 +5,17 @@ True), it is not (False), or the round could not look (None: Kratos or DNS down)
 alert from one round to the next and says what changed, so that the caller knows what to post:
 
 - opens on the first round that sees the problem; nothing happens while nothing is seen;
-- stays open while seen (count, last seen, affected, evidence refreshed);
+- stays open while seen (count, last seen, affected, evidence refreshed), or while the sighting `holds`:
+  below the line that opens the kind but above the one that resolves it (`mailbox_provider_rejecting`
+  opens at 30 % and resolves below 10 %, SPEC §15);
 - resolves after `CLEAN_ROUNDS_TO_RESOLVE` clean rounds in a row, or for `courier_abandoned` after
   `ABANDONED_QUIET_S` without a new abandoned message;
 - a round that could not look is an `error` line on an open alert: never an opening, never a clean
   round (it breaks a clean streak, so no outage can resolve an alert).
 
 `count` is how often the problem was seen: rounds for every kind but `courier_abandoned`, where it is
-the number of abandoned messages. `affected` counts recipients; an alert never holds an address.
+the number of abandoned messages. `affected` counts recipients (for `mailbox_provider_rejecting`, the
+messages refused or deferred in the last hour); an alert never holds an address.
 """
 
 from __future__ import annotations
@@ -29,7 +32,15 @@ COURIER_ABANDONED = "courier_abandoned"
 SMTP_FAILING = "smtp_failing"
 SENDER_AUTH_BROKEN = "sender_auth_broken"
 BLOCKLISTED = "blocklisted"
-ALERT_KINDS = (COURIER_STUCK, COURIER_ABANDONED, SMTP_FAILING, SENDER_AUTH_BROKEN, BLOCKLISTED)
+MAILBOX_PROVIDER_REJECTING = "mailbox_provider_rejecting"
+ALERT_KINDS = (
+    COURIER_STUCK,
+    COURIER_ABANDONED,
+    SMTP_FAILING,
+    SENDER_AUTH_BROKEN,
+    BLOCKLISTED,
+    MAILBOX_PROVIDER_REJECTING,
+)
 COURIER_KINDS = frozenset({COURIER_STUCK, COURIER_ABANDONED})
 
 CLEAN_ROUNDS_TO_RESOLVE = 2
@@ -58,6 +69,8 @@ class Sighting:
     detail: str = ""  # one sentence for a support engineer
     evidence: tuple[str, ...] = ()  # classified dispatch error, SMTP reply, the record…
     error: str = ""  # why the round could not look
+    # Not seen, but not clean either: keeps an open alert open (as seen), never opens one.
+    holds: bool = False
 
 
 class Change(enum.StrEnum):
@@ -168,7 +181,7 @@ def advance(
         # A broken streak: clean rounds must be "in a row" of rounds that could look.
         change = Change.NONE if alert.error == reason else Change.ERROR
         return replace(alert, error=reason, clean_rounds=0), change
-    if sighting.seen:
+    if sighting.seen or sighting.holds:
         change = Change.RECOVERED if alert.error else Change.UPDATED
         return _seen(alert, sighting, now), change
     return _clean(alert, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict, cast
 
+from workers.report.lookalikes import Candidate
 from workers.report.model import CheckResult
 
 # Courier message states in which the mail has not left yet (Kratos `queued`/`processing`).
@@ -29,16 +30,31 @@ class AddressDetails(TypedDict):
 
 
 class IdentityDetails(TypedDict):
-    """`identity`: only `found` when no identity has the address."""
+    """`identity`: only `found` when no identity has the address, then also the look-alike search
+    (`workers/report/lookalikes.py`: `candidates`, `similar_search`, `similar_search_note`)."""
 
     found: bool
     identity_id: NotRequired[str | None]
     schema_id: NotRequired[str | None]
     state: NotRequired[str | None]
     address: NotRequired[AddressDetails | None]
+    candidates: NotRequired[list[Candidate]]
+    similar_search: NotRequired[str]
+    similar_search_note: NotRequired[str]
 
 
-class DispatchDetails(TypedDict):
+class ReplyExplained(TypedDict, total=False):
+    """SPEC §15: beside every SMTP reply text, what it means (`workers/report/replies.py`)."""
+
+    category: str  # a `Category` value
+    side: str  # a `Side` value
+    mailbox_provider: str  # a key of workers/report/mailboxes.py, "" when unknown or our own relay
+    meaning: str  # one sentence for a support engineer, with what to do
+
+
+class DispatchDetails(ReplyExplained):
+    """One dispatch attempt; the four keys of `ReplyExplained` explain `error` when there is one."""
+
     id: str | None
     status: str  # "failed" | "success"
     created_at: str | None
@@ -58,7 +74,9 @@ class CourierMessage(TypedDict):
     dispatches: list[DispatchDetails]
 
 
-class CourierDetails(TypedDict):
+class CourierDetails(ReplyExplained):
+    """The four keys of `ReplyExplained` explain `last_error` when there is one."""
+
     window_days: int
     count: int
     messages: list[CourierMessage]
@@ -69,14 +87,26 @@ class CourierDetails(TypedDict):
     last_error: str
 
 
-class SmtpDetails(TypedDict, total=False):
-    """`smtp`: the live probe; `classification` is set when the relay refused us."""
+class SmtpDetails(ReplyExplained, total=False):
+    """`smtp`: the live probe; `classification` is set when the relay refused us; the four keys of
+    `ReplyExplained` explain `reply` when there is one."""
 
     classification: str | None  # a `Verdict` of SMTP_CLASSES, or None
+    reply: str | None
+    mail_from: str
 
 
-class ProviderMessage(TypedDict, total=False):
+class ProviderDomain(TypedDict, total=False):
+    """The provider check's `sender_domain` section: the From domain as the provider sees it."""
+
+    domain: str | None
+
+
+class ProviderMessage(ReplyExplained, total=False):
+    """The four keys of `ReplyExplained` explain `reply` when there is one."""
+
     outcome: str  # "sent" | "delivered" | "deferred" | "bounced_hard" | … (the provider's event types)
+    reply: str | None
     dashboard_url: str | None
 
 
@@ -91,11 +121,22 @@ class ProviderDetails(TypedDict, total=False):
     suppressed: bool
     suppression: Suppression | None
     newest: ProviderMessage | None
+    decisive: str | None
+    sender_domain: ProviderDomain
+
+
+class MixedScriptDetails(TypedDict):
+    local_part: list[str]
+    domain: list[str]
 
 
 class RecipientDetails(TypedDict, total=False):
+    domain: str
     disposable: bool
     mailbox_provider: str | None
+    typo_of: str | None  # the well-known mailbox domain this one is a likely typo of (SPEC §14)
+    suggested_address: str | None  # the address with that domain
+    mixed_script: MixedScriptDetails | None
 
 
 def usable_details(checks: Mapping[str, CheckResult], name: str) -> Mapping[str, Any] | None:

@@ -38,10 +38,11 @@ class Severity(enum.StrEnum):
 
 
 class Verdict(enum.StrEnum):
-    """SPEC §6.1's verdicts, in the order of its rules (the five SMTP classes share rule 5)."""
+    """SPEC §6.1's verdicts, in the order of its rules (the five SMTP classes share rule 6)."""
 
     DISPOSABLE_DOMAIN = "disposable_domain"
     RECIPIENT_INVALID = "recipient_invalid"
+    ADDRESS_MISMATCH = "address_mismatch"
     NO_IDENTITY = "no_identity"
     COURIER_STUCK = "courier_stuck"
     SMTP_AUTH_FAILED = "smtp_auth_failed"

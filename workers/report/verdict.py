@@ -10,10 +10,12 @@ from collections.abc import Callable, Mapping
 
 from workers.report import details
 from workers.report.details import BOUNCED_OUTCOMES, PENDING_STATUSES, CourierMessage
+from workers.report.lookalikes import Candidate
 from workers.report.model import CheckResult, Severity, Status, Verdict
 from workers.report.smtp_classify import SMTP_CLASSES
 
 Checks = Mapping[str, CheckResult]
+MAX_CHECK_BUTTONS = 3  # SPEC §14: a button per look-alike identity, at most three
 
 
 def _newest(checks: Checks) -> CourierMessage | None:
@@ -27,9 +29,48 @@ def _provider_outcome(checks: Checks) -> str | None:
     return newest.get("outcome") if newest else None
 
 
-def _disposable(checks: Checks) -> bool:
+def _typo_of(checks: Checks) -> str | None:
     recipient = details.recipient(checks)
-    return bool(recipient and recipient.get("disposable"))
+    return recipient.get("typo_of") if recipient else None
+
+
+def _disposable(checks: Checks) -> bool:
+    """Rule 1; a disposable domain that is a likely typo of a well-known mailbox domain (gmial.com is
+    both) is a typo first (SPEC §14): rule 3 decides it."""
+    recipient = details.recipient(checks)
+    return bool(recipient and recipient.get("disposable")) and not _typo_of(checks)
+
+
+def candidates(checks: Checks) -> list[Candidate]:
+    """The look-alike identities the identity check found (SPEC §14), closest first."""
+    identity = details.identity(checks)
+    return list(identity.get("candidates") or []) if identity else []
+
+
+def _unverified_under_a_typo(checks: Checks) -> bool:
+    identity = details.identity(checks)
+    address = identity.get("address") if identity else None
+    return bool(identity and identity["found"] and _typo_of(checks) and not (address and address["verified"]))
+
+
+def _address_mismatch(checks: Checks) -> bool:
+    """Rule 3: no identity has the address but a look-alike does, or the address has an unverified
+    identity and its domain is a likely typo of a well-known mailbox domain."""
+    identity = details.identity(checks)
+    if identity is not None and identity["found"] is False and candidates(checks):
+        return True
+    return _unverified_under_a_typo(checks)
+
+
+def addresses_to_check(checks: Checks) -> list[str]:
+    """What the `check_address` buttons run a report for, in order (their values index this list):
+    the look-alike identities' addresses, or the typo-corrected address; at most MAX_CHECK_BUTTONS."""
+    found = [c["address"] for c in candidates(checks)]
+    if not found and _unverified_under_a_typo(checks):
+        recipient = details.recipient(checks)
+        suggested = recipient.get("suggested_address") if recipient else None
+        found = [suggested] if suggested else []
+    return found[:MAX_CHECK_BUTTONS]
 
 
 def _recipient_invalid(checks: Checks) -> bool:
@@ -66,13 +107,13 @@ def _probe_refused(checks: Checks) -> bool:
 
 
 def _relay_refuses_courier_unknown(checks: Checks) -> bool:
-    """Rule 5's exception: with the courier unreadable, a relay that refuses us explains missing mail."""
+    """Rule 6's exception: with the courier unreadable, a relay that refuses us explains missing mail."""
     courier = checks.get("courier")
     return (courier is None or not courier.usable) and _probe_refused(checks)
 
 
 def smtp_failure_class(checks: Checks) -> Verdict:
-    """Rule 5's class: the dispatch errors decide; the live probe only when they carry no text."""
+    """Rule 6's class: the dispatch errors decide; the live probe only when they carry no text."""
     courier = details.courier(checks)
     if courier and courier["classification"] in SMTP_CLASSES:
         return Verdict(courier["classification"])
@@ -113,10 +154,11 @@ def _smtp_failure(checks: Checks) -> bool:
     return _failing(checks) or _relay_refuses_courier_unknown(checks)
 
 
-# Rule 5 matches as COURIER_FAILING; `smtp_failure_class` then says which of its five classes it is.
+# Rule 6 matches as COURIER_FAILING; `smtp_failure_class` then says which of its five classes it is.
 _RULES: tuple[tuple[Verdict, Callable[[Checks], bool]], ...] = (
     (Verdict.DISPOSABLE_DOMAIN, _disposable),
     (Verdict.RECIPIENT_INVALID, _recipient_invalid),
+    (Verdict.ADDRESS_MISMATCH, _address_mismatch),
     (Verdict.NO_IDENTITY, _no_identity),
     (Verdict.COURIER_STUCK, _stuck),
     (Verdict.COURIER_FAILING, _smtp_failure),
@@ -162,10 +204,14 @@ def offered_actions(checks: Checks, verdict: Verdict, *, flush_configured: bool)
     actions = []
     if verdict == Verdict.COURIER_STUCK and flush_configured:
         actions.append("flush")
-    if found and address and not address["verified"]:
+    # Never a code sent again to an address that is probably not the user's (a typo-squatter may hold it).
+    sends = found and verdict != Verdict.ADDRESS_MISMATCH
+    if sends and address and not address["verified"]:
         actions.append("resend_verification")
-    if found:
+    if sends:
         actions.append("resend_recovery")
+    if verdict == Verdict.ADDRESS_MISMATCH and addresses_to_check(checks):
+        actions.append("check_address")
     if verdict == Verdict.PROVIDER_SUPPRESSED and suppression and suppression.get("removable"):
         actions.append("unsuppress")
     actions.append("rerun")

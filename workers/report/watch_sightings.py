@@ -2,24 +2,32 @@
 
 The courier's part comes as `CourierSample` (counts and the classified dispatch error, never an
 address); the relay, sender_auth and blocklists parts are the report's own check results, read the
-way the report reads them (rule 5's classes, the same findings).
+way the report reads them (rule 6's classes, the same findings). The provider's part (SPEC §15) is the
+From domain's finding at the provider, which joins sender_auth's, and the last hour of mail counted per
+mailbox provider (`workers/providers/account_watch.py`). Every SMTP reply shown as evidence is followed
+by what it means.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from workers.report.alerts import (
     BLOCKLISTED,
     COURIER_ABANDONED,
     COURIER_STUCK,
+    MAILBOX_PROVIDER_REJECTING,
     SENDER_AUTH_BROKEN,
     SMTP_FAILING,
     Sighting,
 )
-from workers.report.model import CheckResult, Severity, Status, Verdict
-from workers.report.wording import SMTP_PHASE_TEXT, verdict_headline
+from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
+from workers.report.refusal_rate import refusal_severity
+from workers.report.relay_replies import relay_reply_details
+from workers.report.wording import SMTP_PHASE_TEXT, reply_cause, verdict_headline
 
 BLOCKLIST_CODES = frozenset({"ip_blocklisted", "domain_blocklisted"})
 EVIDENCE_MAX = 300
@@ -43,7 +51,7 @@ class CourierPart:
     messages: int = 0
     recipients: int = 0
     oldest_age_s: int = 0
-    classification: str | None = None  # rule 5's class of the newest failed dispatch, if any
+    classification: str | None = None  # rule 6's class of the newest failed dispatch, if any
     last_error: str = ""  # that dispatch's error text
     complete: bool = True  # False: a listing stopped at its cap, so the counts are lower bounds
 
@@ -60,11 +68,26 @@ class CourierSample:
     error: str = ""
 
 
+def _meaning(explained: Mapping[str, Any]) -> tuple[str, ...]:
+    """The evidence line under a reply: what it blames and what to do (SPEC §15); none when unexplained."""
+    if not explained.get("meaning"):
+        return ()
+    cause = reply_cause(explained)
+    return (
+        _line(
+            f"→ {explained.get('category')}" + (f" — {cause}" if cause else "") + f": {explained['meaning']}"
+        ),
+    )
+
+
 def _dispatch_evidence(part: CourierPart) -> tuple[str, ...]:
     if not part.last_error:
         return ()
     said = verdict_headline(part.classification or Verdict.COURIER_FAILING)
-    return (f"last dispatch error ({said}): {_line(part.last_error)}",)
+    return (
+        f"last dispatch error ({said}): {_line(part.last_error)}",
+        *_meaning(relay_reply_details(part.last_error)),
+    )
 
 
 def courier_sightings(sample: CourierSample, *, stuck_after: int) -> list[Sighting]:
@@ -112,9 +135,10 @@ def smtp_sighting(result: CheckResult) -> Sighting:
         evidence.append(f"classified as: {verdict_headline(verdict)}")
     if details.get("failed_phase"):
         evidence.append(f"failed at: {SMTP_PHASE_TEXT.get(details['failed_phase'], details['failed_phase'])}")
-    for key, label in (("reply", "SMTP reply"), ("error", "error")):
-        if details.get(key):
-            evidence.append(f"{label}: {_line(str(details[key]))}")
+    if details.get("reply"):
+        evidence += [f"SMTP reply: {_line(str(details['reply']))}", *_meaning(details)]
+    if details.get("error"):
+        evidence.append(f"error: {_line(str(details['error']))}")
     return Sighting(SMTP_FAILING, True, detail=_line(result.summary), evidence=tuple(evidence))
 
 
@@ -129,14 +153,20 @@ def _records(result: CheckResult) -> list[str]:
     return lines
 
 
-def sender_auth_sighting(result: CheckResult) -> Sighting:
-    """A `fail` finding of sender_auth; a resolver that cannot answer is no verdict either way."""
-    failing = [f for f in result.findings if f.severity is Severity.FAIL]
+def sender_auth_sighting(
+    result: CheckResult, domain: Finding | None = None, domain_error: str = ""
+) -> Sighting:
+    """A `fail` finding of sender_auth, or the From domain unverified at the provider (`domain`, the
+    provider check's `sender_domain_unverified`); a resolver or a provider that cannot answer is no
+    verdict either way (`domain_error`: why the provider could not be asked)."""
+    failing = [f for f in result.findings if f.severity is Severity.FAIL] + ([domain] if domain else [])
     if failing:
         evidence = [f"{f.code}: {_line(f.summary)}" for f in failing] + _records(result)
         return Sighting(SENDER_AUTH_BROKEN, True, detail=_line(failing[0].summary), evidence=tuple(evidence))
-    if result.status is Status.ERROR:
-        return Sighting(SENDER_AUTH_BROKEN, None, error=result.summary)
+    errors = [result.summary] if result.status is Status.ERROR else []
+    errors += [domain_error] if domain_error else []
+    if errors:
+        return Sighting(SENDER_AUTH_BROKEN, None, error="; ".join(errors))
     return Sighting(SENDER_AUTH_BROKEN, False)
 
 
@@ -148,3 +178,44 @@ def blocklists_sighting(result: CheckResult) -> Sighting:
     if result.status is Status.ERROR:
         return Sighting(BLOCKLISTED, None, error=result.summary)
     return Sighting(BLOCKLISTED, False)
+
+
+def mailbox_provider_sighting(section: Mapping[str, Any] | None, *, unavailable: str = "") -> Sighting:
+    """One mailbox provider refusing or deferring our mail in the last hour (SPEC §15): seen from the
+    `fail` line, holding an open alert from the `warn` line (it resolves below it); `section` is the
+    provider's `traffic` tally per mailbox provider, None when there is no provider API to ask
+    (`unavailable` says why). A provider that cannot be asked is an error, never an opening."""
+    kind = MAILBOX_PROVIDER_REJECTING
+    if section is None or section.get("outcome") != "counted":
+        notes = list((section or {}).get("notes") or [])
+        return Sighting(kind, None, error=_line(notes[0] if notes else unavailable or "not counted"))
+    levels = [(group, refusal_severity(group["messages"], group["failed"])) for group in section["groups"]]
+    failing = [group for group, level in levels if level is Severity.FAIL]
+    warning = [group for group, level in levels if level is Severity.WARN]
+    shown = failing or warning
+    if not shown:
+        return Sighting(kind, False)
+    at_least = "at least " if section.get("capped") else ""
+    hours = section.get("window_hours", 1)
+    detail = "; ".join(
+        f"{g['name']} refused or deferred {at_least}{g['failed']} of {g['messages']} messages in the last "
+        f"{hours} h ({g['percent']} %)"
+        for g in shown
+    )
+    evidence = [line for group in shown for line in _dominant_evidence(group)]
+    return Sighting(
+        kind,
+        bool(failing),
+        affected=sum(group["failed"] for group in shown),
+        detail=_line(detail + "."),
+        evidence=tuple(evidence),
+        holds=not failing,
+    )
+
+
+def _dominant_evidence(group: Mapping[str, Any]) -> tuple[str, ...]:
+    dominant = group.get("dominant_reply")
+    if not dominant:
+        return ()
+    said = f"most common reply from {group['name']} ({dominant['messages']}×): {_line(dominant['reply'])}"
+    return (_line(said), *_meaning(dominant))

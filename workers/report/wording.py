@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from workers.report.model import Report, State, Verdict
 
 HEADLINES: dict[Verdict, str] = {
     Verdict.DISPOSABLE_DOMAIN: "Disposable email domain",
     Verdict.RECIPIENT_INVALID: "The recipient domain cannot receive mail",
+    Verdict.ADDRESS_MISMATCH: "Probably not the user's address (a typo or a look-alike account)",
     Verdict.NO_IDENTITY: "No account has this address",
     Verdict.COURIER_STUCK: "Kratos's courier is stuck",
     Verdict.SMTP_AUTH_FAILED: "The SMTP relay refuses our credentials",
@@ -65,3 +69,36 @@ SMTP_PHASE_TEXT = {
     "mail_from": "MAIL FROM",
     "rcpt_to": "RCPT TO",
 }
+
+
+# What an explained SMTP reply (SPEC §15, `workers/report/replies.py`) blames, as a summary says it.
+REPLY_CAUSES = {
+    "invalid_recipient": "the address does not exist",
+    "inactive_mailbox": "the mailbox is disabled or closed",
+    "mailbox_full": "the mailbox is full",
+    "bad_domain": "the recipient's domain cannot receive mail",
+    "reputation": "our sending reputation",
+    "authentication": "our SPF/DKIM/DMARC authentication",
+    "rate_limited": "rate limiting",
+    "content": "the email's content",
+    "policy": "the recipient's organisation filters our mail",
+    "relay_denied": "the server will not relay for us",
+    "sender_config": "our sending configuration",
+    "transient": "a temporary problem",
+}
+REPLY_SIDES = {"recipient": "the user's side", "recipient_org": "the user's IT", "sender": "our side"}
+# The check that shows a sender-side cause: where the support agent looks next (SPEC §15).
+SENDER_CAUSE_CHECKS = {"authentication": "sender_auth", "reputation": "blocklists"}
+
+
+def reply_cause(explained: Mapping[str, Any]) -> str:
+    """'the mailbox is full (the user's side)', 'our SPF/DKIM/DMARC authentication (our side: see the
+    sender_auth check)'; "" for a reply that is not explained or could not be classified."""
+    cause = REPLY_CAUSES.get(str(explained.get("category") or ""))
+    if cause is None:
+        return ""
+    side = str(explained.get("side") or "")
+    check = SENDER_CAUSE_CHECKS.get(str(explained["category"])) if side == "sender" else None
+    if check is not None:
+        return f"{cause} ({REPLY_SIDES[side]}: see the {check} check)"
+    return f"{cause} ({REPLY_SIDES[side]})" if side in REPLY_SIDES else cause

@@ -1,17 +1,42 @@
-"""The evidence a support engineer needs at a glance, one short plain-text line per check.
+"""The evidence a support engineer needs at a glance: short plain-text lines per check.
 
 Pure functions of a report's check details. Every key is read defensively: a check that ended
 `error` or `skipped` has little or nothing in `details`. Callers escape the text for mrkdwn.
+
+A line that shows an SMTP reply (the courier's last dispatch error, the probe's reply, the provider's
+decisive reply, the dominant reply of a refusing mailbox provider) carries the reply's explanation
+(SPEC §15: its category, whose side, and what it means) to be shown next to it. The provider's sender
+domain and its 24-hour aggregate are shown only when their finding was raised; the aggregate is counts
+and scrubbed reply text, never another recipient's address.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from workers.report.model import CHECK_NAMES, CheckResult
-from workers.report.wording import SMTP_PHASE_TEXT
+from workers.report.wording import SMTP_PHASE_TEXT, reply_cause
 from workers.slack.text import clip
+
+MAX_RECORDS_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Evidence:
+    check: str
+    line: str
+    explained: str = ""  # "<category> (<side>): <meaning>" of the reply the line shows; "" when none
+
+
+def explanation(reply: Mapping[str, Any]) -> str:
+    """What a reply explained by SPEC §15's keys means, in one line; "" when it carries none."""
+    meaning = str(reply.get("meaning") or "")
+    if not reply.get("category") or not meaning:
+        return ""
+    cause = reply_cause(reply)
+    return f"{reply['category']}" + (f" — {cause}" if cause else "") + f": {meaning}"
 
 
 def _courier(d: dict[str, Any]) -> str | None:
@@ -83,6 +108,46 @@ def _provider(d: dict[str, Any]) -> str | None:
     return " · ".join(parts) or None
 
 
+def _sender_domain(section: dict[str, Any]) -> str | None:
+    """`sender_domain_unverified`: the provider's own word for the domain and each unverified record."""
+    domain = section.get("domain")
+    if section.get("outcome") == "missing":
+        return f"sender domain {domain}: not added at the provider"
+    if section.get("outcome") != "unverified":
+        return None
+    records = [r for r in section.get("records") or [] if not r.get("verified")]
+    shown = [
+        f"{r.get('kind')} {r.get('host')} ({r.get('status')}, {_in_dns(r.get('dns_found'))})"
+        for r in records[:MAX_RECORDS_SHOWN]
+    ]
+    more = f" and {len(records) - MAX_RECORDS_SHOWN} more" if len(records) > MAX_RECORDS_SHOWN else ""
+    unverified = f"; unverified: {', '.join(shown)}{more}" if shown else ""
+    return f"sender domain {domain}: {section.get('provider_state')}{unverified}"
+
+
+def _in_dns(found: object) -> str:
+    if found is None:
+        return "DNS not compared"
+    return "in DNS" if found else "not in DNS"
+
+
+def _mailbox_provider(section: dict[str, Any]) -> str | None:
+    """`mailbox_provider_rejecting`: the group's counts beside all other mail, and its dominant reply."""
+    if section.get("outcome") != "counted":
+        return None
+    group, other = section.get("group") or {}, section.get("other") or {}
+    at_least = "at least " if section.get("capped") else ""
+    line = (
+        f"{group.get('name')}, last {section.get('window_hours')} h: {at_least}{section.get('failed')} of "
+        f"{section.get('messages')} refused or deferred ({section.get('percent')} %) · other mail "
+        f"{other.get('failed')} of {other.get('messages')}"
+    )
+    dominant = section.get("dominant_reply")
+    if dominant:
+        line += f" · most common reply ({dominant.get('messages')}×): {dominant.get('reply')}"
+    return line
+
+
 _BY_CHECK: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "courier": _courier,
     "smtp": _smtp,
@@ -93,8 +158,38 @@ _BY_CHECK: dict[str, Callable[[dict[str, Any]], str | None]] = {
 }
 
 
-def evidence_lines(checks: dict[str, CheckResult]) -> list[tuple[str, str]]:
-    """(check name, line) for every check that has evidence worth showing."""
+def _explained_reply(name: str, d: dict[str, Any]) -> str:
+    """The explanation of the reply the check's line shows (SPEC §15), "" when it shows none."""
+    if name == "courier" and d.get("last_error"):
+        return explanation(d)
+    if name == "smtp" and d.get("failed_phase") and d.get("reply"):
+        return explanation(d)
+    newest = d.get("newest")
+    if name == "provider" and d.get("decisive") and isinstance(newest, dict):
+        return explanation(newest)
+    return ""
+
+
+def _provider_sections(result: CheckResult) -> list[Evidence]:
+    codes = {finding.code for finding in result.findings}
+    found = []
+    domain = result.details.get("sender_domain")
+    if "sender_domain_unverified" in codes and isinstance(domain, dict):
+        line = _sender_domain(domain)
+        if line:
+            found.append(Evidence("provider", clip(line)))
+    traffic = result.details.get("mailbox_provider")
+    if "mailbox_provider_rejecting" in codes and isinstance(traffic, dict):
+        line = _mailbox_provider(traffic)
+        dominant = traffic.get("dominant_reply")
+        if line:
+            explained = explanation(dominant) if isinstance(dominant, dict) else ""
+            found.append(Evidence("provider", clip(line), clip(explained)))
+    return found
+
+
+def evidence_lines(checks: dict[str, CheckResult]) -> list[Evidence]:
+    """The evidence worth showing, check by check (some checks show several lines)."""
     lines = []
     for name in CHECK_NAMES:
         extract = _BY_CHECK.get(name)
@@ -103,7 +198,9 @@ def evidence_lines(checks: dict[str, CheckResult]) -> list[tuple[str, str]]:
             continue
         line = extract(result.details)
         if line:
-            lines.append((name, clip(line)))
+            lines.append(Evidence(name, clip(line), clip(_explained_reply(name, result.details))))
+        if name == "provider":
+            lines.extend(_provider_sections(result))
     return lines
 
 

@@ -20,3 +20,4 @@ class EventType(enum.StrEnum):
 
 class BlockId(enum.StrEnum):
     ACTIONS = "mailcheck_actions"
+    CHECK_ADDRESS = "mailcheck_check_address"  # one block per look-alike address: `_<n>` follows

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from workers.report.model import CHECK_NAMES, Report, State, Status
+from workers.report.verdict import addresses_to_check
 from workers.report.wording import CHECK_LABELS, headline
 from workers.slack.evidence import dashboard_url, evidence_lines
 from workers.slack.ids import Action, BlockId, EventType
@@ -49,7 +50,9 @@ BUTTONS: dict[str, tuple[str, str | None, str | None]] = {
         "Remove this address from the provider's suppression list?",
     ),
     Action.RERUN: ("Re-run", None, None),
+    Action.CHECK_ADDRESS: ("Check", None, None),  # one per look-alike address: "Check <address>"
 }
+BUTTON_TEXT_MAX = 75  # Slack's limit on a button's text
 
 
 # Shown under the buttons while nobody may press the changing ones (SPEC §7: fail closed).
@@ -57,7 +60,7 @@ OPERATORS_HINT = (
     ":lock: Nobody may press the fixing buttons yet: set `MAILCHECK_OPERATORS` (Slack user IDs) or "
     "`MAILCHECK_OPERATOR_GROUP` (a user-group ID) and restart mailcheck. Re-run works for everyone."
 )
-READ_ONLY_ACTIONS = frozenset({Action.RERUN})
+READ_ONLY_ACTIONS = frozenset({Action.RERUN, Action.CHECK_ADDRESS})
 
 
 def fallback_text(report: Report) -> str:
@@ -85,7 +88,12 @@ def _code_safe(text: str) -> str:
 
 
 def _evidence(report: Report) -> str:
-    lines = [f"• {CHECK_LABELS[name]}: `{_code_safe(line)}`" for name, line in evidence_lines(report.checks)]
+    """One bullet per line of evidence, the reply shown as code and, under it, what it means."""
+    lines = []
+    for item in evidence_lines(report.checks):
+        lines.append(f"• {CHECK_LABELS[item.check]}: `{_code_safe(item.line)}`")
+        if item.explained:
+            lines.append(f"      ↳ {escape(item.explained)}")
     url = dashboard_url(report.checks)
     if url:
         lines.append(f"• <{url}|Open this message in the provider's dashboard>")
@@ -103,6 +111,22 @@ def action_button(action: str, subject_id: str) -> ButtonElement:
     return ButtonElement(
         text=label, action_id=Action(action).action_id, value=subject_id, style=style, confirm=confirm
     )
+
+
+def check_address_blocks(report: Report) -> list[Block]:
+    """SPEC §14: a button per look-alike address (at most three), each in a block of its own (a block's
+    buttons need distinct action ids, and these share `mailcheck.check_address`); the value names the
+    report and which address, never the address itself."""
+    addresses = addresses_to_check(report.checks)
+    intro = ":mag: *Check one of these addresses instead* (a full report for it, in this thread)"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=intro))] if addresses else []
+    for index, address in enumerate(addresses):
+        label = clip(f"Check {address}", BUTTON_TEXT_MAX)
+        button = ButtonElement(
+            text=label, action_id=Action.CHECK_ADDRESS.action_id, value=f"{report.report_id}:{index}"
+        )
+        blocks.append(ActionsBlock(block_id=f"{BlockId.CHECK_ADDRESS}_{index}", elements=[button]))
+    return blocks
 
 
 def _section(text: str) -> SectionBlock:
@@ -127,12 +151,14 @@ def report_blocks(
     if report.tell_user:
         blocks.append(_section("*What to tell the user*\n```" + escape(report.tell_user) + "```"))
     if report.actions and report.state != State.RUNNING:
+        plain = [a for a in report.actions if a != Action.CHECK_ADDRESS]
         blocks.append(
             ActionsBlock(
-                block_id=BlockId.ACTIONS,
-                elements=[action_button(a, report.report_id) for a in report.actions],
+                block_id=BlockId.ACTIONS, elements=[action_button(a, report.report_id) for a in plain]
             )
         )
+        if Action.CHECK_ADDRESS in report.actions:
+            blocks += check_address_blocks(report)
         if not operators_configured and set(report.actions) - READ_ONLY_ACTIONS:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=OPERATORS_HINT)]))
     context = f"report `{report.report_id}`"

@@ -21,6 +21,7 @@ from workers.report.alerts import (
     BLOCKLISTED,
     COURIER_ABANDONED,
     COURIER_STUCK,
+    MAILBOX_PROVIDER_REJECTING,
     OPEN,
     SENDER_AUTH_BROKEN,
     SMTP_FAILING,
@@ -38,6 +39,7 @@ TITLES = {
     SMTP_FAILING: "The SMTP relay is failing",
     SENDER_AUTH_BROKEN: "SPF / DKIM / DMARC is broken",
     BLOCKLISTED: "Our mail is blocklisted",
+    MAILBOX_PROVIDER_REJECTING: "A mailbox provider is refusing our mail",
 }
 WHAT_TO_DO = {
     COURIER_STUCK: "Look at the Kratos courier's logs and whether it runs at all "
@@ -46,10 +48,18 @@ WHAT_TO_DO = {
     "then let the users ask for a new code (or resend from their report).",
     SMTP_FAILING: "Kratos cannot hand mail to the relay. A refused login means the SMTP password changed: "
     "update COURIER_SMTP_CONNECTION_URI in Kratos and in mailcheck. Otherwise check host, port and TLS.",
-    SENDER_AUTH_BROKEN: "Receivers will reject our mail or file it as spam: restore the DNS record named above.",
+    SENDER_AUTH_BROKEN: "Receivers will reject our mail or file it as spam: restore the DNS record named above, "
+    "or, when the provider has not verified the sender domain, publish the records it names and re-verify the "
+    "domain in its dashboard.",
     BLOCKLISTED: "Receivers refuse mail from the listed address: find why (a leaked credential, a spam run), "
     "then follow the blocklist's delisting procedure.",
+    MAILBOX_PROVIDER_REJECTING: "Read what the most common reply blames. Authentication: fix SPF, DKIM and "
+    "DMARC first (the sender_auth check of any report). Reputation or rate limiting: slow down and warm up the "
+    "sending IP/domain (small volumes to engaged users first, ramping up over weeks), and ask the provider "
+    "about the IP. Users of that mailbox provider get their mail late or not at all meanwhile.",
 }
+# What `affected` counts, where it is not recipients.
+AFFECTED = {MAILBOX_PROVIDER_REJECTING: "message(s) refused or deferred in the last hour"}
 
 
 def title(alert: Alert) -> str:
@@ -70,7 +80,8 @@ def _facts(alert: Alert) -> str:
     seen = "round(s)" if alert.kind != COURIER_ABANDONED else "message(s)"
     facts = (
         f"*{alert.count}* {seen} · first seen {slack_time(alert.first_seen)} · "
-        f"last seen {slack_time(alert.last_seen)} · *{alert.affected}* affected recipient(s)"
+        f"last seen {slack_time(alert.last_seen)} · *{alert.affected}* "
+        f"{AFFECTED.get(alert.kind, 'affected recipient(s)')}"
     )
     if alert.state != OPEN:
         facts += f" · resolved {slack_time(alert.resolved_at)}"
@@ -132,6 +143,8 @@ def _resolved_because(alert: Alert) -> str:
         return escape(alert.resolution)
     if alert.kind == COURIER_ABANDONED:
         return "no message was abandoned for an hour."
+    if alert.kind == MAILBOX_PROVIDER_REJECTING:
+        return "under the warning line (10 % of at least 20 messages refused or deferred) in two rounds in a row."
     return "not seen in two rounds in a row."
 
 

@@ -15,16 +15,18 @@ import pytest
 from tests.standins.dns_server import BROKEN_MODES, DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.mail_dns import sender_zones
-from tests.standins.providers import ResendStandIn
+from tests.standins.providers import PostmarkStandIn, ResendStandIn
 from tests.standins.smtp_server import SmtpStandin, make_pki
 from workers.checks.diagnostics import run_diagnostics
 from workers.core.settings import load_settings
-from workers.report.model import Report
+from workers.report.advice import tell_user
+from workers.report.model import CheckResult, Report, Verdict
 
 # The test relay speaks plain SMTP on loopback, with AUTH; aiosmtpd warns about exactly that.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 RESEND_KEY = "re_test_key_123"
+POSTMARK_KEY = "0b6e0d5c-1f2a-4c3b-9d8e-7f6a5b4c3d2e"
 _ids = itertools.count(1)
 
 ZONES = {
@@ -249,3 +251,152 @@ def test_healthy_resolver_pays_one_control_query_per_tld(kratos, relay) -> None:
     assert report.checks["blocklists"].status.value == "ok"
     controls = [name for name, rdtype in server.queries if rdtype == "SOA"]
     assert sorted(controls) == ["", "org", "test"]  # .org does not exist here: the root answers for it
+
+
+# ---- SPEC §15: every SMTP reply in a report is explained, and tell_user and the summaries use it -------
+
+USER_UNKNOWN = "550 5.1.1 <{email}>: Recipient address rejected: User unknown in virtual mailbox table"
+SENDER_SIDE = "This is on our side, not yours: we are fixing it, and there is no need for you to do anything."
+
+
+@pytest.fixture
+def postmark() -> Iterator[PostmarkStandIn]:
+    with PostmarkStandIn(POSTMARK_KEY) as standin:
+        yield standin
+
+
+def _with_postmark(postmark: PostmarkStandIn) -> dict[str, Any]:
+    return {
+        "mail_provider": "postmark",
+        "mail_provider_api_key": POSTMARK_KEY,
+        "mail_provider_api_url": postmark.url,
+    }
+
+
+def _bounced_at_postmark(postmark: PostmarkStandIn, email: str, kind: str, reply: str) -> None:
+    """The courier's message as Postmark recorded it, then refused by the recipient's server."""
+    message_id = f"pm-{next(_ids)}"
+    postmark.add_message(message_id, email, _iso(110))
+    bounce_id = next(_ids)
+    postmark.add_event(message_id, "Bounced", _iso(100), email, BounceID=bounce_id)
+    postmark.add_bounce(bounce_id, message_id, email, kind, _iso(100), f"smtp;{reply}", inactive=False)
+
+
+def _finding(report: Report, code: str) -> str:
+    return next(f.summary for f in report.findings if f.code == code)
+
+
+def test_a_kratos_dispatch_error_550_is_explained_and_the_user_told_to_check_the_spelling(
+    dns, kratos, relay
+) -> None:
+    email = f"typo.{next(_ids)}@gmail.com"
+    kratos.add_identity(email)
+    error = USER_UNKNOWN.format(email=email)
+    kratos.add_message(email, status="abandoned", age_s=60, send_count=5, dispatches=[("failed", error)] * 2)
+    report = diagnose(email, dns=dns, kratos=kratos, relay=relay, resend=None)
+    courier = report.checks["courier"]
+    dispatch = courier.details["newest"]["dispatches"][0]
+    assert dispatch["error"].startswith("550 5.1.1") and dispatch["category"] == "invalid_recipient"
+    assert (dispatch["side"], dispatch["mailbox_provider"]) == ("recipient", "")  # our relay said it
+    assert {k: courier.details[k] for k in ("category", "side", "mailbox_provider")} == {
+        "category": "invalid_recipient",
+        "side": "recipient",
+        "mailbox_provider": "",
+    }
+    assert courier.details["meaning"].startswith(
+        "The recipient's mail server says this mailbox does not exist"
+    )
+    assert report.verdict == "smtp_rejected"
+    assert (
+        courier.summary == "The newest message was abandoned: the address does not exist (the user's side)."
+    )
+    assert "ask the user to check the address for typos" in _finding(report, "courier_abandoned")
+    assert report.tell_user.startswith(
+        "The address does not exist at gmail.com — please check the spelling of your email address"
+    )
+    assert email not in report.tell_user
+
+
+def test_the_relays_535_is_explained_as_ours_in_the_dispatch_and_in_the_probe(dns, kratos, relay) -> None:
+    email = f"login.{next(_ids)}@gmail.com"
+    kratos.add_identity(email)
+    failed = ("failed", "535 5.7.8 Authentication credentials invalid")
+    kratos.add_message(email, status="abandoned", age_s=60, send_count=5, dispatches=[failed])
+    report = diagnose(
+        email,
+        dns=dns,
+        kratos=kratos,
+        relay=relay,
+        resend=None,
+        courier_smtp_connection_uri=relay.uri(password="rotated-password"),
+    )
+    courier, smtp = report.checks["courier"].details, report.checks["smtp"].details
+    assert (courier["category"], courier["side"], courier["mailbox_provider"]) == (
+        "sender_config",
+        "sender",
+        "",
+    )
+    assert smtp["reply"].startswith("535") and smtp["category"] == "sender_config"
+    assert (smtp["side"], smtp["mailbox_provider"]) == ("sender", "")
+    assert "SMTP login" in smtp["meaning"] and "SMTP login" in courier["meaning"]
+    assert report.verdict == "smtp_auth_failed"
+    assert report.tell_user.startswith(SENDER_SIDE)
+    assert "rotated-password" not in str(report.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("kind", "verdict", "told"),
+    [
+        ("SoftBounce", "provider_deferred", "Your mailbox is full, so your email provider is holding back"),
+        ("HardBounce", "provider_bounced", "Your mailbox is full, so your email provider returned our email"),
+    ],
+)
+def test_a_postmark_bounce_mailbox_full_tells_the_user_to_free_space(
+    dns, kratos, relay, postmark, kind: str, verdict: str, told: str
+) -> None:
+    email = _user(kratos, "full")
+    _bounced_at_postmark(postmark, email, kind, "552 5.2.2 mailbox full")
+    report = diagnose(email, dns=dns, kratos=kratos, relay=relay, resend=None, **_with_postmark(postmark))
+    newest = report.checks["provider"].details["newest"]
+    assert (newest["reply"], newest["category"], newest["side"]) == (
+        "552 5.2.2 mailbox full",
+        "mailbox_full",
+        "recipient",
+    )
+    assert report.verdict == verdict
+    assert report.tell_user.startswith(told) and "free up some space" in report.tell_user
+    assert (
+        "the mailbox is full (the user's side): 552 5.2.2 mailbox full" in report.checks["provider"].summary
+    )
+
+
+def test_a_gmail_dmarc_bounce_is_ours_and_points_the_agent_at_sender_auth(
+    dns, kratos, relay, postmark
+) -> None:
+    email = _user(kratos, "dmarc")
+    reply = (
+        "550-5.7.26 Unauthenticated email from acme.test is not accepted due to domain's DMARC policy. "
+        "Please contact the administrator of acme.test domain if this was a legitimate mail. "
+        "To learn about the DMARC initiative, go to https://support.google.com/mail/?p=DmarcRejection - gsmtp"
+    )
+    _bounced_at_postmark(postmark, email, "HardBounce", reply)
+    report = diagnose(email, dns=dns, kratos=kratos, relay=relay, resend=None, **_with_postmark(postmark))
+    provider = report.checks["provider"]
+    assert provider.details["newest"]["category"] == "authentication"
+    assert provider.details["newest"]["mailbox_provider"] == "google"
+    assert report.verdict == "provider_bounced"
+    assert report.tell_user.startswith(SENDER_SIDE)
+    assert "DMARC" not in report.tell_user and "sender_auth" not in report.tell_user  # the user's text
+    pointer = "our SPF/DKIM/DMARC authentication (our side: see the sender_auth check)"
+    assert pointer in provider.summary and pointer in _finding(report, "provider_bounce_hard")
+
+
+def test_an_unclassified_reply_keeps_the_generic_text(dns, kratos, relay, postmark) -> None:
+    email = _user(kratos, "odd")
+    _bounced_at_postmark(postmark, email, "HardBounce", "550 we do not like the look of this")
+    report = diagnose(email, dns=dns, kratos=kratos, relay=relay, resend=None, **_with_postmark(postmark))
+    assert report.checks["provider"].details["newest"]["category"] == "unclassified"
+    assert report.verdict == "provider_bounced"
+    generic = tell_user(Verdict.PROVIDER_BOUNCED, {"recipient": CheckResult.skipped("")})
+    assert report.tell_user == generic and generic.startswith("Your mail server refused our email.")
+    assert report.checks["provider"].summary.endswith("hard-bounced: 550 we do not like the look of this")

@@ -4,7 +4,9 @@ stand-ins: what opens, updates, resolves and what is never posted (SPEC §11).""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,14 +15,19 @@ from rq.registry import ScheduledJobRegistry
 
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
+from tests.standins.providers import POSTMARK_ACCOUNT_TOKEN, ProviderStandIn, Smtp2goStandIn
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.smtp_server import SmtpStandin, make_pki
+from tests.workers.providers.support import KEYS, STANDINS
+from tests.workers.providers.worlds import Mail, hour, populate
 from workers.clients import kratos as kratos_client
 from workers.clients.alert_store import OPEN_COUNTS_KEY, AlertStore
 from workers.core.settings import Settings, load_settings
 from workers.jobs.queueing import make_queue, schedule_watch
 from workers.jobs.report import settings_from_env
-from workers.jobs.watch import BUSY, one_round, run_round
+from workers.jobs.watch import BUSY, one_round, run_round, shared_sightings
+from workers.providers.account_watch import AccountLook
+from workers.report.model import CheckResult, Status
 from workers.slack.api import SlackPoster, web_client
 
 _channels = itertools.count(1)
@@ -34,28 +41,32 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpStandin]:
 
 
 @pytest.fixture
-def settings(
+def base(
     redis_url: str, slack: SlackStandIn, kratos: KratosStandIn, dns: DnsServer, relay: SmtpStandin
-) -> Settings:
+) -> dict[str, Any]:
+    """The settings of these tests, as `load_settings` takes them."""
     kratos.reset()
     relay.handler.password = "relay-secret"
-    return load_settings(
-        {
-            "redis_url": redis_url,
-            "slack_bot_token": BOT_TOKEN,
-            "slack_api_url": slack.api_url,
-            "kratos_admin_url": kratos.admin_url,
-            "watch_channel": f"C0WATCH{next(_channels)}",
-            "courier_smtp_connection_uri": relay.uri(),
-            "courier_smtp_from_address": "no-reply@example.com",
-            "dns_nameservers": dns.nameserver,
-            "dns_timeout": 0.5,
-            "dnsbl_zones": "",
-            "dnsbl_domain_zones": "",
-            "report_deadline": 8,
-            "courier_flush_command": "true",
-        }
-    )
+    return {
+        "redis_url": redis_url,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_api_url": slack.api_url,
+        "kratos_admin_url": kratos.admin_url,
+        "watch_channel": f"C0WATCH{next(_channels)}",
+        "courier_smtp_connection_uri": relay.uri(),
+        "courier_smtp_from_address": "no-reply@example.com",
+        "dns_nameservers": dns.nameserver,
+        "dns_timeout": 0.5,
+        "dnsbl_zones": "",
+        "dnsbl_domain_zones": "",
+        "report_deadline": 8,
+        "courier_flush_command": "true",
+    }
+
+
+@pytest.fixture
+def settings(base: dict[str, Any]) -> Settings:
+    return load_settings(base)
 
 
 def _round(settings: Settings) -> dict[str, int]:
@@ -88,6 +99,7 @@ def test_nothing_is_posted_while_healthy(
         "smtp_failing": 0,
         "sender_auth_broken": 0,
         "blocklisted": 0,
+        "mailbox_provider_rejecting": 0,  # no provider API here: nothing to count, nothing opened
     }
     _round(settings)
     assert slack.channel_messages(settings.watch_channel or "") == []
@@ -322,3 +334,145 @@ def test_alerts_of_an_instance_no_longer_configured_are_resolved_with_a_note(
     assert "mailcheck.flush" not in str(messages["kratos"]["blocks"])
     assert _payload(messages["ciam"])["state"] == "open"  # the same queue, now under its new name
     assert any("no longer configured" in str(r["blocks"]) for r in _replies(slack, settings))
+
+
+# ---- SPEC §15: one mailbox provider refusing us; the sender domain at the provider ---------------------
+
+OUTLOOK = ["outlook.com", "hotmail.com", "live.com", "hotmail.co.uk"]
+FROM_DOMAIN = "example.com"  # of the settings' COURIER_SMTP_FROM_ADDRESS
+LABELS = {"resend": "Resend", "postmark": "Postmark", "brevo": "Brevo", "smtp2go": "SMTP2GO"}
+
+
+@pytest.fixture(params=sorted(STANDINS))
+def provider(request: pytest.FixtureRequest) -> Iterator[tuple[str, ProviderStandIn]]:
+    name = request.param
+    with STANDINS[name](KEYS[name]) as api:
+        api.set_domain(FROM_DOMAIN, "verified")
+        yield name, api
+
+
+def _with_provider(base: dict[str, Any], name: str, api: ProviderStandIn) -> Settings:
+    return load_settings(
+        {
+            **base,
+            "mail_provider": name,
+            "mail_provider_api_key": KEYS[name],
+            "mail_provider_api_url": api.url,
+            "postmark_account_token": POSTMARK_ACCOUNT_TOKEN,
+        }
+    )
+
+
+def _outlook_deferring(end: datetime) -> list[Mail]:
+    """Outlook defers 10 of our 25 messages (40 %) with 4.7.650; Gmail takes all 60."""
+    return hour(OUTLOOK, 25, deferred=10, end=end) + hour(["gmail.com", "googlemail.com"], 60, end=end)
+
+
+def _next_minute(settings: Settings) -> None:
+    """The provider's answers are cached for a minute: the next round asks again."""
+    connection = redis.Redis.from_url(settings.redis_url)
+    for key in connection.scan_iter("mailcheck:provider:cache:*"):
+        connection.delete(key)
+
+
+def _of_kind(slack: SlackStandIn, settings: Settings, kind: str) -> list[dict[str, Any]]:
+    return [m for m in _alerts(slack, settings) if _payload(m)["kind"] == kind]
+
+
+def test_outlook_deferring_40_percent_opens_one_alert_for_microsoft_none_for_google(
+    base: dict[str, Any], slack: SlackStandIn, provider: tuple[str, ProviderStandIn]
+) -> None:
+    name, api = provider
+    settings = _with_provider(base, name, api)
+    populate(name, api, _outlook_deferring(datetime.now(UTC)), redis_url=settings.redis_url)
+    assert _round(settings)["mailbox_provider_rejecting"] == 1
+    [message] = _of_kind(slack, settings, "mailbox_provider_rejecting")
+    payload, text = _payload(message), str(message["blocks"])
+    assert payload["state"] == "open" and payload["instance"] == "kratos"
+    assert payload["detail"] == (
+        "Microsoft (Outlook.com / Microsoft 365) refused or deferred 10 of 25 messages in the last 1 h (40 %)."
+    )
+    assert "Gmail" not in text and "Google" not in text
+    assert "most common reply from Microsoft (Outlook.com / Microsoft 365) (10×): 451 4.7.650" in text
+    assert "→ rate_limited — rate limiting (our side): " in text
+    assert "*10* message(s) refused or deferred in the last hour" in text
+    assert "person." not in json.dumps(slack.channel_messages(settings.watch_channel or ""))
+
+
+def test_below_the_fail_line_it_stays_open_and_below_warn_it_resolves_after_two_rounds(
+    base: dict[str, Any], slack: SlackStandIn
+) -> None:
+    with Smtp2goStandIn(KEYS["smtp2go"]) as api:
+        api.set_domain(FROM_DOMAIN, "verified")
+        settings = _with_provider(base, "smtp2go", api)
+        now = datetime.now(UTC)
+        populate("smtp2go", api, _outlook_deferring(now))
+        _round(settings)
+        populate("smtp2go", api, hour(OUTLOOK, 25, end=now))  # 10 of 50: 20 %, between the lines
+        for _ in range(3):
+            _next_minute(settings)
+            assert _round(settings)["mailbox_provider_rejecting"] == 1
+        populate("smtp2go", api, hour(OUTLOOK, 55, end=now))  # 10 of 105: under 10 %
+        _next_minute(settings)
+        assert _round(settings)["mailbox_provider_rejecting"] == 1  # one clean round is not enough
+        _next_minute(settings)
+        assert _round(settings)["mailbox_provider_rejecting"] == 0
+    [message] = _of_kind(slack, settings, "mailbox_provider_rejecting")
+    payload = _payload(message)
+    assert payload["state"] == "resolved" and payload["count"] == 4  # the opening round and 3 holding
+    assert "refused or deferred 10 of 50 messages" in payload["detail"]  # the last round above the line
+    assert any("under the warning line" in str(r["blocks"]) for r in _replies(slack, settings))
+
+
+def test_a_provider_that_cannot_be_asked_is_an_error_line_never_an_opening(
+    base: dict[str, Any], slack: SlackStandIn
+) -> None:
+    with Smtp2goStandIn(KEYS["smtp2go"]) as api:
+        api.set_domain(FROM_DOMAIN, "verified")
+        settings = _with_provider(base, "smtp2go", api)
+        api.fail(503, times=1000)
+        assert _round(settings)["mailbox_provider_rejecting"] == 0  # nothing opened by an outage
+        api.clear_faults()
+        populate("smtp2go", api, _outlook_deferring(datetime.now(UTC)))
+        _next_minute(settings)
+        _round(settings)
+        api.fail(503, times=1000)
+        for _ in range(3):
+            _next_minute(settings)
+            assert _round(settings)["mailbox_provider_rejecting"] == 1  # never resolved by the outage
+    [message] = _of_kind(slack, settings, "mailbox_provider_rejecting")
+    assert _payload(message)["state"] == "open"
+    assert "could not look" in str(message["blocks"]) and "SMTP2GO API is failing (503)" in str(
+        message["blocks"]
+    )
+    assert _of_kind(slack, settings, "sender_auth_broken") == []  # an unreadable domain opens nothing
+
+
+def test_a_sender_domain_unverified_at_the_provider_opens_sender_auth_broken(
+    base: dict[str, Any], slack: SlackStandIn
+) -> None:
+    with Smtp2goStandIn(KEYS["smtp2go"]) as api:
+        api.set_domain(FROM_DOMAIN, "pending")
+        settings = _with_provider(base, "smtp2go", api)
+        assert _round(settings)["sender_auth_broken"] == 1
+        [message] = _of_kind(slack, settings, "sender_auth_broken")
+        detail, text = _payload(message)["detail"], str(message["blocks"])
+        assert detail.startswith(f"SMTP2GO has not verified the sender domain {FROM_DOMAIN} (SMTP2GO says ")
+        assert "sender_domain_unverified: " in text and "re-verify the domain" in text
+        api.set_domain(FROM_DOMAIN, "verified")
+        for _ in range(2):
+            _next_minute(settings)
+            _round(settings)
+    [message] = _of_kind(slack, settings, "sender_auth_broken")
+    assert _payload(message)["state"] == "resolved"
+
+
+def test_a_provider_that_does_not_answer_in_time_leaves_both_of_its_kinds_unlooked() -> None:
+    checks = {name: CheckResult(Status.OK, "fine") for name in ("smtp", "sender_auth", "blocklists")}
+    note = "SMTP2GO did not answer within 13 s"
+    sightings = {s.kind: s for s in shared_sightings(checks, AccountLook.unanswered("SMTP2GO", note))}
+    assert sightings["sender_auth_broken"].seen is None and sightings["sender_auth_broken"].error == note
+    assert sightings["mailbox_provider_rejecting"].seen is None
+    assert sightings["mailbox_provider_rejecting"].error == note
+    unasked = {s.kind: s for s in shared_sightings(checks, "MAIL_PROVIDER_API_KEY is not set")}
+    assert unasked["sender_auth_broken"].seen is False  # no provider configured is no outage

@@ -45,11 +45,30 @@ def day(
 ) -> list[Mail]:
     """`count` messages spread over the last 23 hours to addresses at `domains` (in turn); the first
     `deferred` are deferred and the next `bounced` bounced, with `reply`."""
+    return _spread(domains, count, deferred, bounced, reply, NOW - timedelta(hours=23), 82_000)
+
+
+def hour(
+    domains: list[str],
+    count: int,
+    *,
+    deferred: int = 0,
+    bounced: int = 0,
+    reply: str = RATE_LIMITED,
+    end: datetime = NOW,
+) -> list[Mail]:
+    """As `day`, spread over the 50 minutes before `end` (what the courier watch's last hour sees)."""
+    return _spread(domains, count, deferred, bounced, reply, end - timedelta(minutes=55), 3000)
+
+
+def _spread(
+    domains: list[str], count: int, deferred: int, bounced: int, reply: str, start: datetime, span_s: int
+) -> list[Mail]:
     mails = []
     for n in range(count):
         outcome = "deferred" if n < deferred else "bounced" if n < deferred + bounced else "delivered"
         address = f"person.{n}.{next(_ids)}@{domains[n % len(domains)]}"
-        at = NOW - timedelta(hours=23) + timedelta(seconds=n * 82_000 // max(count, 1))
+        at = start + timedelta(seconds=n * span_s // max(count, 1))
         shown = reply.format(address=address) if outcome != "delivered" else None
         mails.append(Mail(address, outcome, at, shown))
     return mails

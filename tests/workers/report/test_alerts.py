@@ -117,7 +117,7 @@ def test_payload_is_flat_strings_and_integers() -> None:
 
 def test_alert_ids_are_told_from_report_ids() -> None:
     assert is_alert_id(new_alert_id()) and not is_alert_id("0123456789abcdef0123")
-    assert len(ALERT_KINDS) == 5
+    assert len(ALERT_KINDS) == 6 and ALERT_KINDS[-1] == "mailbox_provider_rejecting"
 
 
 def test_courier_sightings_count_and_never_name_recipients() -> None:

@@ -191,6 +191,7 @@ def test_the_verdicts_are_specs_and_each_has_a_headline() -> None:
     spec_order = [
         "disposable_domain",
         "recipient_invalid",
+        "address_mismatch",
         "no_identity",
         "courier_stuck",
         "smtp_auth_failed",

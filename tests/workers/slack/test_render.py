@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 
+from tests.standins.providers import DEFAULT_DOMAIN, Smtp2goStandIn
 from tests.standins.slack import metadata_problem
+from tests.workers.providers.support import KEYS, run_check
+from tests.workers.providers.worlds import day, populate
 from workers.report.model import CHECK_NAMES, CheckResult, Finding, Report, Severity, State, Status
+from workers.report.relay_replies import relay_reply_details
+from workers.report.replies import explain_reply
 from workers.slack.evidence import evidence_lines
 from workers.slack.render import escape, render_report
 from workers.slack.text import LINE_MAX
 
+OUTLOOK = ["outlook.com", "hotmail.com", "live.com", "hotmail.co.uk"]
 HOSTILE = "<!channel> <@U0BOSS> & <https://evil.example|click> `tick`"
 
 
@@ -68,7 +74,7 @@ def test_summaries_findings_and_evidence_lines_are_clipped_alike() -> None:
         {"newest": {"status": "abandoned"}, "last_error": "e" * 1000},
         (Finding("courier_abandoned", Severity.FAIL, "f" * 1000),),
     )
-    [(_, evidence)] = evidence_lines({"courier": courier})
+    [evidence] = [item.line for item in evidence_lines({"courier": courier})]
     rendered = json.dumps(
         render_report(_report(courier=courier), requester="U0AGENT")["blocks"], ensure_ascii=False
     )
@@ -137,5 +143,55 @@ def test_smtp_evidence_names_the_phase_in_words() -> None:
             "reply": "550 5.1.1 no such user",
         },
     )
-    [(_, line)] = evidence_lines({"smtp": smtp})
-    assert line == "smtp.example.net:587 (starttls) failed at RCPT TO: 550 5.1.1 no such user"
+    [item] = evidence_lines({"smtp": smtp})
+    assert item.line == "smtp.example.net:587 (starttls) failed at RCPT TO: 550 5.1.1 no such user"
+    assert item.explained == ""  # a reply without SPEC §15's keys (an older stored report) is shown as is
+
+
+# ---- SPEC §15: a reply shown as evidence is shown with what it means ---------------------------------
+
+
+def test_a_reply_in_the_evidence_shows_its_category_and_meaning_next_to_it() -> None:
+    error = "550 5.1.1 <x&y@gmail.com>: Recipient address rejected: User unknown"
+    courier = CheckResult(
+        Status.FAIL,
+        "The newest message was abandoned.",
+        {"newest": {"status": "abandoned"}, "last_error": error, **relay_reply_details(error)},
+    )
+    reply = "552 5.2.2 mailbox <full>"
+    newest = {"outcome": "bounced_hard", "reply": reply, **explain_reply(reply).to_details()}
+    provider = CheckResult(Status.FAIL, "", {"newest": newest, "decisive": reply})
+    items = {item.check: item for item in evidence_lines({"courier": courier, "provider": provider})}
+    assert items["courier"].explained.startswith(
+        "invalid_recipient — the address does not exist (the user's side): The recipient's mail server"
+    )
+    assert items["provider"].explained.startswith("mailbox_full — the mailbox is full (the user's side): ")
+    blocks = render_report(_report(courier=courier, provider=provider), requester="U0AGENT")["blocks"]
+    evidence = next(
+        b["text"]["text"] for b in blocks if b.get("text", {}).get("text", "").startswith("*Evidence*")
+    )
+    lines = evidence.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("• Courier:"))
+    assert "x&amp;y@gmail.com" in lines[at] and lines[at + 1].startswith("      ↳ invalid_recipient — ")
+    assert "mailbox &lt;full&gt;" in evidence and "↳ mailbox_full — the mailbox is full" in evidence
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+
+
+def test_an_unverified_sender_domain_and_a_refusing_mailbox_provider_are_shown_as_counts() -> None:
+    """Through the SMTP2GO stand-in: Outlook defers 40 of 100, the sender domain is pending."""
+    with Smtp2goStandIn(KEYS["smtp2go"]) as api:
+        populate("smtp2go", api, day(OUTLOOK, 100, deferred=40) + day(["gmail.com"], 230))
+        api.set_domain(DEFAULT_DOMAIN, "pending")
+        provider = run_check("smtp2go", api.url, email="someone@outlook.com")
+    assert {f.code for f in provider.findings} >= {"sender_domain_unverified", "mailbox_provider_rejecting"}
+    lines = [item for item in evidence_lines({"provider": provider}) if item.check == "provider"]
+    domain = next(item.line for item in lines if item.line.startswith("sender domain"))
+    counts = next(item for item in lines if "refused or deferred" in item.line)
+    assert domain.startswith(f"sender domain {DEFAULT_DOMAIN}: ") and "unverified: " in domain
+    assert counts.line.startswith(
+        "Microsoft (Outlook.com / Microsoft 365), last 24 h: 40 of 100 refused or deferred (40 %)"
+    )
+    assert "other mail 0 of 230" in counts.line and "most common reply (40×): 451 4.7.650" in counts.line
+    assert counts.explained.startswith("rate_limited — rate limiting (our side): ")
+    rendered = json.dumps(render_report(_report(provider=provider), requester="U0AGENT"))
+    assert "person." not in rendered and "@outlook.com" not in rendered  # counts, never another address

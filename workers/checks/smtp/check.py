@@ -14,6 +14,9 @@ Finds the relay (through `resolver`, so DNS_NAMESERVERS applies), connects, and 
   failed_phase    the phase that decided a fail, warn or error ("config" for a URI without port), or None
   classification  smtp_auth_failed | smtp_unreachable | smtp_tls_failed | smtp_rejected, or None
   reply           the decisive server reply, e.g. "550 5.1.1 user unknown", or None
+  category, side, mailbox_provider, meaning
+                  SPEC §15, beside `reply` when there is one: what it means, as our relay's answer
+                  (`workers/report/relay_replies.py`: `mailbox_provider` is "")
   error           the decisive error that is not an SMTP reply (refused, timed out, certificate), or None
   answers_tls     for smtp:// to a port that sent no greeting: whether a second connection completed a
                   TLS handshake (an implicit-TLS port, so smtps:// was meant); None when not asked
@@ -44,6 +47,7 @@ from workers.checks.smtp.tls import answers_tls, tls_context
 from workers.core.scrub import credentials_scrubber
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Status
+from workers.report.relay_replies import relay_reply_details
 from workers.report.smtp_classify import classify_probe_failure
 
 FINDING_CODE = smtp_summary.FINDING_CODE
@@ -235,6 +239,7 @@ def _details(
         "failed_phase": failure.phase if failure else None,
         "classification": classification,
         "reply": failure.reply if failure else None,
+        **relay_reply_details(failure.reply if failure else None),
         "error": failure.error if failure else None,
         "answers_tls": answers_tls,
         "elapsed_ms": round((time.monotonic() - started) * 1000),

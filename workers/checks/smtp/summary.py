@@ -10,8 +10,10 @@ from typing import Any
 from workers.checks.smtp.phases import ProbeFailure
 from workers.core.smtp_uri import SmtpRelay
 from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
+from workers.report.relay_replies import relay_reply_details
 from workers.report.smtp_classify import refuses_sender, relay_denied
 from workers.report.wording import SMTP_PHASE_TEXT as PHASE_TEXT
+from workers.report.wording import reply_cause
 
 FINDING_CODE = "smtp_probe_failed"
 URI_SETTING = "COURIER_SMTP_CONNECTION_URI"
@@ -43,6 +45,13 @@ class Probed:
     def step(self) -> str:
         return PHASE_TEXT.get(self.failure.phase, self.failure.phase)
 
+    @property
+    def cause(self) -> str:
+        """What the reply blames (SPEC §15), as " (the address does not exist (the user's side))"; ""
+        when there is no reply or the rules cannot place it."""
+        cause = reply_cause(relay_reply_details(self.failure.reply))
+        return f" ({cause})" if cause else ""
+
 
 def success(relay: SmtpRelay, mode: str, elapsed_ms: int) -> str:
     host = f"[{relay.host}]" if ":" in relay.host else relay.host
@@ -61,7 +70,7 @@ def explain(probed: Probed) -> tuple[str, str | None]:
             None,
         )
     if phase == "rcpt_to":
-        return f"{_cap(where)} refused the recipient at RCPT TO: {evidence}.", None
+        return f"{_cap(where)} refused the recipient at RCPT TO{probed.cause}: {evidence}.", None
     if phase in ("tls", "starttls"):
         return f"The TLS handshake with {where} failed: {evidence}.", None
     if phase == "resolve":
@@ -73,7 +82,7 @@ def explain(probed: Probed) -> tuple[str, str | None]:
         return f"Could not connect to {where}: {evidence}.", None
     if phase == "banner":
         return f"{_cap(where)} accepted the connection but sent no greeting: {evidence}.", None
-    return f"{_cap(where)} failed at {probed.step}: {evidence}.", None
+    return f"{_cap(where)} failed at {probed.step}{probed.cause}: {evidence}.", None
 
 
 def _config_mistake(probed: Probed) -> tuple[str, str | None] | None:

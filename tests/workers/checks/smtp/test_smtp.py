@@ -238,6 +238,22 @@ def test_recipient_rejected(pki: Pki, mode: Mode) -> None:
     assert_failed(result, phase="rcpt_to", classification="smtp_rejected")
     assert result.details["reply"] == "550 5.1.1 user unknown"
     assert "DATA" not in relay.handler.commands and relay.handler.commands[-1] == "QUIT"
+    # SPEC §15: the reply is explained beside its text, as our relay's answer (no mailbox provider)
+    explained = {key: result.details[key] for key in ("category", "side", "mailbox_provider")}
+    assert explained == {"category": "invalid_recipient", "side": "recipient", "mailbox_provider": ""}
+    assert result.details["meaning"].startswith(
+        "The recipient's mail server says this mailbox does not exist"
+    )
+    assert (
+        "refused the recipient at RCPT TO (the address does not exist (the user's side)): " in result.summary
+    )
+
+
+def test_a_success_carries_no_explanation(pki: Pki) -> None:
+    with SmtpStandin(pki) as relay:
+        result = probe(relay.uri(), ca_file=pki.ca_file)
+    assert result.status is Status.OK and result.details["reply"] is None
+    assert not {"category", "side", "mailbox_provider", "meaning"} & set(result.details)
 
 
 def test_greylisting_is_a_warning(pki: Pki) -> None:
@@ -248,6 +264,7 @@ def test_greylisting_is_a_warning(pki: Pki) -> None:
     assert result.details["failed_phase"] == "rcpt_to" and result.details["classification"] is None
     [finding] = result.findings
     assert finding.severity is Severity.WARN and "451 4.7.1" in finding.summary
+    assert (result.details["category"], result.details["side"]) == ("transient", "transient")
 
 
 # -- the relay cannot be reached ----------------------------------------------------------------------
