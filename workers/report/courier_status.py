@@ -10,7 +10,7 @@ from workers.report.model import Verdict
 
 
 class QueueVerdict(enum.StrEnum):
-    """The `verdict` of the `mailcheck_status` metadata: rule 4 of §6.1 applied to the whole queue."""
+    """The `verdict` of the `mailcheck_status` metadata: rule 5 of §6.1 applied to the whole queue."""
 
     COURIER_STUCK = Verdict.COURIER_STUCK.value
     OK = "ok"

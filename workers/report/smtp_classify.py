@@ -1,4 +1,4 @@
-"""One table that turns an SMTP failure into a verdict class (SPEC §6.1 rule 5).
+"""One table that turns an SMTP failure into a verdict class (SPEC §6.1 rule 6).
 
 Used for the error text Kratos records on failed courier dispatches and for the live probe's
 failures. The first matching row wins; order matters (a TLS handshake timeout is a TLS problem).
