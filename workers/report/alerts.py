@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from workers.report.actions import ALERT_ID_PREFIX
+
 COURIER_STUCK = "courier_stuck"
 COURIER_ABANDONED = "courier_abandoned"
 SMTP_FAILING = "smtp_failing"
@@ -45,17 +47,12 @@ COURIER_KINDS = frozenset({COURIER_STUCK, COURIER_ABANDONED})
 
 CLEAN_ROUNDS_TO_RESOLVE = 2
 ABANDONED_QUIET_S = 3600
-ALERT_ID_PREFIX = "alert-"  # tells an alert's button value from a report id
 OPEN, RESOLVED = "open", "resolved"
 
 
 def new_alert_id() -> str:
     """Safe as an RQ job id and a Slack button value, and never a report id."""
     return ALERT_ID_PREFIX + secrets.token_hex(8)
-
-
-def is_alert_id(value: str) -> bool:
-    return value.startswith(ALERT_ID_PREFIX)
 
 
 @dataclass(frozen=True)

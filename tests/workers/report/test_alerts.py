@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workers.report.actions import Subject, SubjectKind
 from workers.report.alerts import (
     ALERT_KINDS,
     BLOCKLISTED,
@@ -15,7 +16,6 @@ from workers.report.alerts import (
     Change,
     Sighting,
     advance,
-    is_alert_id,
     new_alert_id,
 )
 from workers.report.model import CheckResult, Finding, Severity, Status
@@ -116,7 +116,8 @@ def test_payload_is_flat_strings_and_integers() -> None:
 
 
 def test_alert_ids_are_told_from_report_ids() -> None:
-    assert is_alert_id(new_alert_id()) and not is_alert_id("0123456789abcdef0123")
+    assert Subject.of(new_alert_id()).kind is SubjectKind.ALERT
+    assert Subject.of("0123456789abcdef0123").kind is SubjectKind.REPORT
     assert len(ALERT_KINDS) == 6 and ALERT_KINDS[-1] == "mailbox_provider_rejecting"
 
 
