@@ -26,8 +26,9 @@ from workers.remediation.guard import DONE, SEND_WINDOW_S, Claim, Guard
 from workers.report.actions import Action, Subject, SubjectKind
 from workers.report.alerts import OPEN, Alert
 from workers.report.verdict import addresses_to_check
-from workers.slack.api import SlackError, SlackPoster
+from workers.slack.api import SlackPoster
 from workers.slack.audit import ActionEntry, Outcome, action_label
+from workers.slack.errors import SlackError
 
 log = logging.getLogger(__name__)
 

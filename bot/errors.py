@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from bot.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
+
+_EMOJI_CODE = re.compile(r"^:[a-z0-9_+-]+:\s*")
 
 USAGE = (
     "*Usage*\n"
@@ -31,6 +34,7 @@ class UserFacingError(Exception):
 class UsageError(UserFacingError):
     def __init__(self, problem: str) -> None:
         super().__init__(f":warning: {problem}\n\n{USAGE}")
+        self.problem = problem  # without the usage: what a modal shows under the field
 
 
 class ChannelNotAllowed(UserFacingError):
@@ -64,3 +68,29 @@ def ephemeral_response(text: str) -> BoltResponse:
 
     body = json.dumps({"response_type": "ephemeral", "text": text})
     return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+
+
+class NoAddressInMessage(UserFacingError):
+    def __init__(self, more: int = 0) -> None:
+        tail = f" ({more} more address-like strings were too many to look at)" if more else ""
+        super().__init__(
+            ":mag: No email address in this message: mailcheck looks for addresses in the message's "
+            f"text (`user@example.com` or a mailto link){tail}. Nothing was started."
+        )
+
+
+class InModal(UserFacingError):
+    """A submitted modal's answer: each text under the field of its block id (`response_action:
+    errors`); the modal stays open for the agent to correct it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+def modal_wording(error: UserFacingError) -> str:
+    """An error as a modal shows it under a field: the words of the ephemeral answer, as plain text (no
+    emoji code, no code spans) and without the usage, which the modal itself shows."""
+    text = _EMOJI_CODE.sub("", error.problem if isinstance(error, UsageError) else str(error), count=1)
+    text = text.replace("`", "")
+    return text if text.startswith("mailcheck") else text[:1].upper() + text[1:]

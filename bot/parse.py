@@ -101,3 +101,87 @@ def _address(word: str) -> str:
     if len(word) > MAX_ADDRESS_LENGTH * 3:
         raise UsageError(f"that address is longer than {MAX_ADDRESS_LENGTH} characters.")
     return normalize_address(_unescape(word))
+
+
+# -- a message's addresses (the message shortcut, SPEC §17) -------------------------------------------
+MAX_OFFERED = 10  # addresses a message shortcut offers; the rest are counted
+# Full validation costs ~20 µs a token: a message of thousands of address-shaped tokens that are not
+# valid must not use up Slack's 3 seconds, so past this many tries the rest are only counted.
+MAX_VALIDATED = 200
+# Slack's markup in a message's text: links, mailto links and mentions, `<target|label>`.
+_MARKUP = re.compile(r"<([^<>]*)>")
+# Characters no unquoted address contains, around which message text glues addresses ("mail:a@b.c,").
+_NOT_IN_ADDRESS = re.compile(r"[\s<>()\[\]{}|,;:\"'`*~]+")
+_EDGE_PUNCTUATION = "._!?"  # sentence punctuation and mrkdwn italics at a token's ends
+
+
+@dataclass(frozen=True)
+class Found:
+    """The distinct addresses of a message, in the order they appear: the first MAX_OFFERED valid ones,
+    and how many more (distinct, address-shaped) there are."""
+
+    checks: tuple[Check, ...]
+    more: int = 0
+
+
+def _plain_tokens(text: str) -> list[str]:
+    return [t.strip(_EDGE_PUNCTUATION) for t in _NOT_IN_ADDRESS.split(_unescape(text)) if "@" in t]
+
+
+def _candidates(text: str) -> list[str]:
+    """Address-like tokens in order: plain ones, mailto targets, and the labels of links. Mentions
+    (`<@U…>`, `<#C…|…>`, `<!here>`) are never candidates, nor is a link's URL."""
+    found: list[str] = []
+    position = 0
+    for markup in _MARKUP.finditer(text):
+        found += _plain_tokens(text[position : markup.start()])
+        position = markup.end()
+        target, _bar, label = markup.group(1).partition("|")
+        if target.startswith(("@", "#", "!")):
+            continue
+        if target.lower().startswith("mailto:"):
+            found.append(_unescape(target[len("mailto:") :]).strip())
+        found += _plain_tokens(label)
+    return found + _plain_tokens(text[position:])
+
+
+def _valid(token: str) -> Check | None:
+    """The token as /mailcheck would take it (same length, control-character and address rules)."""
+    if len(token) > MAX_ADDRESS_LENGTH * 3 or any(unicodedata.category(ch) == "Cc" for ch in token):
+        return None
+    try:
+        email = normalize_address(token)
+    except UsageError:
+        return None
+    typed = token.strip().lower()
+    return Check(email, typed if typed != email else "")
+
+
+def _address_shaped(token: str) -> bool:
+    """Cheap: what is counted past the offered ones (a message may hold thousands)."""
+    local, _at, domain = token.partition("@")
+    return bool(local) and "." in domain.strip(".") and "@" not in domain and len(token) <= MAX_ADDRESS_LENGTH
+
+
+def find_addresses(text: str) -> Found:
+    """The addresses in a message's text (plain and `<mailto:…|…>`), deduplicated after normalization."""
+    offered: dict[str, Check] = {}
+    counted: set[str] = set()
+    tried = 0
+    for token in filter(_address_shaped, _candidates(text)):
+        if len(offered) < MAX_OFFERED and tried < MAX_VALIDATED:
+            tried += 1
+            if (check := _valid(token)) is not None:
+                offered.setdefault(check.email, check)
+        elif (key := address_form(token)) not in offered:
+            counted.add(key)
+    return Found(tuple(offered.values()), len(counted))
+
+
+def parse_address_input(text: str) -> Check:
+    """A modal's address field: exactly what `/mailcheck EMAIL` accepts, with its wording; anything
+    that is not one address (empty, `help`, `status`, `history …`) is a UsageError."""
+    parsed = parse_command(text)
+    if not isinstance(parsed, Check):
+        raise UsageError("give one email address.")
+    return parsed

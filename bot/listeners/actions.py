@@ -20,8 +20,9 @@ from workers.clients.alert_store import AlertStore
 from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.remediation.guard import Claim, Guard
 from workers.report.actions import Subject, SubjectKind
-from workers.slack.api import SlackError, respond_ephemeral
+from workers.slack.api import respond_ephemeral
 from workers.slack.audit import ActionEntry, AuditLog, Outcome
+from workers.slack.errors import SlackError
 from workers.slack.ids import ACTION_PREFIX, Action
 
 log = logging.getLogger(__name__)

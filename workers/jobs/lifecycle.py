@@ -35,7 +35,8 @@ from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.jobs.queueing import RUNNING_REPORTS_KEY, enqueue_report, report_job_timeout
 from workers.report.model import Report, State
-from workers.slack.api import SlackError, SlackPoster
+from workers.slack.api import SlackPoster
+from workers.slack.errors import SlackError
 from workers.slack.render import render_report
 
 log = logging.getLogger(__name__)
@@ -253,9 +254,14 @@ def attach_parent(connection: redis.Redis, report_id: str, ts: str) -> StoredRep
 
 
 def with_parent(stored: StoredReport, current: StoredReport | None) -> StoredReport:
-    """`stored`, with the parent's ts the bot attached meanwhile when `stored` was made without it."""
-    if not stored.ts and current is not None:
-        stored.ts = current.ts
+    """`stored` (what the job made of its arguments), with what only the bot knows, from what it stored:
+    where the parent is (its ts, attached meanwhile; the thread it was posted in, e.g. a ticket's thread
+    for a message shortcut), and whether it was asked in a private conversation (SPEC §16)."""
+    if current is not None:
+        stored.ts = stored.ts or current.ts
+        stored.thread_ts = stored.thread_ts or current.thread_ts
+        stored.private = current.private
+        stored.typed = stored.typed or current.typed
     return stored
 
 

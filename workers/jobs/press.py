@@ -36,8 +36,9 @@ from workers.jobs.queueing import (
 from workers.jobs.report import job_connection, settings_from_env
 from workers.remediation.flush import run_flush
 from workers.remediation.guard import Guard
-from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.api import SlackPoster, web_client
 from workers.slack.audit import ActionEntry, AuditLog, Outcome
+from workers.slack.errors import SlackError
 
 log = logging.getLogger(__name__)
 

@@ -197,3 +197,17 @@ def schedule_watch(queue: Queue, settings: Settings, *, now: float | None = None
 def enqueue_watch_round(queue: Queue, settings: Settings, *, trigger: str) -> Job:
     """A round now (a re-run button, a successful flush); the round's lock keeps it one at a time."""
     return queue.enqueue(RUN_WATCH_ROUND, **_enqueue_round_options(settings, trigger))
+
+
+REFRESH_HOME = "workers.jobs.home.refresh_home"
+
+
+def enqueue_home_refresh(queue: Queue, settings: Settings) -> Job:
+    """Read the courier for the App Home (SPEC §17); the caller asks at most once a minute."""
+    return queue.enqueue(
+        REFRESH_HOME,
+        job_timeout=int(settings.report_deadline) + JOB_SLACK_MARGIN_S,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        description="mailcheck Home: courier status",
+    )

@@ -34,7 +34,8 @@ from workers.jobs.lifecycle import (
     with_parent,
 )
 from workers.report.model import Report, State
-from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.api import SlackPoster, web_client
+from workers.slack.errors import SlackError
 from workers.slack.render import render_report
 
 log = logging.getLogger(__name__)
@@ -132,9 +133,11 @@ def run_report(
     thread_ts: str = "",
     parent_pending: bool = False,
     typed: str = "",
+    private: bool = True,
 ) -> str:
     """One report. Its parent message is `ts`, or with `parent_pending` the one the bot posts while
-    this runs (its ts then arrives in Redis, `attach_parent`); with neither, a re-run in `thread_ts`."""
+    this runs (its ts then arrives in Redis, `attach_parent`); with neither, a re-run in `thread_ts`.
+    `private`: asked in a private conversation (a re-run's is its report's; the bot stores its own)."""
     settings = settings_from_env()
     poster = SlackPoster(web_client(settings))
     connection = job_connection(settings)
@@ -149,7 +152,13 @@ def run_report(
     progress = _Progress(poster, channel, ts, requester, find_ts)
     report = asyncio.run(_diagnose(settings, email, report_id, progress, typed))
     stored = StoredReport(
-        report=report, channel=channel, ts=ts, requester=requester, thread_ts=thread_ts, typed=typed
+        report=report,
+        channel=channel,
+        ts=ts,
+        requester=requester,
+        thread_ts=thread_ts,
+        typed=typed,
+        private=private,
     )
     if in_place:
         _settle_in_place(connection, stored, poster, operators)

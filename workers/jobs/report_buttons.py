@@ -85,7 +85,14 @@ def _rerun(env: PressEnv, ticket: Ticket, stored: StoredReport) -> None:
     new_id = new_report_id()
     root = stored.thread_ts or stored.ts
     verdict = run_report(
-        new_id, stored.report.email, stored.channel, "", ticket.actor, thread_ts=root, typed=stored.typed
+        new_id,
+        stored.report.email,
+        stored.channel,
+        "",
+        ticket.actor,
+        thread_ts=root,
+        typed=stored.typed,
+        private=stored.private,
     )
     conclude_report(env, ticket, stored, Outcome.OK, f"new report {new_id} in the thread: {verdict}")
 

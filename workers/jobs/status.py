@@ -23,7 +23,8 @@ from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.report import settings_from_env
 from workers.report.alerts import Alert
 from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
-from workers.slack.api import SlackError, SlackPoster, respond_ephemeral, web_client
+from workers.slack.api import SlackPoster, respond_ephemeral, web_client
+from workers.slack.errors import SlackError
 from workers.slack.render_status import render_instances_status, render_status
 
 log = logging.getLogger(__name__)
@@ -53,14 +54,14 @@ async def _examine(settings: Settings, instance: KratosInstance) -> InstanceHeal
         return InstanceHealth(instance.name, None, str(exc) or type(exc).__name__)
 
 
-async def _examine_all(settings: Settings) -> list[InstanceHealth]:
+async def examine_all(settings: Settings) -> list[InstanceHealth]:
     """Every Kratos instance at once, each bounded on its own (SPEC §12)."""
     return list(await asyncio.gather(*(_examine(settings, i) for i in settings.instances)))
 
 
 def _message(settings: Settings, requester: str) -> tuple[dict[str, Any], str]:
     """The status message, and its verdict for the job's result."""
-    found = asyncio.run(_examine_all(settings))
+    found = asyncio.run(examine_all(settings))
     alerts = _open_alerts(settings)
     if len(found) == 1:  # one instance: the message as before KRATOS_INSTANCES existed
         health, reason = found[0].health, found[0].reason

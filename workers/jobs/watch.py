@@ -41,7 +41,8 @@ from workers.report.watch_sightings import (
     sender_auth_sighting,
     smtp_sighting,
 )
-from workers.slack.api import GONE_ERRORS, SlackError, SlackPoster, web_client
+from workers.slack.api import SlackPoster, web_client
+from workers.slack.errors import GONE_ERRORS, SlackError
 from workers.slack.ids import Action
 from workers.slack.render_alert import render_alert, render_change
 

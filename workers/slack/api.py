@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import http.client
 import logging
-import socket
-import ssl
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -27,6 +24,7 @@ from slack_sdk.webhook import WebhookClient
 from workers.clients.tls import client_tls_context
 from workers.core.settings import Settings
 from workers.core.timeouts import SLACK_HTTP_TIMEOUT_S
+from workers.slack.errors import GONE_ERRORS, SlackError, transport_error
 
 log = logging.getLogger(__name__)
 
@@ -42,70 +40,22 @@ METHOD_SCOPES = {
     # Only to reconcile a post whose answer was lost (SPEC §16); private channels need groups:history.
     "conversations.history": "channels:history",
     "conversations.replies": "channels:history",
+    # views.open and views.publish need no scope of their own: a modal opens with the trigger_id of a
+    # shortcut or button (which the `commands` scope brings), the Home tab with the manifest's
+    # `home_tab_enabled`; listed under `commands` so that every method here names a declared scope.
+    "views.open": "commands",
+    "views.publish": "commands",
+    # What kind of conversation a modal's picker chose (SPEC §16); private channels need groups:read.
+    "conversations.info": "channels:read",
 }
-GONE_ERRORS = ("message_not_found", "channel_not_found", "thread_not_found")
 # Scopes the manifest grants beyond those of the methods: slash commands, posting in channels the bot
 # was not invited to, `users:read`, which SPEC §4 lists although no method here needs it yet, and the
-# history of private channels for reconciling there.
-EXTRA_SCOPES = ("commands", "chat:write.public", "users:read", "groups:history")
-# Errors after which the same call can succeed later; any other (message deleted, channel gone) is final.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ratelimited",
-        "internal_error",
-        "fatal_error",
-        "service_unavailable",
-        "request_timeout",
-        "timeout",
-        "connection_reset",
-        "connection_refused",
-        "dns_failure",
-        "tls_error",
-        "http_5xx",
-    }
-)
+# history of private channels for reconciling there, and conversations.info on private channels.
+EXTRA_SCOPES = ("commands", "chat:write.public", "users:read", "groups:history", "groups:read")
 POST_ATTEMPTS = 3  # a post whose answer is lost: looked for, then posted again, at most this often
 HISTORY_MARGIN_S = 120.0  # Slack's clock and ours differ; the metadata match does the rest
 HISTORY_PAGE, HISTORY_PAGES = 200, 5
 HISTORY_ATTEMPTS, HISTORY_RETRY_S = 3, 0.5  # reading the history is safe to repeat
-
-
-class SlackError(Exception):
-    """A Slack Web API call failed; carries only an error code (picklable, no token). `unanswered`: the
-    call may have been applied, only its answer was lost (a timeout, a reset, an HTTP 5xx)."""
-
-    def __init__(self, method: str, error: str, *, unanswered: bool = False) -> None:
-        super().__init__(f"{method} failed: {error}")
-        self.method = method
-        self.error = error
-        self.unanswered = unanswered
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_error, (self.method, self.error, self.unanswered))
-
-    @property
-    def transient(self) -> bool:
-        """Whether the same call may succeed later."""
-        return self.unanswered or self.error in TRANSIENT_ERRORS
-
-
-def _rebuild_error(method: str, error: str, unanswered: bool) -> SlackError:
-    return SlackError(method, error, unanswered=unanswered)
-
-
-def transport_error(method: str, exc: BaseException) -> SlackError:
-    """A transport failure as a SlackError: whether the request can have reached Slack decides
-    `unanswered` (a refused connection or an unknown host cannot have)."""
-    reason = exc.reason if isinstance(exc, URLError) and isinstance(exc.reason, BaseException) else exc
-    if isinstance(reason, TimeoutError | socket.timeout):
-        return SlackError(method, "timeout", unanswered=True)
-    if isinstance(reason, ConnectionRefusedError):
-        return SlackError(method, "connection_refused")
-    if isinstance(reason, socket.gaierror):
-        return SlackError(method, "dns_failure")
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return SlackError(method, "tls_error")
-    return SlackError(method, "connection_reset", unanswered=True)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -115,6 +65,20 @@ def web_client(settings: Settings) -> WebClient:
         token=token, base_url=settings.slack_api_base, timeout=SLACK_HTTP_TIMEOUT_S, ssl=client_tls_context()
     )
     client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+    return client
+
+
+# Calls inside an interaction's 3 seconds (views.open with its trigger_id, a look-up before a modal's
+# answer): past that window nothing they do counts, so they never wait on Retry-After and time out early.
+INTERACTIVE_TIMEOUT_S = 2  # slack_sdk takes whole seconds
+
+
+def interactive_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = WebClient(
+        token=token, base_url=settings.slack_api_base, timeout=INTERACTIVE_TIMEOUT_S, ssl=client_tls_context()
+    )
+    client.retry_handlers = []
     return client
 
 
@@ -268,6 +232,25 @@ class SlackPoster:
             raise
         link = found.get("permalink")
         return link if isinstance(link, str) else None
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal with an interaction's trigger_id (one use, 3 s); its view id. Raises SlackError."""
+        opened = self._call("views.open", trigger_id=trigger_id, view=view).get("view")
+        return str(opened.get("id", "")) if isinstance(opened, dict) else ""
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Replace `user_id`'s Home tab with `view`. Raises SlackError."""
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def conversation_private(self, channel: str) -> bool:
+        """Whether Slack says the conversation is private (a private channel, a DM, a group DM): its own
+        `is_private`, `is_im`, `is_mpim`. Raises SlackError (`channel_not_found`: the bot cannot see it)."""
+        info = self._call("conversations.info", form=True, channel=channel).get("channel")
+        if not isinstance(info, dict):
+            raise SlackError("conversations.info", "invalid_response")
+        if any(info.get(flag) is True for flag in ("is_private", "is_im", "is_mpim")):
+            return True
+        return info.get("is_private") is not False  # Slack did not say: fail closed
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         """The user IDs in a user group (`S…`); raises SlackError (e.g. no_such_subteam)."""

@@ -23,7 +23,8 @@ from workers.clients.history import HistoryEntry, remember_press
 from workers.clients.store import REPORT_TTL_S, StoredReport
 from workers.core.scrub import scrub, settings_secrets
 from workers.core.settings import Settings, operators_configured
-from workers.slack.api import SlackError, SlackPoster
+from workers.slack.api import SlackPoster
+from workers.slack.errors import SlackError
 from workers.slack.ids import EventType
 from workers.slack.render import BUTTONS, SECTION_TEXT_MAX, render_report
 from workers.slack.text import clip, escape

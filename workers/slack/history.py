@@ -19,8 +19,9 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from workers.clients.history import MAX_SHOWN, REPORT, HistoryEntry, recall
 from workers.report.wording import verdict_headline
-from workers.slack.api import SlackError, SlackPoster
+from workers.slack.api import SlackPoster
 from workers.slack.audit import WORDS, Outcome, action_label, slack_time
+from workers.slack.errors import SlackError
 from workers.slack.text import escape
 
 DELETED = "deleted"  # link state: the message is gone from Slack

@@ -24,8 +24,9 @@ from workers.jobs.report import settings_from_env
 from workers.jobs.worker import MailcheckWorker, WorkerTimings
 from workers.remediation.guard import DONE, Guard
 from workers.report.model import Report, State
-from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.api import SlackPoster, web_client
 from workers.slack.audit import Outcome
+from workers.slack.errors import SlackError
 
 _ids = itertools.count(1)
 

@@ -12,7 +12,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web import WebClient
 
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
-from workers.slack.api import SlackError, SlackPoster
+from workers.slack.api import SlackPoster
+from workers.slack.errors import SlackError
 
 _channels = itertools.count(1)
 TIMEOUT_S = 1

@@ -12,8 +12,9 @@ from tests.standins.slack import BOT_TOKEN, SlackStandIn, metadata_problem
 from workers.clients.store import StoredReport
 from workers.core.settings import load_settings
 from workers.report.model import Report, State
-from workers.slack.api import SlackError, SlackPoster, web_client
+from workers.slack.api import SlackPoster, web_client
 from workers.slack.audit import ActionEntry, AuditLog, Outcome, last_action_line, render_action_reply
+from workers.slack.errors import SlackError
 
 _ids = itertools.count(1)
 

@@ -1,0 +1,127 @@
+"""The App Home's state in Redis (SPEC §17), shared by every bot and worker.
+
+- `mailcheck:home:courier`: each Kratos instance's courier status at the last look, with when (JSON);
+- `mailcheck:home:courier:listing`: held for a minute by whoever lists the courier (`SET NX EX`), so
+  that Kratos is listed at most once per instance and status a minute however many people open Home;
+- `mailcheck:home:courier:asked`: held for a minute by the bot that queued the refresh, so that a
+  crowd opening Home queues one job, not one each;
+- `mailcheck:home:waiting`: the viewers whose Home shows an older status, published again once the
+  refresh is in;
+- `mailcheck:permalink:<channel>:<ts>`: a message's permalink (it never changes), so that Home asks
+  Slack for each link once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+
+from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
+
+COURIER_KEY = "mailcheck:home:courier"
+LISTING_KEY = "mailcheck:home:courier:listing"
+ASKED_KEY = "mailcheck:home:courier:asked"
+WAITING_KEY = "mailcheck:home:waiting"
+PERMALINK_PREFIX = "mailcheck:permalink:"
+REFRESH_S = 60  # at most one Kratos listing per instance and status in this long (SPEC §17)
+COURIER_KEPT_S = 3600  # an older status is not shown at all
+WAITING_TTL_S = 120  # a viewer nobody refreshed for this long is forgotten (no worker ran)
+PERMALINK_TTL_S = 30 * 24 * 3600
+
+# Everyone who waits, taken at once: a viewer added after this is seen by the next refresh.
+_TAKE_ALL = """
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return members
+"""
+
+
+@dataclass(frozen=True)
+class CourierSnapshot:
+    """Each instance's courier as the last refresh found it (`health` None: it could not be read)."""
+
+    at: float  # epoch seconds of the look
+    instances: tuple[InstanceHealth, ...]
+
+    def fresh(self, now: float) -> bool:
+        return now - self.at < REFRESH_S
+
+
+def _health_json(item: InstanceHealth) -> dict[str, Any]:
+    health = None
+    if item.health is not None:
+        health = {**asdict(item.health), "at_least": sorted(item.health.at_least)}
+        health["verdict"] = str(item.health.verdict)
+    return {"instance": item.instance, "health": health, "reason": item.reason}
+
+
+def _health_from(raw: dict[str, Any]) -> InstanceHealth:
+    found = raw.get("health")
+    health = None
+    if isinstance(found, dict):
+        health = CourierHealth(
+            queued=int(found["queued"]),
+            processing=int(found["processing"]),
+            abandoned=int(found["abandoned"]),
+            oldest_queued_age_s=int(found["oldest_queued_age_s"]),
+            verdict=QueueVerdict(found["verdict"]),
+            at_least=frozenset(found.get("at_least") or ()),
+        )
+    return InstanceHealth(str(raw["instance"]), health, str(raw.get("reason") or ""))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class HomeStore:
+    def __init__(self, connection: redis.Redis) -> None:
+        self._redis = connection
+        self._take_all = connection.register_script(_TAKE_ALL)
+
+    # ---- the courier status ---------------------------------------------------------------------
+
+    def courier(self) -> CourierSnapshot | None:
+        raw = self._redis.get(COURIER_KEY)
+        if not isinstance(raw, (str, bytes)):
+            return None
+        try:
+            data = json.loads(raw)
+            return CourierSnapshot(float(data["at"]), tuple(_health_from(i) for i in data["instances"]))
+        except (ValueError, KeyError, TypeError):  # written by another version: as if none
+            return None
+
+    def save_courier(self, found: list[InstanceHealth], *, at: float) -> None:
+        data = {"at": at, "instances": [_health_json(item) for item in found]}
+        self._redis.set(COURIER_KEY, json.dumps(data), ex=COURIER_KEPT_S)
+
+    def claim_listing(self) -> bool:
+        """Whether the caller may list the courier now: once per REFRESH_S across every process."""
+        return bool(self._redis.set(LISTING_KEY, "1", nx=True, ex=REFRESH_S))
+
+    def ask_refresh(self) -> bool:
+        """Whether the caller should queue a refresh: once per REFRESH_S across every bot."""
+        return bool(self._redis.set(ASKED_KEY, "1", nx=True, ex=REFRESH_S))
+
+    # ---- who waits for it -----------------------------------------------------------------------
+
+    def wait(self, viewer: str) -> None:
+        with self._redis.pipeline() as pipe:
+            pipe.sadd(WAITING_KEY, viewer)
+            pipe.expire(WAITING_KEY, WAITING_TTL_S)
+            pipe.execute()
+
+    def take_waiting(self) -> list[str]:
+        return sorted(_text(member) for member in self._take_all(keys=[WAITING_KEY]))
+
+    # ---- permalinks -------------------------------------------------------------------------------
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        raw = self._redis.get(f"{PERMALINK_PREFIX}{channel}:{ts}")
+        return _text(raw) if isinstance(raw, (str, bytes)) else None
+
+    def save_permalink(self, channel: str, ts: str, link: str) -> None:
+        self._redis.set(f"{PERMALINK_PREFIX}{channel}:{ts}", link, ex=PERMALINK_TTL_S)
