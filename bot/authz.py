@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import redis
 
+from workers.clients.keyspace import OPERATOR_GROUP_PREFIX, OPERATOR_GROUP_TTL_S
 from workers.clients.store import StoredReport
 from workers.core.settings import Settings, operators_configured
 from workers.jobs.queueing import claim_key
@@ -32,8 +33,6 @@ from workers.slack.errors import SlackError
 
 log = logging.getLogger(__name__)
 
-GROUP_CACHE_TTL_S = 300  # SPEC §3: membership cached at most 5 minutes
-_GROUP_CACHE_PREFIX = "mailcheck:operator_group:"
 NO_OPERATORS = (
     "no operators are configured, so nobody may change anything: "
     "set MAILCHECK_OPERATORS or MAILCHECK_OPERATOR_GROUP"
@@ -68,7 +67,7 @@ class Authorizer:
         return Decision(False, f"{user} is neither in MAILCHECK_OPERATORS nor in the operator group")
 
     def _members(self, group: str) -> set[str]:
-        key = _GROUP_CACHE_PREFIX + group
+        key = OPERATOR_GROUP_PREFIX + group
         try:
             cached = self._redis.get(key)
         except redis.RedisError:
@@ -77,7 +76,7 @@ class Authorizer:
             return set(json.loads(cached))
         members = self._poster.usergroup_members(group)  # only answers are cached, never failures
         try:
-            self._redis.set(key, json.dumps(sorted(members)), ex=GROUP_CACHE_TTL_S)
+            self._redis.set(key, json.dumps(sorted(members)), ex=OPERATOR_GROUP_TTL_S)
         except redis.RedisError as exc:
             log.warning("operator group membership not cached: %s", type(exc).__name__)
         return set(members)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 
-from bot.authz import GROUP_CACHE_TTL_S, NO_OPERATORS, Authorizer, PressGate
+from bot.authz import NO_OPERATORS, Authorizer, PressGate
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
+from workers.clients.keyspace import OPERATOR_GROUP_TTL_S
 from workers.clients.store import StoredReport
 from workers.core.settings import Settings, load_settings
 from workers.remediation.guard import Guard
@@ -57,7 +58,7 @@ def test_operator_group_membership_is_cached_at_most_five_minutes(
     assert not authorizer.authorize("U0OTHER").allowed
     assert _group_calls(slack, group) == 1
     ttl = redis_server.client().ttl(f"mailcheck:operator_group:{group}")
-    assert 0 < ttl <= GROUP_CACHE_TTL_S <= 300
+    assert 0 < ttl <= OPERATOR_GROUP_TTL_S <= 300
     # a second bot process shares the cache
     assert _authorizer(slack, redis_server, mailcheck_operator_group=group).authorize("U0MEMBER").allowed
     assert _group_calls(slack, group) == 1

@@ -26,10 +26,11 @@ from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, signed_headers, slash_command_body
+from workers.clients.keyspace import RUNNING_KEY
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import load_settings
 from workers.jobs.lifecycle import UNATTACHED_REASON, save_new_report, settle, with_parent
-from workers.jobs.queueing import RUNNING_REPORTS_KEY, make_queue
+from workers.jobs.queueing import make_queue
 from workers.report.model import Report, State, Verdict, new_report_id
 
 
@@ -279,8 +280,8 @@ def test_a_check_redis_would_not_queue_leaves_the_ledger_once_redis_is_back(
     )
 
     assert len(slack.calls_of("chat.postMessage")) == posts  # nothing posted
-    assert deps.redis.zscore(RUNNING_REPORTS_KEY, stored.report.report_id) is not None
+    assert deps.redis.zscore(RUNNING_KEY, stored.report.report_id) is not None
     BotReaper(deps).reap_once()  # Redis answers the bot again
-    assert deps.redis.zscore(RUNNING_REPORTS_KEY, stored.report.report_id) is None
+    assert deps.redis.zscore(RUNNING_KEY, stored.report.report_id) is None
     assert deps.unqueued.empty()
     deps.background.shutdown()

@@ -29,7 +29,8 @@ from tests.standins.slack import SlackStandIn
 from tests.standins.slack_requests import block_actions_body, post_signed
 from tests.standins.socket_mode import SocketModeStandIn
 from workers.clients.alert_store import AlertStore
-from workers.clients.metrics_store import WATCH_KINDS, WATCH_OPEN_KEY
+from workers.clients.keyspace import WATCH_OPEN_COUNTS_KEY
+from workers.clients.metrics_store import WATCH_KINDS
 from workers.report.model import CHECK_NAMES
 
 BOUND_S = 20.0
@@ -167,7 +168,9 @@ def test_before_any_work_healthz_and_metrics_say_so(running: Running, redis_url:
     # The courier watch's hash: every kind is 0 until the watch opens an alert.
     opened = {kind: value(samples, "mailcheck_watch_alerts_open", kind=kind) for kind in WATCH_KINDS}
     assert opened == dict.fromkeys(WATCH_KINDS, 0)
-    redis.Redis.from_url(redis_url).hset(WATCH_OPEN_KEY, mapping={"courier_stuck": 2, "blocklisted": 1})
+    redis.Redis.from_url(redis_url).hset(
+        WATCH_OPEN_COUNTS_KEY, mapping={"courier_stuck": 2, "blocklisted": 1}
+    )
     samples = scrape(running.base)
     assert value(samples, "mailcheck_watch_alerts_open", kind="courier_stuck") == 2
     assert value(samples, "mailcheck_watch_alerts_open", kind="blocklisted") == 1

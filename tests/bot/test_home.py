@@ -36,7 +36,7 @@ from tests.standins.slack_requests import (
 )
 from workers.clients.alert_store import AlertStore
 from workers.clients.history import remember_report
-from workers.clients.home_store import ASKED_KEY, COURIER_KEY, LISTING_KEY, WAITING_KEY
+from workers.clients.keyspace import HOME_ASKED_KEY, HOME_COURIER_KEY, HOME_LISTING_KEY, HOME_WAITING_KEY
 from workers.clients.store import StoredReport
 from workers.core.settings import load_settings
 from workers.report.alerts import COURIER_STUCK, Alert
@@ -86,7 +86,7 @@ def home(
 @pytest.fixture
 def fresh(home: HomeStack) -> HomeStack:
     """No courier status in Redis yet, nobody waiting, and both Kratos stand-ins with an empty log."""
-    home.redis.delete(COURIER_KEY, LISTING_KEY, ASKED_KEY, WAITING_KEY)
+    home.redis.delete(HOME_COURIER_KEY, HOME_LISTING_KEY, HOME_ASKED_KEY, HOME_WAITING_KEY)
     home.ciam.reset()
     home.iam.reset()
     return home

@@ -53,7 +53,7 @@ from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
 from tests.standins.slack_requests import SIGNING_SECRET, block_actions_body, slash_command_body
-from workers.clients.store import KEY_PREFIX as REPORT_PREFIX
+from workers.clients.keyspace import REPORT_PREFIX
 from workers.clients.store import StoredReport
 from workers.core.settings import load_settings
 from workers.report.model import Report, State, new_report_id

@@ -26,7 +26,8 @@ from tests.standins.slack_requests import (
     signed_headers,
     view_submission_payload,
 )
-from workers.clients.store import KEY_PREFIX, ReportStore, StoredReport
+from workers.clients.keyspace import REPORT_PREFIX
+from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import load_settings
 from workers.slack.ids import BlockId, CallbackId, ElementId
 
@@ -76,7 +77,7 @@ def pick_submission(context: PickContext | str, choice: str | None) -> dict[str,
 
 def saved_reports(connection: redis.Redis) -> list[StoredReport]:
     store = ReportStore(connection)
-    ids = [key.decode().removeprefix(KEY_PREFIX) for key in connection.scan_iter(f"{KEY_PREFIX}*")]
+    ids = [key.decode().removeprefix(REPORT_PREFIX) for key in connection.scan_iter(f"{REPORT_PREFIX}*")]
     return [report for report in map(store.load, ids) if report is not None]
 
 

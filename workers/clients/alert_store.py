@@ -18,19 +18,9 @@ from collections.abc import Iterable
 
 import redis
 
-from workers.clients.store import REPORT_TTL_S
+from workers.clients import keyspace
+from workers.clients.keyspace import REPORT_TTL_S
 from workers.report.alerts import ALERT_KINDS, OPEN, Alert
-
-ALERT_PREFIX = "mailcheck:alert:"
-OPEN_INDEX_KEY = "mailcheck:watch:alerts"
-PENDING_KEY = "mailcheck:watch:pending"
-OPEN_COUNTS_KEY = "mailcheck:watch:open"
-LOCK_KEY = "mailcheck:watch:lock"
-SLOT_PREFIX = "mailcheck:watch:slot:"
-_ABANDONED_PREFIX = "mailcheck:watch:abandoned:"
-ABANDONED_MEMORY_S = 3 * 3600  # longer than the courier round's own memory of changed messages
-_LAST_ROUND_PREFIX = "mailcheck:watch:last_round:"
-POST_PROBLEM_KEY = "mailcheck:watch:post_problem"
 
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -56,15 +46,15 @@ class AlertStore:
     # ---- alerts ---------------------------------------------------------------------------------
 
     def load(self, alert_id: str) -> Alert | None:
-        raw = self._redis.get(ALERT_PREFIX + alert_id)
+        raw = self._redis.get(keyspace.ALERT_PREFIX + alert_id)
         return Alert.from_json(raw) if isinstance(raw, (str, bytes)) else None
 
     def open_alert(self, instance: str, kind: str) -> Alert | None:
-        alert_id = self._redis.hget(OPEN_INDEX_KEY, _field(instance, kind))
+        alert_id = self._redis.hget(keyspace.WATCH_OPEN_INDEX_KEY, _field(instance, kind))
         return self.load(_text(alert_id)) if isinstance(alert_id, (str, bytes)) else None
 
     def open_alerts(self) -> list[Alert]:
-        ids = self._redis.hvals(OPEN_INDEX_KEY)
+        ids = self._redis.hvals(keyspace.WATCH_OPEN_INDEX_KEY)
         found = (self.load(_text(alert_id)) for alert_id in ids)
         return sorted((a for a in found if a is not None), key=lambda a: a.first_seen)
 
@@ -72,72 +62,72 @@ class AlertStore:
         """The alert, its place in the open index, and whether Slack still has to be told: one transaction."""
         with self._redis.pipeline() as pipe:
             pipe.multi()
-            pipe.set(ALERT_PREFIX + alert.alert_id, alert.to_json(), ex=REPORT_TTL_S)
+            pipe.set(keyspace.ALERT_PREFIX + alert.alert_id, alert.to_json(), ex=REPORT_TTL_S)
             field = _field(alert.instance, alert.kind)
             if alert.state == OPEN:
-                pipe.hset(OPEN_INDEX_KEY, field, alert.alert_id)
+                pipe.hset(keyspace.WATCH_OPEN_INDEX_KEY, field, alert.alert_id)
             else:
-                pipe.hdel(OPEN_INDEX_KEY, field)
+                pipe.hdel(keyspace.WATCH_OPEN_INDEX_KEY, field)
             if pending:
-                pipe.sadd(PENDING_KEY, alert.alert_id)
+                pipe.sadd(keyspace.WATCH_PENDING_KEY, alert.alert_id)
             else:
-                pipe.srem(PENDING_KEY, alert.alert_id)
+                pipe.srem(keyspace.WATCH_PENDING_KEY, alert.alert_id)
             pipe.execute()
 
     def pending(self) -> list[Alert]:
-        found = (self.load(_text(alert_id)) for alert_id in self._redis.smembers(PENDING_KEY))
+        found = (self.load(_text(alert_id)) for alert_id in self._redis.smembers(keyspace.WATCH_PENDING_KEY))
         return [alert for alert in found if alert is not None]
 
     def write_open_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(ALERT_KINDS, 0)
         for alert in self.open_alerts():
             counts[alert.kind] = counts.get(alert.kind, 0) + 1
-        self._redis.hset(OPEN_COUNTS_KEY, mapping=counts)  # type: ignore[arg-type]  # redis-py's stubs
+        self._redis.hset(keyspace.WATCH_OPEN_COUNTS_KEY, mapping=counts)  # type: ignore[arg-type]  # redis-py's stubs
         return counts
 
     # ---- abandoned messages already counted ------------------------------------------------------
 
     def seen_abandoned(self, instance: str) -> set[str]:
-        return {_text(member) for member in self._redis.smembers(_ABANDONED_PREFIX + instance)}
+        return {_text(member) for member in self._redis.smembers(keyspace.WATCH_ABANDONED_PREFIX + instance)}
 
     def remember_abandoned(self, instance: str, ids: Iterable[str], *, at: float) -> None:
         """The abandoned messages this round counted or saw change, and when the round looked."""
-        key = _ABANDONED_PREFIX + instance
+        key = keyspace.WATCH_ABANDONED_PREFIX + instance
         with self._redis.pipeline() as pipe:
             pipe.multi()
             pipe.delete(key)
             ids = list(ids)
             if ids:
                 pipe.sadd(key, *ids)
-                pipe.expire(key, ABANDONED_MEMORY_S)
-            pipe.set(_LAST_ROUND_PREFIX + instance, repr(at), ex=ABANDONED_MEMORY_S)
+                pipe.expire(key, keyspace.WATCH_MEMORY_S)
+            pipe.set(keyspace.WATCH_LAST_ROUND_PREFIX + instance, repr(at), ex=keyspace.WATCH_MEMORY_S)
             pipe.execute()
 
     def last_round(self, instance: str) -> float | None:
         """When the last round read this instance's courier; None before the first (or long ago)."""
-        raw = self._redis.get(_LAST_ROUND_PREFIX + instance)
+        raw = self._redis.get(keyspace.WATCH_LAST_ROUND_PREFIX + instance)
         return float(raw) if isinstance(raw, (str, bytes)) else None
 
     # ---- whether WATCH_CHANNEL takes our posts (GET /healthz) --------------------------------------
 
     def post_problem(self) -> str:
-        raw = self._redis.get(POST_PROBLEM_KEY)
+        raw = self._redis.get(keyspace.WATCH_POST_PROBLEM_KEY)
         return _text(raw) if isinstance(raw, (str, bytes)) else ""
 
     def set_post_problem(self, problem: str) -> None:
         if problem:
-            self._redis.set(POST_PROBLEM_KEY, problem, ex=ABANDONED_MEMORY_S)
+            self._redis.set(keyspace.WATCH_POST_PROBLEM_KEY, problem, ex=keyspace.WATCH_MEMORY_S)
         else:
-            self._redis.delete(POST_PROBLEM_KEY)
+            self._redis.delete(keyspace.WATCH_POST_PROBLEM_KEY)
 
     # ---- one round at a time, one scheduled round per slot ----------------------------------------
 
     def lock(self, ttl_s: int) -> str | None:
         token = secrets.token_hex(8)
-        return token if self._redis.set(LOCK_KEY, token, nx=True, ex=ttl_s) else None
+        return token if self._redis.set(keyspace.WATCH_LOCK_KEY, token, nx=True, ex=ttl_s) else None
 
     def unlock(self, token: str) -> None:
-        self._unlock(keys=[LOCK_KEY], args=[token])
+        self._unlock(keys=[keyspace.WATCH_LOCK_KEY], args=[token])
 
     def claim_slot(self, slot: int, ttl_s: int) -> bool:
-        return bool(self._redis.set(f"{SLOT_PREFIX}{slot}", "1", nx=True, ex=ttl_s))
+        return bool(self._redis.set(f"{keyspace.WATCH_SLOT_PREFIX}{slot}", "1", nx=True, ex=ttl_s))

@@ -24,19 +24,16 @@ from dataclasses import asdict, dataclass, replace
 
 import redis
 
+from workers.clients.keyspace import DAY_S, HISTORY_ADDRESS_PREFIX, HISTORY_ASKER_PREFIX, HISTORY_HMAC_KEY
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.keys import address_form
 
 log = logging.getLogger(__name__)
 
-HMAC_KEY_NAME = "mailcheck:history:key"  # the Redis key that holds the HMAC key
-INDEX_PREFIX = "mailcheck:history:address:"
 DIGEST_LEN = 32
 MAX_SHOWN = 20
 MAX_KEPT = 200  # entries per address (SPEC §16); the oldest go first
-DAY_S = 24 * 3600
 REPORT, ACTION = "report", "action"
-ASKER_PREFIX = "mailcheck:history:asker:"
 ASKER_SHOWN = 10  # the Home tab's "your last checks" (SPEC §17)
 ASKER_KEPT = 50  # entries per asker; a retried report may be listed twice, and is shown once
 
@@ -69,16 +66,16 @@ class HistoryEntry:
 
 
 def _secret(connection: redis.Redis) -> bytes:
-    found = connection.get(HMAC_KEY_NAME)
+    found = connection.get(HISTORY_HMAC_KEY)
     if found is None:
-        connection.set(HMAC_KEY_NAME, secrets.token_hex(32), nx=True)  # the first process wins
-        found = connection.get(HMAC_KEY_NAME)
+        connection.set(HISTORY_HMAC_KEY, secrets.token_hex(32), nx=True)  # the first process wins
+        found = connection.get(HISTORY_HMAC_KEY)
     return found if isinstance(found, bytes) else str(found).encode()
 
 
 def index_key(connection: redis.Redis, email: str) -> str:
     digest = hmac.new(_secret(connection), address_form(email).encode(), hashlib.sha256).hexdigest()
-    return INDEX_PREFIX + digest[:DIGEST_LEN]
+    return HISTORY_ADDRESS_PREFIX + digest[:DIGEST_LEN]
 
 
 def remember(connection: redis.Redis, email: str, entry: HistoryEntry, *, days: int) -> None:
@@ -133,7 +130,7 @@ class CheckEntry:
 
 
 def asker_key(user: str) -> str:
-    return ASKER_PREFIX + user
+    return HISTORY_ASKER_PREFIX + user
 
 
 def remember_check(connection: redis.Redis, stored: StoredReport, *, days: int) -> None:

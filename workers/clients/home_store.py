@@ -19,17 +19,8 @@ from typing import Any
 
 import redis
 
+from workers.clients import keyspace
 from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
-
-COURIER_KEY = "mailcheck:home:courier"
-LISTING_KEY = "mailcheck:home:courier:listing"
-ASKED_KEY = "mailcheck:home:courier:asked"
-WAITING_KEY = "mailcheck:home:waiting"
-PERMALINK_PREFIX = "mailcheck:permalink:"
-REFRESH_S = 60  # at most one Kratos listing per instance and status in this long (SPEC §17)
-COURIER_KEPT_S = 3600  # an older status is not shown at all
-WAITING_TTL_S = 120  # a viewer nobody refreshed for this long is forgotten (no worker ran)
-PERMALINK_TTL_S = 30 * 24 * 3600
 
 # Everyone who waits, taken at once: a viewer added after this is seen by the next refresh.
 _TAKE_ALL = """
@@ -47,7 +38,7 @@ class CourierSnapshot:
     instances: tuple[InstanceHealth, ...]
 
     def fresh(self, now: float) -> bool:
-        return now - self.at < REFRESH_S
+        return now - self.at < keyspace.HOME_REFRESH_S
 
 
 def _health_json(item: InstanceHealth) -> dict[str, Any]:
@@ -85,7 +76,7 @@ class HomeStore:
     # ---- the courier status ---------------------------------------------------------------------
 
     def courier(self) -> CourierSnapshot | None:
-        raw = self._redis.get(COURIER_KEY)
+        raw = self._redis.get(keyspace.HOME_COURIER_KEY)
         if not isinstance(raw, (str, bytes)):
             return None
         try:
@@ -96,32 +87,32 @@ class HomeStore:
 
     def save_courier(self, found: list[InstanceHealth], *, at: float) -> None:
         data = {"at": at, "instances": [_health_json(item) for item in found]}
-        self._redis.set(COURIER_KEY, json.dumps(data), ex=COURIER_KEPT_S)
+        self._redis.set(keyspace.HOME_COURIER_KEY, json.dumps(data), ex=keyspace.HOME_COURIER_TTL_S)
 
     def claim_listing(self) -> bool:
-        """Whether the caller may list the courier now: once per REFRESH_S across every process."""
-        return bool(self._redis.set(LISTING_KEY, "1", nx=True, ex=REFRESH_S))
+        """Whether the caller may list the courier now: once per keyspace.HOME_REFRESH_S across every process."""
+        return bool(self._redis.set(keyspace.HOME_LISTING_KEY, "1", nx=True, ex=keyspace.HOME_REFRESH_S))
 
     def ask_refresh(self) -> bool:
-        """Whether the caller should queue a refresh: once per REFRESH_S across every bot."""
-        return bool(self._redis.set(ASKED_KEY, "1", nx=True, ex=REFRESH_S))
+        """Whether the caller should queue a refresh: once per keyspace.HOME_REFRESH_S across every bot."""
+        return bool(self._redis.set(keyspace.HOME_ASKED_KEY, "1", nx=True, ex=keyspace.HOME_REFRESH_S))
 
     # ---- who waits for it -----------------------------------------------------------------------
 
     def wait(self, viewer: str) -> None:
         with self._redis.pipeline() as pipe:
-            pipe.sadd(WAITING_KEY, viewer)
-            pipe.expire(WAITING_KEY, WAITING_TTL_S)
+            pipe.sadd(keyspace.HOME_WAITING_KEY, viewer)
+            pipe.expire(keyspace.HOME_WAITING_KEY, keyspace.HOME_WAITING_TTL_S)
             pipe.execute()
 
     def take_waiting(self) -> list[str]:
-        return sorted(_text(member) for member in self._take_all(keys=[WAITING_KEY]))
+        return sorted(_text(member) for member in self._take_all(keys=[keyspace.HOME_WAITING_KEY]))
 
     # ---- permalinks -------------------------------------------------------------------------------
 
     def permalink(self, channel: str, ts: str) -> str | None:
-        raw = self._redis.get(f"{PERMALINK_PREFIX}{channel}:{ts}")
+        raw = self._redis.get(f"{keyspace.PERMALINK_PREFIX}{channel}:{ts}")
         return _text(raw) if isinstance(raw, (str, bytes)) else None
 
     def save_permalink(self, channel: str, ts: str, link: str) -> None:
-        self._redis.set(f"{PERMALINK_PREFIX}{channel}:{ts}", link, ex=PERMALINK_TTL_S)
+        self._redis.set(f"{keyspace.PERMALINK_PREFIX}{channel}:{ts}", link, ex=keyspace.PERMALINK_TTL_S)

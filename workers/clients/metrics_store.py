@@ -15,20 +15,21 @@ from dataclasses import dataclass, field
 
 import redis
 
-from workers.clients.alert_store import OPEN_COUNTS_KEY
+from workers.clients.keyspace import (
+    METRICS_ACTIONS_KEY,
+    METRICS_CHECKS_KEY,
+    METRICS_REPORT_SECONDS_KEY,
+    METRICS_REPORTS_KEY,
+    WATCH_OPEN_COUNTS_KEY,
+)
 from workers.report.alerts import ALERT_KINDS
 from workers.report.model import Report, State
 
 log = logging.getLogger(__name__)
 
-REPORTS_KEY = "mailcheck:metrics:reports"  # field: verdict
-CHECKS_KEY = "mailcheck:metrics:checks"  # field: "check|status"
-ACTIONS_KEY = "mailcheck:metrics:actions"  # field: "action|outcome"
 # Cumulative bucket counts (field: the upper bound as Prometheus writes it; "+Inf" is the count), "sum".
-REPORT_SECONDS_KEY = "mailcheck:metrics:report_seconds"
 REPORT_SECONDS_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, math.inf)
 # The courier watch (SPEC §11) keeps here, per alert kind, how many of its alerts are open.
-WATCH_OPEN_KEY = OPEN_COUNTS_KEY  # written by the courier watch after every round
 WATCH_KINDS = ALERT_KINDS  # every kind is shown, at 0 before the watch's first round
 SEPARATOR = "|"
 
@@ -42,13 +43,13 @@ def record_report(connection: redis.Redis, report: Report) -> None:
     seconds = report.elapsed_ms / 1000
     try:
         pipe = connection.pipeline(transaction=True)
-        pipe.hincrby(REPORTS_KEY, report.verdict or report.state.value, 1)
+        pipe.hincrby(METRICS_REPORTS_KEY, report.verdict or report.state.value, 1)
         for name, result in report.checks.items():
-            pipe.hincrby(CHECKS_KEY, f"{name}{SEPARATOR}{result.status.value}", 1)
+            pipe.hincrby(METRICS_CHECKS_KEY, f"{name}{SEPARATOR}{result.status.value}", 1)
         for bound in REPORT_SECONDS_BUCKETS:
             if seconds <= bound:
-                pipe.hincrby(REPORT_SECONDS_KEY, bucket_label(bound), 1)
-        pipe.hincrbyfloat(REPORT_SECONDS_KEY, "sum", seconds)
+                pipe.hincrby(METRICS_REPORT_SECONDS_KEY, bucket_label(bound), 1)
+        pipe.hincrbyfloat(METRICS_REPORT_SECONDS_KEY, "sum", seconds)
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("report %s was not counted in the metrics: %s", report.report_id, type(exc).__name__)
@@ -59,7 +60,7 @@ def record_failed_report(connection: redis.Redis, report_id: str) -> None:
     attempt, its worker was lost, or no worker took it): `mailcheck_reports_total{verdict="failed"}`.
     No check results and no duration: it has neither."""
     try:
-        connection.hincrby(REPORTS_KEY, State.FAILED.value, 1)
+        connection.hincrby(METRICS_REPORTS_KEY, State.FAILED.value, 1)
     except redis.RedisError as exc:
         log.warning("report %s was not counted in the metrics: %s", report_id, type(exc).__name__)
 
@@ -67,7 +68,7 @@ def record_failed_report(connection: redis.Redis, report_id: str) -> None:
 def record_action(connection: redis.Redis, action: str, outcome: str) -> None:
     """Count one outcome of a pressed button."""
     try:
-        connection.hincrby(ACTIONS_KEY, f"{action}{SEPARATOR}{outcome}", 1)
+        connection.hincrby(METRICS_ACTIONS_KEY, f"{action}{SEPARATOR}{outcome}", 1)
     except redis.RedisError as exc:
         log.warning("a %s outcome was not counted in the metrics: %s", action, type(exc).__name__)
 
@@ -86,7 +87,13 @@ class WorkerCounts:
 def read_counts(connection: redis.Redis) -> WorkerCounts:
     """Everything workers counted, in one round trip; raises redis.RedisError when Redis is away."""
     pipe = connection.pipeline(transaction=False)
-    for key in (REPORTS_KEY, CHECKS_KEY, ACTIONS_KEY, REPORT_SECONDS_KEY, WATCH_OPEN_KEY):
+    for key in (
+        METRICS_REPORTS_KEY,
+        METRICS_CHECKS_KEY,
+        METRICS_ACTIONS_KEY,
+        METRICS_REPORT_SECONDS_KEY,
+        WATCH_OPEN_COUNTS_KEY,
+    ):
         pipe.hgetall(key)
     reports, checks, actions, seconds, watch = (_decoded(raw) for raw in pipe.execute())
     return WorkerCounts(

@@ -8,10 +8,8 @@ from typing import Any
 
 import redis
 
+from workers.clients.keyspace import REPORT_PREFIX, REPORT_TTL_S
 from workers.report.model import Report
-
-REPORT_TTL_S = 7 * 24 * 3600
-KEY_PREFIX = "mailcheck:report:"
 
 
 @dataclass
@@ -46,8 +44,8 @@ class ReportStore:
         self._redis = connection
 
     def save(self, stored: StoredReport) -> None:
-        self._redis.set(KEY_PREFIX + stored.report.report_id, stored.to_json(), ex=REPORT_TTL_S)
+        self._redis.set(REPORT_PREFIX + stored.report.report_id, stored.to_json(), ex=REPORT_TTL_S)
 
     def load(self, report_id: str) -> StoredReport | None:
-        raw = self._redis.get(KEY_PREFIX + report_id)
+        raw = self._redis.get(REPORT_PREFIX + report_id)
         return StoredReport.from_json(raw) if isinstance(raw, (str, bytes)) else None

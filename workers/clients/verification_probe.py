@@ -18,13 +18,12 @@ from typing import Any
 import httpx
 import redis.asyncio
 
+from workers.clients.keyspace import VERIFICATION_ENABLED_PREFIX, VERIFICATION_ENABLED_TTL_S
 from workers.clients.tls import client_tls_context
 from workers.core.settings import KratosInstance
 
 log = logging.getLogger(__name__)
 
-CACHE_TTL_S = 300
-CACHE_PREFIX = "mailcheck:verification_enabled:"
 DISABLED_STATUSES = (400, 404)
 
 
@@ -59,7 +58,7 @@ async def verification_enabled(
 ) -> bool | None:
     """True/False as the instance's public API says; None when it cannot tell. Never raises."""
     # The URL is part of the key: an instance re-pointed elsewhere is asked again.
-    key = f"{CACHE_PREFIX}{instance.name}:{hashlib.sha256(instance.public_url.encode()).hexdigest()[:16]}"
+    key = f"{VERIFICATION_ENABLED_PREFIX}{instance.name}:{hashlib.sha256(instance.public_url.encode()).hexdigest()[:16]}"
     if cache is not None:
         try:
             cached = await cache.get(key)
@@ -70,5 +69,5 @@ async def verification_enabled(
     enabled = await _ask(instance, timeout)
     if cache is not None and enabled is not None:
         with contextlib.suppress(redis.RedisError):  # only a cache
-            await cache.set(key, b"1" if enabled else b"0", ex=CACHE_TTL_S)
+            await cache.set(key, b"1" if enabled else b"0", ex=VERIFICATION_ENABLED_TTL_S)
     return enabled

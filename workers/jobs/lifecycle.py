@@ -30,10 +30,11 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 
 from workers.clients.history import remember_report
+from workers.clients.keyspace import REPORT_PREFIX, REPORT_TTL_S, RUNNING_KEY
 from workers.clients.metrics_store import record_failed_report
-from workers.clients.store import KEY_PREFIX, REPORT_TTL_S, StoredReport
+from workers.clients.store import StoredReport
 from workers.core.settings import Settings, operators_configured
-from workers.jobs.queueing import RUNNING_REPORTS_KEY, enqueue_report, report_job_timeout
+from workers.jobs.queueing import enqueue_report, report_job_timeout
 from workers.report.model import Report, State
 from workers.slack.api import SlackPoster
 from workers.slack.errors import SlackError
@@ -97,18 +98,18 @@ class Ledger:
         self._claim = connection.register_script(_CLAIM_DUE)
 
     def untrack(self, report_id: str) -> None:
-        self._redis.zrem(RUNNING_REPORTS_KEY, report_id)
+        self._redis.zrem(RUNNING_KEY, report_id)
 
     def deadline(self, report_id: str) -> float | None:
-        score = self._redis.zscore(RUNNING_REPORTS_KEY, report_id)
+        score = self._redis.zscore(RUNNING_KEY, report_id)
         return float(score) if score is not None else None
 
     def due_at(self, report_id: str, when: float) -> None:
         """Look again at `when`, if the report is still in the ledger."""
-        self._redis.zadd(RUNNING_REPORTS_KEY, {report_id: when}, xx=True)
+        self._redis.zadd(RUNNING_KEY, {report_id: when}, xx=True)
 
     def claim_due(self, now: float, limit: int = REAP_BATCH) -> list[str]:
-        ids = self._claim(keys=[RUNNING_REPORTS_KEY], args=[now, now + CLAIM_LEASE_S, limit])
+        ids = self._claim(keys=[RUNNING_KEY], args=[now, now + CLAIM_LEASE_S, limit])
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
 
@@ -121,7 +122,7 @@ def save_new_report(connection: redis.Redis, stored: StoredReport, settings: Set
     report_id = stored.report.report_id
     deadline = time.time() + report_job_timeout(settings)
     connection.register_script(_SAVE_NEW_REPORT)(
-        keys=[KEY_PREFIX + report_id, RUNNING_REPORTS_KEY],
+        keys=[REPORT_PREFIX + report_id, RUNNING_KEY],
         args=[stored.to_json(), REPORT_TTL_S, repr(deadline), report_id],
     )
 
@@ -208,7 +209,7 @@ def _swap(
     """Store `change(current)` by compare and set, looking again after a write it did not see (a
     progress save, another settler, the bot attaching the parent); `change` returning None stores
     nothing. Returns (what was stored, what this call stored or None)."""
-    key = KEY_PREFIX + report_id
+    key = REPORT_PREFIX + report_id
     swap = connection.register_script(_COMPARE_AND_SET)
     while True:
         raw = connection.get(key)

@@ -13,6 +13,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.clients.alert_store import AlertStore
+from workers.clients.keyspace import RUNNING_KEY
 from workers.core.settings import Settings
 from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
 from workers.remediation.guard import Claim
@@ -26,7 +27,6 @@ RESULT_TTL_S = 3600
 FAILURE_TTL_S = 7 * 24 * 3600
 # Reports whose parent may still say `running`, scored by when the reaper should look at them
 # (workers/jobs/reaper.py); a report leaves it once Slack shows its final state.
-RUNNING_REPORTS_KEY = "mailcheck:running"
 
 
 def make_queue(connection: redis.Redis, settings: Settings) -> Queue:
@@ -76,7 +76,7 @@ def enqueue_report(
     with queue.connection.pipeline() as pipe:
         # One transaction: the job is on the queue with the ledger's deadline moved to match it.
         pipe.multi()
-        pipe.zadd(RUNNING_REPORTS_KEY, {report_id: time.time() + first_look_s(settings)})
+        pipe.zadd(RUNNING_KEY, {report_id: time.time() + first_look_s(settings)})
         job = queue.enqueue(
             RUN_REPORT,
             kwargs=kwargs,

@@ -20,31 +20,30 @@ from typing import Any
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from workers.clients.keyspace import PROVIDER_CACHE_PREFIX, PROVIDER_CACHE_TTL_S
 from workers.core.keys import recipient_key
 
 log = logging.getLogger(__name__)
 
-CACHE_TTL_S = 60
 # A cache slower than this is treated as absent: it must never eat the check's own time budget.
 CACHE_OP_TIMEOUT_S = 0.5
-_PREFIX = "mailcheck:provider:cache:"
 
 
 def cache_key(provider: str, email: str) -> str:
     """Keyed by a digest so recipient addresses do not sit in Redis key names."""
-    return f"{_PREFIX}{provider}:{recipient_key(email)}"
+    return f"{PROVIDER_CACHE_PREFIX}{provider}:{recipient_key(email)}"
 
 
 def domain_key(provider: str, from_domain: str) -> str:
     """Our own From domain is no secret; it stays readable in the key."""
-    return f"{_PREFIX}domain:{provider}:{from_domain.strip().lower()}"
+    return f"{PROVIDER_CACHE_PREFIX}domain:{provider}:{from_domain.strip().lower()}"
 
 
 def traffic_key(provider: str, group: Iterable[str], window_hours: int = 24) -> str:
     """One entry per mailbox-provider group and window (its domains, digested: the recipient's own
     domain is one); the courier watch's tally of every group is keyed by all their domains."""
     digest = hashlib.sha256(f"{window_hours}h:{','.join(sorted(group))}".encode()).hexdigest()[:32]
-    return f"{_PREFIX}traffic:{provider}:{digest}"
+    return f"{PROVIDER_CACHE_PREFIX}traffic:{provider}:{digest}"
 
 
 async def load(cache: redis.asyncio.Redis | None, key: str) -> dict[str, Any] | None:
@@ -70,7 +69,7 @@ async def save(cache: redis.asyncio.Redis | None, key: str, details: dict[str, A
         return
     try:
         async with asyncio.timeout(CACHE_OP_TIMEOUT_S):
-            await cache.set(key, json.dumps(details), ex=CACHE_TTL_S)
+            await cache.set(key, json.dumps(details), ex=PROVIDER_CACHE_TTL_S)
     except (RedisError, TimeoutError) as exc:
         log.warning("provider cache unwritable: %s", type(exc).__name__)
 

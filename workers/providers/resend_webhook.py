@@ -20,6 +20,7 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
 
+from workers.clients.keyspace import RESEND_EVENTS_PREFIX, RESEND_EVENTS_TTL_S
 from workers.core.keys import recipient_key
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 # Svix rejects messages whose timestamp is further than this from now (replay protection).
 SIGNATURE_TOLERANCE_S = 5 * 60
 # A little over the default LOOKBACK_DAYS (7) so a week-old bounce is still explained.
-WEBHOOK_EVENT_TTL_S = 8 * 24 * 3600
 # A recipient hammered by a loop must not grow an unbounded list.
 MAX_EVENTS_PER_RECIPIENT = 200
 # The event types the provider timeline can use; the rest (opened, clicked, contact.*) are ignored.
@@ -41,7 +41,6 @@ STORED_TYPES = frozenset(
         "email.suppressed",
     }
 )
-_KEY_PREFIX = "mailcheck:resend:events:"
 
 
 class WebhookRejected(Exception):
@@ -131,10 +130,10 @@ def recipient_address(value: str) -> str:
 
 
 def events_key(email: str) -> str:
-    return _KEY_PREFIX + recipient_key(email)
+    return RESEND_EVENTS_PREFIX + recipient_key(email)
 
 
-def store_event(redis: Redis, event: Mapping[str, Any], *, ttl: int = WEBHOOK_EVENT_TTL_S) -> int:
+def store_event(redis: Redis, event: Mapping[str, Any], *, ttl: int = RESEND_EVENTS_TTL_S) -> int:
     """Keep the event under each of its recipients; returns how many recipients it was stored for."""
     normalized = normalize_event(event)
     if normalized is None:

@@ -15,12 +15,16 @@ from typing import Any
 
 import redis
 
+from workers.clients.keyspace import (
+    GUARD_CLAIM_PREFIX,
+    GUARD_OUTCOME_PREFIX,
+    GUARD_OUTCOME_TTL_S,
+    GUARD_SENDS_PREFIX,
+)
 from workers.core.keys import recipient_key
 
 DUPLICATE_WINDOW_S = 60
 SEND_WINDOW_S = 3600
-OUTCOME_MARK_TTL_S = 7 * 24 * 3600
-_PREFIX = "mailcheck:guard:"
 RUNNING, DONE = "running", "done"
 
 # Only the holder of a claim may end it: a claim that expired and was taken again is left alone.
@@ -75,11 +79,11 @@ class SendBudget:
 
 
 def claim_key(report_id: str, action: str) -> str:
-    return f"{_PREFIX}claim:{report_id}:{action}"
+    return f"{GUARD_CLAIM_PREFIX}{report_id}:{action}"
 
 
 def sends_key(email: str) -> str:
-    return f"{_PREFIX}sends:{recipient_key(email)}"
+    return f"{GUARD_SENDS_PREFIX}{recipient_key(email)}"
 
 
 class Guard:
@@ -111,7 +115,7 @@ class Guard:
 
     def conclude_once(self, claim: Claim) -> bool:
         """True for the first caller only: an accepted press gets exactly one outcome reply."""
-        return bool(self._redis.set(_outcome_key(claim), "1", nx=True, ex=OUTCOME_MARK_TTL_S))
+        return bool(self._redis.set(_outcome_key(claim), "1", nx=True, ex=GUARD_OUTCOME_TTL_S))
 
     def unconclude(self, claim: Claim) -> None:
         """The outcome could not be posted: let a later attempt (the failure callback) post it."""
@@ -125,7 +129,7 @@ class Guard:
 
 
 def _outcome_key(claim: Claim) -> str:
-    return f"{_PREFIX}outcome:{claim.token}"
+    return f"{GUARD_OUTCOME_PREFIX}{claim.token}"
 
 
 def _text(value: Any) -> str:

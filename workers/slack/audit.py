@@ -20,7 +20,8 @@ import redis
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from workers.clients.history import HistoryEntry, remember_press
-from workers.clients.store import REPORT_TTL_S, StoredReport
+from workers.clients.keyspace import LAST_ACTION_PREFIX, REPORT_TTL_S
+from workers.clients.store import StoredReport
 from workers.core.scrub import scrub, settings_secrets
 from workers.core.settings import Settings, operators_configured
 from workers.slack.api import SlackPoster
@@ -32,7 +33,6 @@ from workers.slack.text import clip, escape
 log = logging.getLogger(__name__)
 
 DETAIL_MAX = 1200  # metadata and text stay far below Slack's limits
-LAST_ACTION_PREFIX = "mailcheck:last_action:"
 
 
 class Outcome(enum.StrEnum):

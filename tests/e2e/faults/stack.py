@@ -35,8 +35,8 @@ from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import free_port
 from tests.standins.slack import SlackStandIn
-from workers.clients.store import KEY_PREFIX
-from workers.jobs.queueing import RUNNING_REPORTS_KEY, report_job_id
+from workers.clients.keyspace import REPORT_PREFIX, RUNNING_KEY
+from workers.jobs.queueing import report_job_id
 
 WAIT_S = 45.0  # every wait is bounded; generous, because a busy 2-core machine is slow, not broken
 _workers = itertools.count(1)
@@ -240,13 +240,13 @@ class FaultStack:
             return None
 
     def stored(self, report_id: str) -> dict[str, Any] | None:
-        raw = self.redis.client().get(KEY_PREFIX + report_id)
+        raw = self.redis.client().get(REPORT_PREFIX + report_id)
         return json.loads(raw) if raw else None
 
     def running_ledger(self) -> list[str]:
         return [
             m.decode() if isinstance(m, bytes) else str(m)
-            for m in self.redis.client().zrange(RUNNING_REPORTS_KEY, 0, -1)
+            for m in self.redis.client().zrange(RUNNING_KEY, 0, -1)
         ]
 
     def posts_for(self, report_id: str) -> list[dict[str, Any]]:

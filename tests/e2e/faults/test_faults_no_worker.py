@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 
 from tests.e2e.faults.stack import FaultStack, wait_until
 from tests.e2e.helpers import blocks_text, payload, unique_email
-from workers.clients.metrics_store import REPORTS_KEY
+from workers.clients.keyspace import METRICS_REPORTS_KEY
 from workers.jobs.lifecycle import Ledger
 
 MakeStack = Callable[..., FaultStack]
@@ -83,7 +83,7 @@ def test_a_check_redis_will_not_queue_posts_nothing_and_leaves_nothing_behind(ma
     assert stack.parent(email) is None  # enqueued first: with no job, no parent was posted
     # "Nothing was started", and nothing is left for a reaper to fail, count or list in the history.
     assert stack.running_ledger() == []
-    assert stack.redis.client().hgetall(REPORTS_KEY) == {}
+    assert stack.redis.client().hgetall(METRICS_REPORTS_KEY) == {}
 
 
 def test_a_check_whose_parent_slack_will_not_take_runs_and_is_released(make_stack: MakeStack) -> None:

@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 import redis
 
-from bot.authz import _GROUP_CACHE_PREFIX as GROUP_CACHE_PREFIX
 from tests.e2e.faults.quick_slack import QUICK_SLACK_TIMEOUT_S
 from tests.e2e.faults.stack import wait_until
 from tests.e2e.helpers import block_text, run_command
@@ -40,8 +39,8 @@ from tests.standins.kratos import KratosStandIn
 from tests.standins.redis_server import RedisServer, free_port
 from tests.standins.slack import SlackStandIn
 from workers.clients.alert_store import AlertStore
+from workers.clients.keyspace import OPERATOR_GROUP_PREFIX, RUNNING_KEY
 from workers.core.settings import load_settings
-from workers.jobs.queueing import RUNNING_REPORTS_KEY
 from workers.jobs.watch import one_round
 from workers.slack.api import SlackPoster, web_client
 
@@ -93,7 +92,7 @@ class World:
             self.slack.drop_after("chat.postMessage", 1)  # a post whose answer is lost: reconciled
         if method == "usergroups.users.list":  # the membership is cached 5 min: make the press ask
             connection = redis.Redis.from_url(self.redis.url)
-            connection.delete(*connection.keys(GROUP_CACHE_PREFIX + "*") or ["-"])
+            connection.delete(*connection.keys(OPERATOR_GROUP_PREFIX + "*") or ["-"])
         FAULTS[fault](self.slack, method)
 
     def disarm(self) -> None:
@@ -231,7 +230,7 @@ def test_slack_faults_keep_every_invariant(
     # No report left `running`, one parent each.
     assert len(_parents(world, email)) == 1
     ledger = redis.Redis.from_url(world.redis.url)
-    wait_until(lambda: ledger.zcard(RUNNING_REPORTS_KEY) == 0, WAIT_S, "the running ledger empty")
+    wait_until(lambda: ledger.zcard(RUNNING_KEY) == 0, WAIT_S, "the running ledger empty")
     # One reply per press; one outcome per accepted press.
     if method == "usergroups.users.list" and fault != "429":
         assert replies == ["denied"], replies  # the group could not be read: refused, fail closed

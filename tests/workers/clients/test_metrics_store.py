@@ -9,13 +9,8 @@ import pytest
 import redis
 
 from tests.standins.redis_server import free_port
-from workers.clients.metrics_store import (
-    WATCH_KINDS,
-    WATCH_OPEN_KEY,
-    read_counts,
-    record_action,
-    record_report,
-)
+from workers.clients.keyspace import WATCH_OPEN_COUNTS_KEY
+from workers.clients.metrics_store import WATCH_KINDS, read_counts, record_action, record_report
 from workers.report.model import CHECK_NAMES, CheckResult, Report, State, Status
 
 
@@ -50,7 +45,7 @@ def test_counts_read_back_as_recorded(redis_url: str) -> None:
 
 def test_watch_hash_is_read_as_the_watch_writes_it(redis_url: str) -> None:
     connection = redis.Redis.from_url(redis_url)
-    connection.hset(WATCH_OPEN_KEY, mapping={"smtp_failing": 1, "some_new_kind": 3})
+    connection.hset(WATCH_OPEN_COUNTS_KEY, mapping={"smtp_failing": 1, "some_new_kind": 3})
     counts = read_counts(connection)
     assert counts.watch_open["smtp_failing"] == 1 and counts.watch_open["courier_stuck"] == 0
     assert counts.watch_open["some_new_kind"] == 3

@@ -8,9 +8,10 @@ import pytest
 import redis
 
 from tests.standins.redis_server import RedisServer
+from workers.clients.keyspace import RUNNING_KEY
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import load_settings
-from workers.jobs.queueing import RUNNING_REPORTS_KEY, enqueue_report, make_queue, report_job_id
+from workers.jobs.queueing import enqueue_report, make_queue, report_job_id
 from workers.report.model import Report
 
 
@@ -46,7 +47,7 @@ def test_a_report_is_enqueued_before_its_parent_exists_and_in_the_ledger(connect
 
     assert job.kwargs["parent_pending"] is True and job.kwargs["ts"] == ""
     assert make_queue(connection, settings).job_ids == [report_job_id("enq1")]
-    assert connection.zscore(RUNNING_REPORTS_KEY, "enq1") is not None
+    assert connection.zscore(RUNNING_KEY, "enq1") is not None
     assert (
         "parent_pending"
         not in enqueue_report(  # a re-run's job keeps its old arguments

@@ -21,7 +21,8 @@ from rq.timeouts import JobTimeoutException
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import SlackStandIn
 from workers.clients.history import recall
-from workers.clients.metrics_store import REPORTS_KEY, read_counts
+from workers.clients.keyspace import METRICS_REPORTS_KEY, RUNNING_KEY
+from workers.clients.metrics_store import read_counts
 from workers.clients.store import ReportStore, StoredReport
 from workers.core.settings import Settings, load_settings
 from workers.jobs.lifecycle import (
@@ -38,13 +39,7 @@ from workers.jobs.lifecycle import (
     settle,
     with_parent,
 )
-from workers.jobs.queueing import (
-    JOB_SLACK_MARGIN_S,
-    RUNNING_REPORTS_KEY,
-    enqueue_report,
-    make_queue,
-    report_job_id,
-)
+from workers.jobs.queueing import JOB_SLACK_MARGIN_S, enqueue_report, make_queue, report_job_id
 from workers.jobs.reaper import no_worker_reason, reap
 from workers.report.model import Report, State, Verdict
 from workers.slack.api import SlackPoster, web_client
@@ -92,7 +87,7 @@ def _posted(connection: redis.Redis, poster: SlackPoster, *, state: State = Stat
     ts = poster.post("C0SUPPORT", **render_report(report, requester="U0ASKER"))
     stored = StoredReport(report, channel="C0SUPPORT", ts=ts, requester="U0ASKER")
     ReportStore(connection).save(stored)
-    connection.zadd(RUNNING_REPORTS_KEY, {report.report_id: time.time() - 1})
+    connection.zadd(RUNNING_KEY, {report.report_id: time.time() - 1})
     return stored
 
 
@@ -113,7 +108,7 @@ def _unposted(connection: redis.Redis) -> StoredReport:
     report = Report(f"reap{next(_ids)}", "user@example.com")
     stored = StoredReport(report, channel="C0SUPPORT", ts="", requester="U0ASKER")
     ReportStore(connection).save(stored)
-    connection.zadd(RUNNING_REPORTS_KEY, {report.report_id: time.time() + 60})
+    connection.zadd(RUNNING_KEY, {report.report_id: time.time() + 60})
     return stored
 
 
@@ -248,7 +243,7 @@ def test_a_failure_slack_did_not_take_stays_due_for_the_reaper(
     connection: redis.Redis, poster: SlackPoster, own_slack: SlackStandIn
 ) -> None:
     stored = _posted(connection, poster)
-    connection.zadd(RUNNING_REPORTS_KEY, {stored.report.report_id: time.time() + 3600})
+    connection.zadd(RUNNING_KEY, {stored.report.report_id: time.time() + 3600})
     own_slack.fail("chat.update", times=1, error="service_unavailable")
 
     assert fail_report(connection, poster, stored.report.report_id, LOST_REASON, operators=True)
@@ -272,13 +267,11 @@ def test_a_message_slack_will_never_take_leaves_the_ledger(
 
 
 def _ledger(connection: redis.Redis) -> list[str]:
-    return [
-        m.decode() if isinstance(m, bytes) else str(m) for m in connection.zrange(RUNNING_REPORTS_KEY, 0, -1)
-    ]
+    return [m.decode() if isinstance(m, bytes) else str(m) for m in connection.zrange(RUNNING_KEY, 0, -1)]
 
 
 def _clear(connection: redis.Redis) -> None:
-    connection.delete(RUNNING_REPORTS_KEY)
+    connection.delete(RUNNING_KEY)
 
 
 def test_reaper_fails_an_overdue_report_without_a_job(
@@ -287,7 +280,7 @@ def test_reaper_fails_an_overdue_report_without_a_job(
     _clear(connection)
     stored = _posted(connection, poster)
 
-    connection.delete(REPORTS_KEY)
+    connection.delete(METRICS_REPORTS_KEY)
 
     assert reap(connection, poster, settings) == 1
 
@@ -315,7 +308,7 @@ def test_reaper_gives_a_queued_job_more_time(
         ts=stored.ts,
         requester=stored.requester,
     )
-    connection.zadd(RUNNING_REPORTS_KEY, {stored.report.report_id: time.time() - 1})
+    connection.zadd(RUNNING_KEY, {stored.report.report_id: time.time() - 1})
 
     assert reap(connection, poster, settings) == 0
 
@@ -340,7 +333,7 @@ def test_reaper_shows_a_completed_report_it_finds_and_does_not_fail_it(
 def test_reapers_side_by_side_claim_each_report_once(connection: redis.Redis) -> None:
     _clear(connection)
     now = time.time()
-    connection.zadd(RUNNING_REPORTS_KEY, {f"due{i}": now - 10 for i in range(30)} | {"later": now + 600})
+    connection.zadd(RUNNING_KEY, {f"due{i}": now - 10 for i in range(30)} | {"later": now + 600})
     first, second = Ledger(connection).claim_due(now, limit=20), Ledger(connection).claim_due(now, limit=20)
 
     assert len(first) == 20 and len(second) == 10 and not set(first) & set(second)
@@ -459,7 +452,7 @@ def test_enqueue_puts_the_report_in_the_ledger_with_its_job(
         and before + 8 + JOB_SLACK_MARGIN_S <= deadline <= time.time() + 8 + JOB_SLACK_MARGIN_S
     )
     queue.empty()  # type: ignore[no-untyped-call]
-    connection.zrem(RUNNING_REPORTS_KEY, "enq1")
+    connection.zrem(RUNNING_KEY, "enq1")
 
 
 @pytest.mark.parametrize(
@@ -484,7 +477,7 @@ def test_a_check_redis_would_not_queue_is_never_failed_counted_or_listed(
     _clear(connection)
     stored = StoredReport(Report(f"reap{next(_ids)}", "refused@example.com"), "C0SUPPORT", "", "U0ASKER")
     save_new_report(connection, stored, settings)  # the bot's first write; then Redis refused the job
-    connection.delete(REPORTS_KEY)
+    connection.delete(METRICS_REPORTS_KEY)
     posts = len(own_slack.calls_of("chat.postMessage")) + len(own_slack.calls_of("chat.update"))
 
     assert reap(connection, poster, settings, now=time.time() + 3600) == 0

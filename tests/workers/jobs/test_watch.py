@@ -21,7 +21,8 @@ from tests.standins.smtp_server import SmtpStandin, make_pki
 from tests.workers.providers.support import KEYS, STANDINS
 from tests.workers.providers.worlds import Mail, hour, populate
 from workers.clients import kratos as kratos_client
-from workers.clients.alert_store import OPEN_COUNTS_KEY, AlertStore
+from workers.clients.alert_store import AlertStore
+from workers.clients.keyspace import WATCH_OPEN_COUNTS_KEY
 from workers.core.settings import Settings, load_settings
 from workers.jobs.queueing import make_queue, schedule_watch
 from workers.jobs.report import settings_from_env
@@ -103,7 +104,7 @@ def test_nothing_is_posted_while_healthy(
     }
     _round(settings)
     assert slack.channel_messages(settings.watch_channel or "") == []
-    stored = redis.Redis.from_url(settings.redis_url).hgetall(OPEN_COUNTS_KEY)
+    stored = redis.Redis.from_url(settings.redis_url).hgetall(WATCH_OPEN_COUNTS_KEY)
     assert stored[b"courier_stuck"] == b"0"
 
 

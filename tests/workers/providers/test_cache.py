@@ -9,6 +9,7 @@ import redis
 from tests.standins.providers import PostmarkStandIn, ResendStandIn
 from tests.standins.redis_server import free_port
 from tests.workers.providers.support import EMAIL, KEYS, run_check, run_removal
+from workers.clients.keyspace import PROVIDER_CACHE_TTL_S
 from workers.providers import cache
 from workers.report.model import Status
 
@@ -42,7 +43,7 @@ def test_cache_entries_expire(redis_url: str, sync_redis: redis.Redis) -> None:
     with ResendStandIn(KEYS["resend"]) as api:
         run_check("resend", api.url, cache_url=redis_url)
     ttl = sync_redis.ttl(cache.cache_key("resend", EMAIL))
-    assert 0 < ttl <= cache.CACHE_TTL_S
+    assert 0 < ttl <= PROVIDER_CACHE_TTL_S
     assert EMAIL not in str(sync_redis.keys("*"))  # addresses are not in key names
 
 

@@ -15,9 +15,9 @@ from redis.retry import Retry
 from tests.standins.providers import SUBJECT, ResendStandIn
 from tests.standins.redis_server import free_port
 from tests.workers.providers.support import EMAIL, KEYS, run_check
+from workers.clients.keyspace import RESEND_EVENTS_TTL_S
 from workers.providers.resend_webhook import (
     MAX_EVENTS_PER_RECIPIENT,
-    WEBHOOK_EVENT_TTL_S,
     WebhookRejected,
     events_key,
     handle_resend_webhook,
@@ -96,7 +96,7 @@ def test_bad_or_stale_signatures_are_rejected(tamper, reason) -> None:  # type: 
 
 
 def test_stored_event_keeps_only_what_the_check_needs(sync_redis: redis.Redis) -> None:
-    assert store_event(sync_redis, event(), ttl=WEBHOOK_EVENT_TTL_S) == 1
+    assert store_event(sync_redis, event(), ttl=RESEND_EVENTS_TTL_S) == 1
     key = events_key(EMAIL)
     [stored] = [json.loads(item) for item in sync_redis.lrange(key, 0, -1)]
     assert stored == {
@@ -108,7 +108,7 @@ def test_stored_event_keeps_only_what_the_check_needs(sync_redis: redis.Redis) -
         "bounce_message": "hard bounce",
         "diagnostic": "smtp; 550 5.1.1 user unknown",
     }
-    assert 0 < sync_redis.ttl(key) <= WEBHOOK_EVENT_TTL_S
+    assert 0 < sync_redis.ttl(key) <= RESEND_EVENTS_TTL_S
     assert EMAIL not in key
 
 
