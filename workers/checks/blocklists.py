@@ -8,10 +8,11 @@ listing. "Not listed" (NXDOMAIN) only counts once the vantage control query show
 works (SPEC §5); otherwise the check is `error` naming DNS_NAMESERVERS. With IP zones configured and
 none of them readable, the check is `error` too: a clean domain says nothing about our IPs.
 
-details: ips, domain, zones {zone: {kind, listed, codes, reason, error, advice}}, listed [{kind, item,
-zone, codes, reason}], ip_part_skipped, invalid_ips, note; only ips, domain, ip_part_skipped,
-invalid_ips and resolver_problem when our own resolver is broken. Zone names with a Spamhaus DQS key
-are shown with the key masked.
+details: `BlocklistsDetails` (workers/report/details_dns.py): ips, domain, ip_part_skipped, invalid_ips
+(`BlocklistsBase`, in every result, `skipped` included), zones {zone: {kind, listed, codes, reason,
+error, advice}}, listed [{kind, item, zone, codes, reason}], note; `BlocklistsUnread` (the base and
+resolver_problem) when our own resolver is broken. Zone names with a Spamhaus DQS key are shown with the
+key masked.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import asyncio
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import dns.asyncresolver
 import dns.exception
@@ -39,6 +39,13 @@ from workers.checks.dnsbl_zones import (
     unanswered_advice,
 )
 from workers.clients.dns import broken_resolver_summary, failure_text, vantage_problem
+from workers.report.details_dns import (
+    BlocklistsBase,
+    BlocklistsDetails,
+    BlocklistsUnread,
+    ListedRow,
+    ZoneDetails,
+)
 from workers.report.model import CheckResult, Finding, Severity, Status
 
 __all__ = ["DEFAULT_DOMAIN_ZONES", "DEFAULT_IP_ZONES", "check_blocklists", "public_zone_name", "query_name"]
@@ -167,7 +174,12 @@ async def check_blocklists(
     ip_zone_list = list(DEFAULT_IP_ZONES if ip_zones is None else ip_zones)
     domain_zone_list = list(DEFAULT_DOMAIN_ZONES if domain_zones is None else domain_zones)
     ip_part_skipped = not ips or not ip_zone_list
-    base = {"ips": ips, "domain": domain, "ip_part_skipped": ip_part_skipped, "invalid_ips": invalid_ips}
+    base: BlocklistsBase = {
+        "ips": ips,
+        "domain": domain,
+        "ip_part_skipped": ip_part_skipped,
+        "invalid_ips": invalid_ips,
+    }
     if ip_part_skipped and not (domain and domain_zone_list):
         return CheckResult.skipped(
             "Blocklists were not checked: no sending IPs and no sender domain are known; set SENDING_IPS and "
@@ -179,8 +191,9 @@ async def check_blocklists(
     unproven = [outcome.zone for outcome in outcomes if outcome.negative]
     problem = await vantage_problem(resolver, unproven) if unproven else None
     if problem is not None:
-        return CheckResult.error(broken_resolver_summary(resolver, problem), **base, resolver_problem=problem)
-    details: dict[str, Any] = {
+        unread: BlocklistsUnread = {**base, "resolver_problem": problem}
+        return CheckResult.error(broken_resolver_summary(resolver, problem), **unread)
+    details: BlocklistsDetails = {
         **base,
         "zones": _zone_details(outcomes),
         "listed": [_listed_row(o) for o in outcomes if o.codes],
@@ -190,7 +203,7 @@ async def check_blocklists(
     return _result(outcomes, details)
 
 
-def _listed_row(outcome: _Outcome) -> dict[str, Any]:
+def _listed_row(outcome: _Outcome) -> ListedRow:
     return {
         "kind": outcome.kind,
         "item": outcome.item,
@@ -200,8 +213,8 @@ def _listed_row(outcome: _Outcome) -> dict[str, Any]:
     }
 
 
-def _zone_details(outcomes: list[_Outcome]) -> dict[str, dict[str, Any]]:
-    zones: dict[str, dict[str, Any]] = {}
+def _zone_details(outcomes: list[_Outcome]) -> dict[str, ZoneDetails]:
+    zones: dict[str, ZoneDetails] = {}
     for outcome in outcomes:
         zone = zones.setdefault(
             public_zone_name(outcome.zone),
@@ -245,7 +258,7 @@ def _findings(outcomes: list[_Outcome]) -> list[Finding]:
     return findings
 
 
-def _result(outcomes: list[_Outcome], details: dict[str, Any]) -> CheckResult:
+def _result(outcomes: list[_Outcome], details: BlocklistsDetails) -> CheckResult:
     findings = tuple(_findings(outcomes))
     zones = details["zones"]
     answered = {public_zone_name(o.zone) for o in outcomes if o.answered}
@@ -254,22 +267,22 @@ def _result(outcomes: list[_Outcome], details: dict[str, Any]) -> CheckResult:
     listed = [f for f in findings if f.severity is Severity.FAIL]
     unread = "" if not unknown else " " + _unknown_text(zones, unknown)
     if listed:
-        return CheckResult(Status.FAIL, " ".join(f.summary for f in listed) + unread, details, findings)
+        return CheckResult(Status.FAIL, " ".join(f.summary for f in listed) + unread, dict(details), findings)
     if not answered:
         summary = f"No blocklist zone could be read, so listings are unknown.{unread}"
-        return CheckResult(Status.ERROR, summary, details, findings)
+        return CheckResult(Status.ERROR, summary, dict(details), findings)
     if ip_zones and not answered.intersection(ip_zones):
         summary = (
             f"No IP blocklist zone could be read, so whether our sending IPs are listed is unknown.{unread}"
         )
-        return CheckResult(Status.ERROR, summary, details, findings)
+        return CheckResult(Status.ERROR, summary, dict(details), findings)
     summary = f"Not listed on any of the {len(answered)} blocklist zones that answered.{unread}"
     if details["ip_part_skipped"]:
         summary += f" {details['note']}."
-    return CheckResult(Status.OK, summary, details, findings)
+    return CheckResult(Status.OK, summary, dict(details), findings)
 
 
-def _unknown_text(zones: dict[str, dict[str, Any]], unknown: list[str]) -> str:
+def _unknown_text(zones: dict[str, ZoneDetails], unknown: list[str]) -> str:
     """One sentence per unreadable zone, with the advice that fits that zone."""
     sentences = []
     for zone in unknown:

@@ -1,10 +1,9 @@
 """Check `courier` (runbook steps 1 and 3): what Kratos's courier did with mail to this address.
 
-details (`CourierDetails`):
-  window_days, count, messages (newest first, at most MAX_LISTED: id, status, template_type, created_at,
-  age_s, send_count, dispatches [{status, created_at, error}]), newest (the first of messages or None),
-  stuck (bool), failed_dispatches (of the newest), classification (SMTP class from the newest's dispatch
-  errors, or None), last_error (newest failed dispatch's error text, or "").
+details: `CourierDetails` (workers/report/details.py): window_days, count, messages (newest first, at most
+MAX_LISTED, each a `CourierMessage` with its `dispatches`), newest (the first of messages or None), stuck,
+failed_dispatches (of the newest), classification (SMTP class from the newest's dispatch errors, or None),
+last_error (newest failed dispatch's error text, or "").
 SPEC §15: every dispatch with an error, and `last_error` (at the top level), carry `category`, `side`,
 `mailbox_provider` and `meaning` beside the text, from `workers/report/relay_replies.py`: a dispatch
 error is what Kratos met at OUR relay, so `mailbox_provider` is "" and what the rules cannot place is
@@ -15,9 +14,9 @@ Bodies and subjects are never read into the result.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
 from workers.report.details import CourierDetails, CourierMessage, DispatchDetails
@@ -36,7 +35,9 @@ def _age_s(message: dict[str, Any], now: datetime) -> float:
     return max(0.0, (now - kratos_time(str(stamp or message["created_at"]))).total_seconds())
 
 
-def classify_dispatches(dispatches: list[DispatchDetails]) -> str | None:
+def classify_dispatches(dispatches: Iterable[Mapping[str, Any]]) -> str | None:
+    """The SMTP class the first failed dispatch with a recognizable error says; a `DispatchDetails` or
+    a dispatch as the Kratos client lists it (the courier watch's)."""
     for dispatch in dispatches:
         if dispatch["status"] == "failed" and dispatch["error"]:
             found = classify_error_text(dispatch["error"])
@@ -97,19 +98,37 @@ def _last_error_text(message: CourierMessage) -> str:
     return f"{said}: {failed['error']}" + (f" ({meaning})" if meaning else "")
 
 
-def explain_dispatches(dispatches: list[dict[str, Any]]) -> None:
-    """SPEC §15's four keys beside each dispatch's error text, in place."""
-    for dispatch in dispatches:
-        if dispatch.get("error"):
-            dispatch.update(relay_reply_details(str(dispatch["error"])))
+def explained_dispatch(listed: dict[str, Any]) -> DispatchDetails:
+    """A dispatch as the Kratos client lists it, with SPEC §15's four keys beside its error text."""
+    dispatch: DispatchDetails = {
+        "id": listed["id"],
+        "status": listed["status"],
+        "created_at": listed["created_at"],
+        "error": listed["error"],
+    }
+    return {**dispatch, **relay_reply_details(dispatch["error"])} if dispatch["error"] else dispatch
 
 
-async def _with_dispatches(kratos: KratosAdmin, messages: list[dict[str, Any]]) -> None:
-    head = messages[:DISPATCH_DETAIL_FOR]
-    histories = await asyncio.gather(*(kratos.dispatches(m["id"]) for m in head))
-    for message, dispatches in zip(head, histories, strict=True):
-        explain_dispatches(dispatches)
-        message["dispatches"] = dispatches
+async def _dispatches(kratos: KratosAdmin, message_ids: list[str]) -> list[list[DispatchDetails]]:
+    """The dispatch histories of the newest few messages, [] for the others."""
+    head = message_ids[:DISPATCH_DETAIL_FOR]
+    histories = await asyncio.gather(*(kratos.dispatches(message_id) for message_id in head))
+    explained = [[explained_dispatch(d) for d in history] for history in histories]
+    return explained + [[] for _ in message_ids[DISPATCH_DETAIL_FOR:]]
+
+
+def _listed(message: dict[str, Any], age_s: float, dispatches: list[DispatchDetails]) -> CourierMessage:
+    """A message as the Kratos client lists it, without its recipient and type, with its age and history."""
+    return {
+        "id": message["id"],
+        "status": message["status"],
+        "template_type": message["template_type"],
+        "send_count": message["send_count"],
+        "created_at": message["created_at"],
+        "updated_at": message["updated_at"],
+        "age_s": age_s,
+        "dispatches": dispatches,
+    }
 
 
 async def _messages(kratos: KratosAdmin, spellings: Sequence[str], since: datetime) -> list[dict[str, Any]]:
@@ -137,16 +156,11 @@ async def check_courier(
     since = now - timedelta(days=lookback_days)
     try:
         messages = await _messages(kratos, spellings or [email], since)
-        for message in messages:
-            message["age_s"] = round(_age_s(message, now), 1)
-            message["dispatches"] = []
-        await _with_dispatches(kratos, messages)
+        ages = [round(_age_s(m, now), 1) for m in messages]  # an unreadable time is a KratosError
+        histories = await _dispatches(kratos, [m["id"] for m in messages])
     except KratosError as exc:
         return CheckResult.error(str(exc), **exc.details())
-    listed = [
-        cast(CourierMessage, {k: v for k, v in m.items() if k not in ("recipient", "type")})
-        for m in messages[:MAX_LISTED]
-    ]
+    listed = [_listed(*each) for each in zip(messages, ages, histories, strict=True)][:MAX_LISTED]
     details: CourierDetails = {
         "window_days": lookback_days,
         "count": len(messages),

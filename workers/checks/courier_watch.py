@@ -14,13 +14,12 @@ import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from workers.checks.courier import classify_dispatches
 from workers.checks.courier_health import message_age
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
 from workers.core.times import CLOCK_SKEW
-from workers.report.details import DispatchDetails
 from workers.report.watch_sightings import CourierPart, CourierSample
 
 DISPATCHES_FETCHED = 10  # dispatch histories read per round and kind, oldest stuck first
@@ -55,9 +54,7 @@ def _part(
     failed = [
         (history, d) for history in histories for d in history if d["status"] == "failed" and d["error"]
     ]
-    classification = next(
-        (found for h, _ in failed if (found := classify_dispatches(cast(list[DispatchDetails], h)))), None
-    )
+    classification = next((found for h, _ in failed if (found := classify_dispatches(h))), None)
     return CourierPart(
         messages=len(messages),
         recipients=len({str(m.get("recipient") or "").lower() for m in messages}),

@@ -33,8 +33,10 @@ from workers.core.settings import Settings
 from workers.core.smtp_uri import SmtpRelay, parse_smtp_uri
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S, SMTP_PROBE_TIMEOUT_S
 from workers.providers.selection import relay_host, resolve_provider
+from workers.report import details
 from workers.report.address_forms import kratos_lookups
 from workers.report.advice import tell_user
+from workers.report.details_dns import ResolverProblem
 from workers.report.model import CheckResult, Report, State
 from workers.report.verdict import decide_verdict, offered_actions, spam_risk
 
@@ -87,9 +89,8 @@ async def _blocklists(settings: Settings, provider: str, sources: Sources) -> Ch
     except DnsUnavailable as exc:
         problem = await vantage_problem(sources.resolver, [relay_host(settings) or ""])
         if problem is not None:
-            return CheckResult.error(
-                broken_resolver_summary(sources.resolver, problem), resolver_problem=problem
-            )
+            broken: ResolverProblem = {"resolver_problem": problem}
+            return CheckResult.error(broken_resolver_summary(sources.resolver, problem), **broken)
         return CheckResult.error(f"The SMTP relay's addresses could not be resolved: {exc}.")
     return await check_blocklists(
         sending_ips=ips,
@@ -183,7 +184,8 @@ def finish(report: Report, settings: Settings, started: float) -> Report:
     report.actions = offered_actions(
         report.checks, report.verdict, flush_configured=bool(settings.courier_flush_command)
     )
-    if report.checks["identity"].details.get("verification_enabled") is False:
+    identity = details.identity(report.checks)
+    if identity is not None and identity.get("verification_enabled") is False:
         # SPEC §12: the deciding instance has verification switched off (Olympus's IAM)
         report.actions = [action for action in report.actions if action != "resend_verification"]
     report.tell_user = tell_user(report.verdict, report.checks)
@@ -194,9 +196,9 @@ def finish(report: Report, settings: Settings, started: float) -> Report:
 
 def _correlate(checks: dict[str, CheckResult]) -> None:
     """Tie the provider's messages to the courier's, once both are known."""
-    provider, courier = checks["provider"], checks["courier"]
-    if provider.usable and courier.usable:
-        checks["provider"] = correlate_with_courier(provider, courier.details.get("messages", []))
+    provider, courier = checks["provider"], details.courier(checks)
+    if provider.usable and courier is not None:
+        checks["provider"] = correlate_with_courier(provider, courier.get("messages", []))
 
 
 # What httpx and dnspython import only on first use, inside the event loop of a report.

@@ -1,8 +1,8 @@
 """Check `identity`: does a Kratos identity own this address, and is the address verified?
 
-details (`IdentityDetails`): found, identity_id, schema_id, state, address {value, verified, status,
-verified_at}. When no instance holds the address, `lookalike_search.py` adds look-alike identities
-(`LookalikeDetails`, SPEC §14).
+details: `IdentityDetails` (workers/report/details.py): found, identity_id, schema_id, state, address
+{value, verified, status, verified_at}; only `found` when no identity has the address. When no instance
+holds the address, `lookalike_search.py` adds look-alike identities (`LookalikeDetails`, SPEC §14).
 """
 
 from __future__ import annotations
@@ -64,10 +64,9 @@ async def check_identity(email: str, *, kratos: KratosAdmin, spellings: Sequence
     except KratosError as exc:
         return CheckResult.error(str(exc), **exc.details())
     if identity is None:
+        missing: IdentityDetails = {"found": False}
         return CheckResult(
-            Status.FAIL,
-            "No Kratos identity has this address as a login identifier.",
-            {"found": False},
+            Status.FAIL, "No Kratos identity has this address as a login identifier.", dict(missing)
         )
     address = _address(identity, email)
     details: IdentityDetails = {

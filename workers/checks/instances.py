@@ -7,7 +7,8 @@ checks' top-level `details` and findings, which the verdict engine and the butto
 instance's own result stays under `details["instances"][name]` (status, summary, details, findings), and
 `details["instance"]` names the deciding instance ("" when none). A dead instance is `error` for that
 instance only: the check is `error` only when no instance answered. With one instance the results are
-the instance's own, plus `details["instance"]`.
+the instance's own, plus `details["instance"]` (`InstanceKeys`, `InstancesUnread` in
+workers/report/details.py).
 
 When every instance answered that it does not hold the address, each is asked once, concurrently, for
 look-alike identities (SPEC §14, `lookalike_search.py`) within its share of the deadline; each instance
@@ -22,7 +23,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import redis.asyncio
 
@@ -34,6 +34,14 @@ from workers.clients.verification_probe import verification_enabled
 from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.core.times import parse_time
+from workers.report import details
+from workers.report.details import (
+    FindingDetails,
+    IdentityDetails,
+    InstanceKeys,
+    InstancesUnread,
+    PackedResult,
+)
 from workers.report.model import CheckResult, Finding, Status
 
 # Each instance must end as its own `error` before REPORT_DEADLINE turns the whole check into one.
@@ -96,12 +104,14 @@ async def identity_everywhere(
 ) -> CheckResult:
     async def one(instance: KratosInstance, admin: KratosAdmin) -> CheckResult:
         result = await check_identity(email, kratos=admin, spellings=spellings)
-        address = result.details.get("address") or {}
-        if not (result.details.get("found") and address and not address.get("verified")):
+        found = details.identity_of(result)
+        address = found.get("address") if found else None
+        if not (found and found["found"] and address and not address["verified"]):
             return result
         # Only where a Resend verification button could be offered: is verification on at all?
         enabled = await verification_enabled(instance, cache=cache, timeout=KRATOS_CHECK_TIMEOUT_S)
-        return replace(result, details={**result.details, "verification_enabled": enabled})
+        checked: IdentityDetails = {**found, "verification_enabled": enabled}
+        return replace(result, details=dict(checked))
 
     started, deadline = time.monotonic(), settings.report_deadline
     by_name = await _ask(one, settings.instances, admins, deadline)
@@ -147,7 +157,8 @@ async def courier_everywhere(
 
 
 def _newest_at(result: CheckResult | None) -> datetime | None:
-    newest = result.details.get("newest") if result is not None and result.usable else None
+    courier = details.courier_of(result)
+    newest = courier.get("newest") if courier else None
     if not isinstance(newest, dict):
         return None
     try:
@@ -158,7 +169,11 @@ def _newest_at(result: CheckResult | None) -> datetime | None:
 
 def _holders(identity: Mapping[str, CheckResult]) -> list[str]:
     """The instances that answered that they hold the address."""
-    return [name for name, result in identity.items() if result.usable and result.details.get("found")]
+    return [
+        name
+        for name, result in identity.items()
+        if (found := details.identity_of(result)) and found.get("found")
+    ]
 
 
 def choose_instance(identity: Mapping[str, CheckResult], courier: Mapping[str, CheckResult]) -> str | None:
@@ -172,14 +187,21 @@ def choose_instance(identity: Mapping[str, CheckResult], courier: Mapping[str, C
     return holders[0] if holders else None
 
 
-def _pack(result: CheckResult) -> dict[str, Any]:
-    findings = [{"code": f.code, "severity": f.severity.value, "summary": f.summary} for f in result.findings]
-    return {**result.to_dict(), "findings": findings}
+def _pack(result: CheckResult) -> PackedResult:
+    findings: list[FindingDetails] = [
+        {"code": f.code, "severity": f.severity.value, "summary": f.summary} for f in result.findings
+    ]
+    return {
+        "status": result.status.value,
+        "summary": result.summary,
+        "details": result.details,
+        "findings": findings,
+    }
 
 
-def _unpack(data: dict[str, Any]) -> CheckResult:
-    findings = tuple(Finding.from_dict(raw) for raw in data.get("findings") or [])
-    return CheckResult.from_dict(data, findings)
+def _unpack(data: PackedResult) -> CheckResult:
+    findings = tuple(Finding.from_dict(dict(raw)) for raw in data.get("findings") or [])
+    return CheckResult.from_dict(dict(data), findings)
 
 
 def _unread_text(unread: Sequence[KratosInstance], why: str) -> str:
@@ -231,19 +253,21 @@ def merged(
     base_name, why = _base(results, chosen, instances, holders)
     if not base_name:
         unread = [i for i in instances if i.name in results and not results[i.name].usable]
-        setting = {"setting": unread[0].setting("admin")} if unread else {}
-        details = {"instance": chosen, "instances": packed, **setting}
-        return with_lookalike_finding(CheckResult(Status.ERROR, f"{why} {summary}", details), results)
+        unknown: InstancesUnread = {"instance": chosen, "instances": packed}
+        if unread:
+            unknown["setting"] = unread[0].setting("admin")
+        return with_lookalike_finding(CheckResult(Status.ERROR, f"{why} {summary}", dict(unknown)), results)
     base = results[base_name]
-    details = {**base.details, "instance": chosen, "instances": packed}
-    return with_lookalike_finding(CheckResult(base.status, summary, details, base.findings), results)
+    keys: InstanceKeys = {"instance": chosen, "instances": packed}
+    decided = CheckResult(base.status, summary, {**base.details, **keys}, base.findings)
+    return with_lookalike_finding(decided, results)
 
 
 def _per_instance(result: CheckResult | None, names: Sequence[str]) -> dict[str, CheckResult]:
     if result is None:
         return {}
-    packed = result.details.get("instances")
-    if isinstance(packed, dict):
+    packed = details.packed_instances(result)
+    if packed is not None:
         return {name: _unpack(data) for name, data in packed.items()}
     if len(names) == 1 and result.status != Status.RUNNING:
         return {names[0]: result}
@@ -263,6 +287,6 @@ def settle_instances(checks: dict[str, CheckResult], instances: Sequence[KratosI
             holders = None if check == "identity" else _holders(identity)
             checks[check] = merged(results, chosen, instances, holders=holders)
         else:
-            result = checks[check]
-            checks[check] = replace(result, details={**result.details, "instance": chosen})
+            result, keys = checks[check], InstanceKeys(instance=chosen)
+            checks[check] = replace(result, details={**result.details, **keys})
     return chosen

@@ -1,6 +1,6 @@
 """The `provider` check: what the transactional-mail provider saw of mail to the recipient (SPEC §5).
 
-`details` (read by the verdict engine):
+details: `ProviderDetails` (workers/report/details_provider.py):
   provider      "resend" | "postmark" | "brevo" | "smtp2go"
   lookback_days the window searched
   suppressed    bool: the recipient is on the provider's suppression list
@@ -11,15 +11,16 @@
                 newest sent courier message) | None
   decisive      the newest message's deciding SMTP reply | None
   correlated    bool: `newest` was chosen by matching courier messages
-  cached        bool: the recipient's part came from the short-lived cache
   notes         caveats (a scan stopped at its cap, webhooks needed for Resend bounce detail, a part
                 that could not be read, …)
+  cached        bool: the recipient's part came from the short-lived cache
   sender_domain     the From domain's verification at the provider (workers/providers/sender_domain.py)
   mailbox_provider  the last 24 h of mail to the recipient's mailbox-provider group against all other
                     mail (workers/providers/mailbox_traffic.py)
 Every message and event with a `reply` also carries `category`, `side`, `mailbox_provider` and `meaning`
 (SPEC §15). Event types and outcomes: sent, delivered, deferred, bounced_hard, bounced_soft, complained,
-suppressed; a provider's temporary failure is `deferred`, never a bounce.
+suppressed; a provider's temporary failure is `deferred`, never a bounce. `ProviderUnread` (provider; the
+error's kind and the setting to fix) when the check is `skipped` or `error`.
 
 Findings besides the newest message's: `sender_domain_unverified` (fail) and `mailbox_provider_rejecting`
 (warn from 10 %, fail from 30 % of at least 20 messages). Only the recipient's part can make the check
@@ -38,6 +39,7 @@ from workers.providers.adapter import ProviderAdapter
 from workers.providers.correlation import correlate_with_courier
 from workers.providers.lookup import Sections, look_up
 from workers.providers.registry import adapter_for, has_api
+from workers.report.details_provider import ProviderUnread
 from workers.report.model import CheckResult
 
 __all__ = ["check_provider", "correlate_with_courier"]
@@ -64,11 +66,12 @@ async def check_provider(
     `from_domain` (of COURIER_SMTP_FROM_ADDRESS) is looked up at the provider, with `account_token`
     (POSTMARK_ACCOUNT_TOKEN) where the provider keeps domains behind another token; `resolver` compares
     its records with DNS and names the recipient's mailbox provider."""
+    unasked: ProviderUnread = {"provider": provider}
     if not has_api(provider):
-        return CheckResult.skipped(_no_api_text(provider, configured, relay_configured), provider=provider)
+        return CheckResult.skipped(_no_api_text(provider, configured, relay_configured), **unasked)
     adapter = adapter_for(provider)
     if api_key is None:
-        return CheckResult.skipped(_no_key_text(adapter), provider=provider)
+        return CheckResult.skipped(_no_key_text(adapter), **unasked)
     domain_token = account_token if adapter.domains.spec is not None else api_key
     sections = Sections(
         from_domain=from_domain,

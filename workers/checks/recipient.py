@@ -12,19 +12,20 @@ domains often have MX: squatters accept the mail), and `address_mixed_script` (w
 result, `error` included: the verdict reads no finding of an `error` check, but the report's findings
 list, its text and its JSON show them, and their details are there.
 
-details: domain, mx [{preference, exchange}] (most preferred first), null_mx, nxdomain, implicit_mx,
-addresses (A/AAAA, only looked up when there is no MX), disposable, disposable_match (the listed domain
-that matched, may be a parent), mailbox_provider (key or None), mailbox_provider_name, note;
-resolver_problem (the failed control query) when our own resolver is broken; always (errors included)
-typo_of (the well-known domain this one is likely a typo of, or None), suggested_address (the address
-with that domain, or None) and mixed_script ({"local_part": [scripts], "domain": [scripts]} or None).
+details: `RecipientDetails` (workers/report/details_dns.py): domain, mx [{preference, exchange}] (most
+preferred first), null_mx, nxdomain, implicit_mx, addresses (A/AAAA, only looked up when there is no MX),
+disposable, disposable_match (the listed domain that matched, may be a parent), mailbox_provider (key or
+None), mailbox_provider_name, note; always (errors included, `RecipientBase`) domain, disposable,
+disposable_match, typo_of (the well-known domain this one is likely a typo of, or None),
+suggested_address (the address with that domain, or None) and mixed_script ({"local_part": [scripts],
+"domain": [scripts]} or None); `RecipientUnread` adds resolver_problem (the failed control query) when
+our own resolver is broken.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 import dns.asyncresolver
 import dns.exception
@@ -34,6 +35,12 @@ from disposable_email_domains import blocklist as _DISPOSABLE
 
 from workers.clients.dns import broken_resolver_summary, failure_text, vantage_problem
 from workers.report.address_forms import MixedScript, mixed_script
+from workers.report.details_dns import (
+    MixedScriptDetails,
+    RecipientBase,
+    RecipientDetails,
+    RecipientUnread,
+)
 from workers.report.mailboxes import detect_provider
 from workers.report.model import CheckResult, Finding, Severity, Status
 from workers.report.typos import suggest_address, suggest_domain
@@ -64,13 +71,21 @@ class _AddressSigns:
         suggested = suggest_address(email) if typo_of else None
         return cls(domain, typo_of, suggested, mixed_script(email))
 
-    def details(self) -> dict[str, Any]:
-        scripts = (
-            {"local_part": list(self.mixed.local_part), "domain": list(self.mixed.domain)}
-            if self.mixed
-            else None
-        )
-        return {"typo_of": self.typo_of, "suggested_address": self.suggested_address, "mixed_script": scripts}
+    def scripts(self) -> MixedScriptDetails | None:
+        if not self.mixed:
+            return None
+        return {"local_part": list(self.mixed.local_part), "domain": list(self.mixed.domain)}
+
+    def base(self, listed: str | None) -> RecipientBase:
+        """The details of every result with a domain, `error` included."""
+        return {
+            "domain": self.domain,
+            "disposable": listed is not None,
+            "disposable_match": listed,
+            "typo_of": self.typo_of,
+            "suggested_address": self.suggested_address,
+            "mixed_script": self.scripts(),
+        }
 
     def suggestion(self) -> str:
         """`did the user mean jane@gmail.com?`, or "" without a typo."""
@@ -185,15 +200,20 @@ async def _implicit_mx(name: dns.name.Name, resolver: dns.asyncresolver.Resolver
     return _MailDns()
 
 
-def _dns_error(summary: str, signs: _AddressSigns, listed: str | None, **details: Any) -> CheckResult:
+def _dns_error(
+    summary: str, signs: _AddressSigns, listed: str | None, resolver_problem: str | None = None
+) -> CheckResult:
     """`error`: whether the domain can receive mail is unknown. No DNS finding (SPEC §5), but the
     address's own findings, which need no DNS, are kept and said."""
     if listed:
         summary += f" ({signs.domain} is on the disposable-domain list.)"
     findings = tuple(signs.findings(None))
     summary = " ".join([summary, *(finding.summary for finding in findings)])
-    every = {"domain": signs.domain, "disposable": listed is not None, "disposable_match": listed}
-    return CheckResult(Status.ERROR, summary, {**every, **signs.details(), **details}, findings)
+    base = signs.base(listed)
+    if resolver_problem is None:
+        return CheckResult(Status.ERROR, summary, dict(base), findings)
+    unread: RecipientUnread = {**base, "resolver_problem": resolver_problem}
+    return CheckResult(Status.ERROR, summary, dict(unread), findings)
 
 
 def _dns_findings(signs: _AddressSigns, found: _MailDns, listed: str | None) -> list[Finding]:
@@ -239,7 +259,7 @@ def _result(signs: _AddressSigns, found: _MailDns, listed: str | None) -> CheckR
     exchanges = [exchange for _, exchange in found.mx] if not found.null_mx else []
     provider = detect_provider(domain, exchanges)
     implicit = not found.mx and bool(found.addresses)
-    details: dict[str, Any] = {
+    details: RecipientDetails = {
         "domain": domain,
         "mx": [{"preference": pref, "exchange": exchange} for pref, exchange in found.mx],
         "null_mx": found.null_mx,
@@ -250,7 +270,9 @@ def _result(signs: _AddressSigns, found: _MailDns, listed: str | None) -> CheckR
         "disposable_match": listed,
         "mailbox_provider": provider.key if provider else None,
         "mailbox_provider_name": provider.name if provider else None,
-        **signs.details(),
+        "typo_of": signs.typo_of,
+        "suggested_address": signs.suggested_address,
+        "mixed_script": signs.scripts(),
     }
     if implicit:
         details["note"] = IMPLICIT_MX_NOTE
@@ -261,10 +283,10 @@ def _result(signs: _AddressSigns, found: _MailDns, listed: str | None) -> CheckR
     said = [f.summary for f in findings if not (found.nxdomain and f.code == "recipient_domain_typo")]
     if not dns_findings:
         said.insert(0, _ok_summary(domain, exchanges, implicit, details))
-    return CheckResult(status, " ".join(said), details, tuple(findings))
+    return CheckResult(status, " ".join(said), dict(details), tuple(findings))
 
 
-def _ok_summary(domain: str, exchanges: list[str], implicit: bool, details: dict[str, Any]) -> str:
+def _ok_summary(domain: str, exchanges: list[str], implicit: bool, details: RecipientDetails) -> str:
     where = f"MX {exchanges[0]}" if exchanges else "its A/AAAA address (no MX record)"
     summary = f"{domain} accepts mail via {where}"
     if details["mailbox_provider_name"]:

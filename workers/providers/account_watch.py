@@ -7,7 +7,7 @@ Reuses the report's two sections: `sender_domain.read_sender_domain` as it is, a
 often than a minute ask once. Never raises: a provider that cannot be asked is a note (`outcome`
 `error`), which the watch turns into an `error` line on open alerts, never an opening.
 
-The `traffic` section:
+The `traffic` section (`AccountTraffic`, workers/report/details_provider.py):
   window_hours    1
   outcome         counted | error
   groups          [{"key", "name", "messages", "failed", "bounced", "deferred", "percent",
@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import cast
 
 import dns.asyncresolver
 import redis.asyncio
@@ -33,8 +33,9 @@ from workers.providers import cache as provider_cache
 from workers.providers.adapter import ProviderAdapter
 from workers.providers.mailbox_group import every_group
 from workers.providers.mailbox_traffic import TrafficAsk, counts, dominant_reply, not_counted
-from workers.providers.sender_domain import read_sender_domain
+from workers.providers.sender_domain import not_read, read_sender_domain
 from workers.providers.traffic import Traffic, TrafficQuery
+from workers.report.details_provider import AccountTraffic, GroupTally, SenderDomainSection
 
 WATCH_WINDOW = timedelta(hours=1)
 
@@ -42,21 +43,14 @@ WATCH_WINDOW = timedelta(hours=1)
 @dataclass(frozen=True)
 class AccountLook:
     label: str  # the provider's name, as findings say it
-    sender_domain: dict[str, Any]  # the `sender_domain` section of the provider check
-    traffic: dict[str, Any]  # see the module's docstring
+    sender_domain: SenderDomainSection  # the `sender_domain` section of the provider check
+    traffic: AccountTraffic  # see the module's docstring
 
     @classmethod
     def unanswered(cls, label: str, note: str, window: timedelta = WATCH_WINDOW) -> AccountLook:
         """Both questions unanswered (the provider did not answer in time): an outage, not a verdict."""
         hours = round(window.total_seconds() / 3600)
-        domain: dict[str, Any] = {
-            "domain": None,
-            "outcome": "error",
-            "verified": None,
-            "records": [],
-            "note": note,
-        }
-        return cls(label, domain, not_counted(hours, note))
+        return cls(label, not_read(None, "error", note), not_counted(hours, note))
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ async def look_at_account(
 
 async def read_traffic_by_group(
     ask: AccountAsk, *, cache: redis.asyncio.Redis | None, now: datetime, window: timedelta = WATCH_WINDOW
-) -> dict[str, Any]:
+) -> AccountTraffic:
     """The last `window` of mail, counted for every mailbox provider (the `traffic` section)."""
     groups = every_group()
     hours = round(window.total_seconds() / 3600)
@@ -104,7 +98,7 @@ async def read_traffic_by_group(
     key = provider_cache.traffic_key(ask.adapter.name, domains, hours)
     cached = await provider_cache.load(cache, key)
     if cached is not None:
-        return {**cached, "cached": True}
+        return {**cast(AccountTraffic, cached), "cached": True}
     query = TrafficQuery(
         {k: g.domains for k, g in groups.items()},
         since=now - window,
@@ -117,17 +111,17 @@ async def read_traffic_by_group(
     if isinstance(traffic, str):
         return not_counted(hours, traffic)
     section = _section(traffic, hours)
-    await provider_cache.save(cache, key, section)
+    await provider_cache.save(cache, key, dict(section))
     return {**section, "cached": False}
 
 
-def _section(traffic: Traffic, hours: int) -> dict[str, Any]:
+def _section(traffic: Traffic, hours: int) -> AccountTraffic:
     groups = every_group()
     ranked = sorted(
         ((key, tally) for key, tally in traffic.groups.items() if tally.messages),
         key=lambda pair: (-pair[1].failed, pair[0]),
     )
-    counted = [
+    counted: list[GroupTally] = [
         {
             "key": key,
             "name": groups[key].name,

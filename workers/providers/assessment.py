@@ -7,11 +7,10 @@ verification and the 24-hour aggregate are judged by `domain_assessment` and `tr
 
 from __future__ import annotations
 
-from typing import Any
-
 from workers.providers.domain_assessment import domain_finding, domain_headline
 from workers.providers.registry import ADAPTERS
 from workers.providers.traffic_assessment import traffic_finding, traffic_headline
+from workers.report.details_provider import ProviderDetails, ProviderMessage
 from workers.report.model import CheckResult, Finding, Severity, Status
 from workers.report.wording import reply_cause
 
@@ -27,7 +26,7 @@ _OUTCOME_WORDS = {"delivered": "was delivered", "sent": "was accepted; no delive
 _STATUS_OF = {Severity.FAIL: Status.FAIL, Severity.WARN: Status.WARN}
 
 
-def assess(details: dict[str, Any]) -> CheckResult:
+def assess(details: ProviderDetails) -> CheckResult:
     provider = details["provider"]
     label = ADAPTERS[provider].label if provider in ADAPTERS else provider
     findings = _findings(label, details)
@@ -39,14 +38,14 @@ def assess(details: dict[str, Any]) -> CheckResult:
         traffic_headline(details.get("mailbox_provider")),
     )
     summary = "; ".join(part for part in parts if part)
-    return CheckResult(_STATUS_OF.get(worst, Status.OK), summary, details, tuple(findings))
+    return CheckResult(_STATUS_OF.get(worst, Status.OK), summary, dict(details), tuple(findings))
 
 
 def _rank(severity: Severity) -> int:
     return (Severity.INFO, Severity.WARN, Severity.FAIL).index(severity)
 
 
-def _findings(label: str, details: dict[str, Any]) -> list[Finding]:
+def _findings(label: str, details: ProviderDetails) -> list[Finding]:
     findings = []
     if details.get("suppression") is not None:
         findings.append(Finding("provider_suppressed", Severity.FAIL, _suppression_text(label, details)))
@@ -64,16 +63,17 @@ def _findings(label: str, details: dict[str, Any]) -> list[Finding]:
     return findings + [finding for finding in extra if finding is not None]
 
 
-def _suppression_text(label: str, details: dict[str, Any]) -> str:
+def _suppression_text(label: str, details: ProviderDetails) -> str:
     suppression = details.get("suppression")
     if suppression is None:
         return ""
-    since = f" since {suppression['since'][:10]}" if suppression.get("since") else ""
+    since_at = suppression.get("since")
+    since = f" since {since_at[:10]}" if since_at else ""
     lift = "it can be lifted" if suppression["removable"] else f"{label} does not allow lifting it"
     return f"{label} suppresses this recipient ({suppression['reason']}{since}); {lift}"
 
 
-def _newest_text(label: str, details: dict[str, Any]) -> str:
+def _newest_text(label: str, details: ProviderDetails) -> str:
     newest = details.get("newest")
     if newest is None:
         if details.get("correlated") and details.get("messages"):
@@ -89,7 +89,7 @@ def _newest_text(label: str, details: dict[str, Any]) -> str:
     return _with_reply(f"{label}: the newest message ({when} UTC) {words}", newest)
 
 
-def _with_reply(text: str, message: dict[str, Any]) -> str:
+def _with_reply(text: str, message: ProviderMessage) -> str:
     """The reply, after what it blames (SPEC §15) so that a clipped line keeps the explanation."""
     if not message.get("reply"):
         return text

@@ -13,6 +13,7 @@ from typing import Any
 
 from workers.core.times import CLOCK_SKEW, parse_time
 from workers.providers.assessment import assess
+from workers.report.details_provider import ProviderMessage, provider_of
 from workers.report.model import CheckResult
 
 # A provider records a message when the courier hands it over: shortly after the courier message was
@@ -27,12 +28,13 @@ def correlate_with_courier(result: CheckResult, courier_messages: Sequence[Mappi
     provider's message id contains it, else to the closest provider message recorded at or after the
     courier message's creation (within `CORRELATION_WINDOW`).
     """
-    if not result.usable or "messages" not in result.details:
+    found = provider_of(result)
+    if found is None or "messages" not in found:
         return result
     couriers = [c for c in (_courier(m) for m in courier_messages) if c is not None]
     couriers.sort(key=lambda c: c[1], reverse=True)
-    details = copy.deepcopy(result.details)
-    messages: list[dict[str, Any]] = details["messages"]
+    details = copy.deepcopy(found)
+    messages = details["messages"]
     for message in messages:
         message["courier_message_id"] = None
     for courier_id, created_at, _status in couriers:
@@ -58,7 +60,7 @@ def _courier(message: Mapping[str, Any]) -> tuple[str, datetime, str] | None:
     return courier_id, created_at, str(message.get("status", ""))
 
 
-def _match(courier_id: str, created_at: datetime, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _match(courier_id: str, created_at: datetime, messages: list[ProviderMessage]) -> ProviderMessage | None:
     free = [m for m in messages if m["courier_message_id"] is None]
     by_id = next((m for m in free if courier_id.lower() in str(m["id"]).lower()), None)
     if by_id is not None:

@@ -6,14 +6,13 @@ The provider's own words name the state; each unverified record says what DNS sh
 
 from __future__ import annotations
 
-from typing import Any
-
+from workers.report.details_provider import DomainRecord, SenderDomainSection
 from workers.report.model import Finding, Severity
 
 MAX_SHOWN_VALUE = 48  # a DKIM key is 400 characters: the details carry it whole
 
 
-def domain_headline(label: str, section: dict[str, Any] | None) -> str | None:
+def domain_headline(label: str, section: SenderDomainSection | None) -> str | None:
     """The finding's first clause, for the check's one-line summary; None when there is no finding."""
     if not section or section.get("outcome") not in ("missing", "unverified"):
         return None
@@ -22,7 +21,7 @@ def domain_headline(label: str, section: dict[str, Any] | None) -> str | None:
     return f"{label} has not verified the sender domain {section['domain']} ({label} says {section['provider_state']})"
 
 
-def domain_finding(label: str, section: dict[str, Any] | None) -> Finding | None:
+def domain_finding(label: str, section: SenderDomainSection | None) -> Finding | None:
     headline = domain_headline(label, section)
     if section is None or headline is None:
         return None
@@ -37,7 +36,7 @@ def domain_finding(label: str, section: dict[str, Any] | None) -> Finding | None
     return Finding("sender_domain_unverified", Severity.FAIL, text)
 
 
-def _record_text(label: str, record: dict[str, Any]) -> str:
+def _record_text(label: str, record: DomainRecord) -> str:
     what = f"{record['kind']} {record['host']} ({record['status']})"
     wanted = f"{record['type']} {_short(record['value'])}"
     found = record.get("dns_found")

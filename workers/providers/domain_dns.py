@@ -9,20 +9,20 @@ the provider expects. A "missing" answer only counts once our own resolver is sh
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import dns.asyncresolver
 import dns.rdata
 
 from workers.clients.dns import DnsUnavailable, lookup, vantage_problem
 from workers.providers.base import DnsRecordSpec
+from workers.report.details_provider import DomainRecord
 
 MAX_SHOWN_VALUES = 3
 MAX_VALUE_TEXT = 300
 _LOOKED_UP_TYPES = frozenset({"TXT", "CNAME", "MX"})
 
 
-def record_dict(record: DnsRecordSpec) -> dict[str, Any]:
+def record_dict(record: DnsRecordSpec) -> DomainRecord:
     return {
         "kind": record.kind,
         "host": record.host,
@@ -36,7 +36,7 @@ def record_dict(record: DnsRecordSpec) -> dict[str, Any]:
 
 
 async def compare_with_dns(
-    records: list[dict[str, Any]], sticky: set[int], resolver: dns.asyncresolver.Resolver | None, domain: str
+    records: list[DomainRecord], sticky: set[int], resolver: dns.asyncresolver.Resolver | None, domain: str
 ) -> str | None:
     """Fill `dns_found`/`dns_values` in place for the unverified and `sticky` records; a note when DNS
     could not be read."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import cast
 
 import dns.asyncresolver
 import redis.asyncio
@@ -24,6 +24,12 @@ from workers.providers.http import ProviderError, ProviderHttp, concurrently
 from workers.providers.mailbox_traffic import read_mailbox_traffic
 from workers.providers.sender_domain import read_sender_domain
 from workers.providers.timeline import build_details
+from workers.report.details_provider import (
+    MailboxTrafficSection,
+    ProviderDetails,
+    ProviderUnread,
+    SenderDomainSection,
+)
 from workers.report.model import CheckResult
 
 # The sections end (as notes) before the recipient's part would time out the whole check.
@@ -71,14 +77,13 @@ async def look_up(
                 else None
             )
     except ProviderError as exc:
-        setting = {"setting": exc.setting} if exc.setting else {}
-        return CheckResult.error(str(exc), provider=adapter.name, error=exc.kind, **setting)
+        unread: ProviderUnread = {"provider": adapter.name, "error": exc.kind}
+        if exc.setting:
+            unread["setting"] = exc.setting
+        return CheckResult.error(str(exc), **unread)
     except TimeoutError:
-        return CheckResult.error(
-            f"{adapter.label} API did not answer within {timeout:g} s",
-            provider=adapter.name,
-            error="unavailable",
-        )
+        unanswered: ProviderUnread = {"provider": adapter.name, "error": "unavailable"}
+        return CheckResult.error(f"{adapter.label} API did not answer within {timeout:g} s", **unanswered)
     details = main.result()
     if extra is not None:
         details = with_sections(details, extra[0].result(), extra[1].result())
@@ -95,13 +100,13 @@ class _RecipientPart:
     timeout: float
     lookback_days: int
 
-    async def details(self, now: datetime) -> dict[str, Any]:
+    async def details(self, now: datetime) -> ProviderDetails:
         """The recipient's details (cached per recipient); raises ProviderError or TimeoutError."""
         adapter, cache = self.adapter, self.cache
         key = provider_cache.cache_key(adapter.name, self.recipient.email)
         cached = await provider_cache.load(cache, key)
         if cached is not None:
-            return {**cached, "cached": True}
+            return {**cast(ProviderDetails, cached), "cached": True}
         since = now - timedelta(days=self.lookback_days)
         async with asyncio.timeout(self.timeout):
             async with ProviderHttp.open(
@@ -110,7 +115,7 @@ class _RecipientPart:
                 record = await adapter.fetch(http, self.recipient, since=since, now=now)
         details = build_details(adapter.name, record, since=since, lookback_days=self.lookback_days)
         details["cached"] = False
-        await provider_cache.save(cache, key, details)
+        await provider_cache.save(cache, key, dict(details))
         return details
 
 
@@ -126,7 +131,7 @@ class _SectionAsk:
     timeout: float
     now: datetime
 
-    async def sender_domain(self, sections: Sections) -> dict[str, Any]:
+    async def sender_domain(self, sections: Sections) -> SenderDomainSection:
         return await read_sender_domain(
             self.adapter,
             sections.from_domain,
@@ -137,7 +142,7 @@ class _SectionAsk:
             timeout=self.timeout,
         )
 
-    async def traffic(self, sections: Sections) -> dict[str, Any]:
+    async def traffic(self, sections: Sections) -> MailboxTrafficSection:
         return await read_mailbox_traffic(
             self.adapter,
             self.recipient.email,
@@ -152,11 +157,12 @@ class _SectionAsk:
 
 
 def with_sections(
-    details: dict[str, Any], sender_domain: dict[str, Any], mailbox_provider: dict[str, Any]
-) -> dict[str, Any]:
+    details: ProviderDetails, sender_domain: SenderDomainSection, mailbox_provider: MailboxTrafficSection
+) -> ProviderDetails:
     """The recipient's details with the two sections; their notes join the check's notes."""
     notes = list(details.get("notes", []))
-    notes += [sender_domain["note"]] if sender_domain.get("note") else []
+    note = sender_domain.get("note")
+    notes += [note] if note else []
     notes += mailbox_provider.get("notes", [])
     return {**details, "sender_domain": sender_domain, "mailbox_provider": mailbox_provider, "notes": notes}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import dns.asyncresolver
 
 from workers.clients.dns import DnsUnavailable, lookup
+from workers.report.details_provider import MailboxGroupDetails
 from workers.report.mailboxes import CONSUMER_DOMAINS, MailboxProvider, detect_provider, provider_for_domain
 
 
@@ -24,7 +25,7 @@ class MailboxGroup:
     name: str  # "Microsoft (Outlook.com / Microsoft 365)", or the recipient's domain
     domains: frozenset[str]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> MailboxGroupDetails:
         return {"key": self.key, "name": self.name, "domains": sorted(self.domains)}
 
 

@@ -6,16 +6,12 @@ group) for a minute: a burst of reports for Gmail users asks the provider once a
 and never fails the check by itself: a provider that cannot be asked is a note. Only counts, the
 group's domains and scrubbed reply texts are kept, never another recipient's address.
 
-The `mailbox_provider` details section:
-  group           {"key", "name", "domains"} (the well-known domains and the recipient's own)
-  window_hours    24
-  outcome         counted | error
-  messages, failed, bounced, deferred, percent     the group's messages, each once by its outcome
-  other           {"messages", "failed", "bounced", "deferred", "percent"}: every other domain
-  capped          bool: a scan stopped at its cap, so the counts cover only what was read ("at least")
-  dominant_reply  {"reply", "messages", "category", "side", "mailbox_provider", "meaning"} | None
-  notes           caveats
-  cached          bool
+The `mailbox_provider` details section: `MailboxTrafficSection` (workers/report/details_provider.py):
+group {key, name, domains} (the well-known domains and the recipient's own), window_hours (24), outcome
+(counted | error), the group's messages, failed, bounced, deferred and percent, each message once by its
+outcome, `other` (the same counts for every other domain), capped (a scan stopped at its cap: "at
+least"), dominant_reply {reply, messages, category, side, mailbox_provider, meaning} | None, notes,
+cached.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 import dns.asyncresolver
 import redis.asyncio
@@ -33,6 +29,13 @@ from workers.providers.adapter import ProviderAdapter
 from workers.providers.http import ProviderError, ProviderHttp
 from workers.providers.mailbox_group import MailboxGroup, group_for
 from workers.providers.traffic import WINDOW, Tally, Traffic, TrafficQuery, domain_of
+from workers.report.details_provider import (
+    AccountTraffic,
+    DominantReply,
+    MailboxTraffic,
+    MailboxTrafficSection,
+    TrafficCounts,
+)
 from workers.report.replies import explain_reply
 
 WINDOW_HOURS = int(WINDOW.total_seconds() // 3600)
@@ -49,19 +52,25 @@ async def read_mailbox_traffic(
     cache: redis.asyncio.Redis | None,
     timeout: float,
     now: datetime,
-) -> dict[str, Any]:
+) -> MailboxTrafficSection:
     group, group_note = await group_for(domain_of(email), resolver)
     key = provider_cache.traffic_key(adapter.name, group.domains)
     cached = await provider_cache.load(cache, key)
     if cached is not None:
-        return {**cached, "cached": True}
+        return {**cast(MailboxTraffic, cached), "cached": True}
     query = TrafficQuery({group.key: group.domains}, since=now - WINDOW, now=now, stream=stream, events=cache)
     ask = TrafficAsk(adapter, api_key, api_url, timeout)
     traffic = await ask.read(query)
     if isinstance(traffic, str):
-        return {"group": group.to_dict(), **not_counted(WINDOW_HOURS, traffic)}
+        return {
+            "group": group.to_dict(),
+            "window_hours": WINDOW_HOURS,
+            "outcome": "error",
+            "notes": [traffic],
+            "cached": False,
+        }
     section = _section(group, traffic, [group_note] if group_note else [])
-    await provider_cache.save(cache, key, section)
+    await provider_cache.save(cache, key, dict(section))
     return {**section, "cached": False}
 
 
@@ -89,11 +98,12 @@ class TrafficAsk:
             return f"{adapter.label} did not list the last {hours} h within {self.timeout:g} s"
 
 
-def not_counted(window_hours: int, note: str) -> dict[str, Any]:
+def not_counted(window_hours: int, note: str) -> AccountTraffic:
+    """The courier watch's `traffic` section when the provider could not be asked."""
     return {"window_hours": window_hours, "outcome": "error", "notes": [note], "cached": False}
 
 
-def _section(group: MailboxGroup, traffic: Traffic, notes: list[str]) -> dict[str, Any]:
+def _section(group: MailboxGroup, traffic: Traffic, notes: list[str]) -> MailboxTraffic:
     return {
         "group": group.to_dict(),
         "window_hours": WINDOW_HOURS,
@@ -106,7 +116,7 @@ def _section(group: MailboxGroup, traffic: Traffic, notes: list[str]) -> dict[st
     }
 
 
-def counts(tally: Tally) -> dict[str, int]:
+def counts(tally: Tally) -> TrafficCounts:
     percent = round(100 * tally.failed / tally.messages) if tally.messages else 0
     return {
         "messages": tally.messages,
@@ -117,7 +127,7 @@ def counts(tally: Tally) -> dict[str, int]:
     }
 
 
-def dominant_reply(traffic: Traffic, group: MailboxGroup) -> dict[str, Any] | None:
+def dominant_reply(traffic: Traffic, group: MailboxGroup) -> DominantReply | None:
     """The group's most common failure reply, counted and explained (SPEC §15)."""
     replies = traffic.replies.get(group.key)
     if not replies:

@@ -4,20 +4,15 @@ Reads the domain through the adapter's `DomainReader`, compares each unverified 
 (`domain_dns`), and keeps the answer per (provider, From domain) for a minute. Never raises and never
 fails the check by itself: a key that may not read domains, a missing token or an outage is a note.
 
-The `sender_domain` details section:
-  domain          the From domain
-  outcome         verified | unverified | missing | unreadable | skipped | error
-  verified        bool | None (None: not read)
-  provider_state  the provider's own words for the domain's state | None
-  records         [{"kind", "host", "type", "value", "status", "verified", "dns_found", "dns_values"}]
-  note            why it was not read, or a caveat (DNS not comparable, …) | None
-  cached          bool
+The `sender_domain` details section: `SenderDomainSection` (workers/report/details_provider.py): domain,
+outcome (verified | unverified | missing | unreadable | skipped | error), verified, provider_state,
+records (each a `DomainRecord`, compared with DNS), note, cached.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import cast
 
 import dns.asyncresolver
 import redis.asyncio
@@ -27,6 +22,7 @@ from workers.providers.adapter import ProviderAdapter
 from workers.providers.base import SenderDomain
 from workers.providers.domain_dns import compare_with_dns, record_dict
 from workers.providers.http import ProviderAuthError, ProviderError, ProviderHttp, ProviderKeyScope
+from workers.report.details_provider import SenderDomainSection
 
 
 async def read_sender_domain(
@@ -38,19 +34,19 @@ async def read_sender_domain(
     resolver: dns.asyncresolver.Resolver | None,
     cache: redis.asyncio.Redis | None,
     timeout: float,
-) -> dict[str, Any]:
+) -> SenderDomainSection:
     """`token` is what `adapter.domains` needs (MAIL_PROVIDER_API_KEY, or Postmark's account token)."""
     reader, label = adapter.domains, adapter.label
     if not from_domain:
-        return _not_read(None, "skipped", "COURIER_SMTP_FROM_ADDRESS is not set: no sender domain to look up")
+        return not_read(None, "skipped", "COURIER_SMTP_FROM_ADDRESS is not set: no sender domain to look up")
     domain = from_domain.strip().lower().rstrip(".")
     if token is None:
         why = f"{reader.key_setting} is not set, so {label} was not asked whether {domain} is verified"
-        return _not_read(domain, "skipped", why)
+        return not_read(domain, "skipped", why)
     key = provider_cache.domain_key(adapter.name, domain)
     cached = await provider_cache.load(cache, key)
     if cached is not None:
-        return {**cached, "cached": True}
+        return {**cast(SenderDomainSection, cached), "cached": True}
     try:
         async with asyncio.timeout(timeout):
             spec = reader.spec or adapter.spec
@@ -58,22 +54,21 @@ async def read_sender_domain(
                 found = await reader.read(http, domain)
     except (ProviderKeyScope, ProviderAuthError) as exc:
         said = str(exc) if isinstance(exc, ProviderKeyScope) else f"{label} refused {reader.key_setting}"
-        section = _not_read(
-            domain, "unreadable", f"{said}: the sender domain was not read; {reader.key_hint}"
-        )
+        section = not_read(domain, "unreadable", f"{said}: the sender domain was not read; {reader.key_hint}")
     except ProviderError as exc:
-        return _not_read(domain, "error", f"the sender domain could not be read: {exc}")
+        return not_read(domain, "error", f"the sender domain could not be read: {exc}")
     except TimeoutError:
-        return _not_read(
+        return not_read(
             domain, "error", f"{label} did not answer about the sender domain within {timeout:g} s"
         )
     else:
         section = await _section(label, domain, found, resolver)
-    await provider_cache.save(cache, key, section)
+    await provider_cache.save(cache, key, dict(section))
     return {**section, "cached": False}
 
 
-def _not_read(domain: str | None, outcome: str, note: str | None) -> dict[str, Any]:
+def not_read(domain: str | None, outcome: str, note: str | None) -> SenderDomainSection:
+    """The section when the domain was not read (or is missing at the provider): why, in `note`."""
     return {
         "domain": domain,
         "outcome": outcome,
@@ -87,9 +82,9 @@ def _not_read(domain: str | None, outcome: str, note: str | None) -> dict[str, A
 
 async def _section(
     label: str, domain: str, found: SenderDomain | None, resolver: dns.asyncresolver.Resolver | None
-) -> dict[str, Any]:
+) -> SenderDomainSection:
     if found is None:
-        return {**_not_read(domain, "missing", None), "verified": False}
+        return {**not_read(domain, "missing", None), "verified": False}
     records = [record_dict(record) for record in found.records]
     sticky = {index for index, record in enumerate(found.records) if record.sticky}
     note = await compare_with_dns(records, sticky, resolver, domain)

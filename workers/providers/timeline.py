@@ -1,16 +1,22 @@
 """Group a provider's flat events into messages, each with one outcome and its decisive SMTP reply,
 every reply explained (SPEC §15).
 
-The output is the JSON `details` of the provider check (keys documented in workers/checks/provider.py).
+The output is the JSON `details` of the provider check: `ProviderDetails` (workers/report/details_provider.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from workers.providers.base import DeliveryEvent, MessageEvent, ProviderRecord, Suppression, iso
+from workers.report.details import ReplyExplained
+from workers.report.details_provider import (
+    ProviderDetails,
+    ProviderEvent,
+    ProviderMessage,
+    SuppressionDetails,
+)
 from workers.report.replies import explain_reply
 
 # A message's outcome is its strongest event, not its latest: provider subsystems stamp events with
@@ -30,7 +36,7 @@ MAX_MESSAGES = 20
 
 def build_details(
     provider: str, record: ProviderRecord, *, since: datetime, lookback_days: int
-) -> dict[str, Any]:
+) -> ProviderDetails:
     messages = build_messages(record, since=since)
     return {
         "provider": provider,
@@ -45,7 +51,7 @@ def build_details(
     }
 
 
-def suppression_dict(suppression: Suppression | None) -> dict[str, Any] | None:
+def suppression_dict(suppression: Suppression | None) -> SuppressionDetails | None:
     if suppression is None:
         return None
     return {
@@ -55,7 +61,7 @@ def suppression_dict(suppression: Suppression | None) -> dict[str, Any] | None:
     }
 
 
-def build_messages(record: ProviderRecord, *, since: datetime) -> list[dict[str, Any]]:
+def build_messages(record: ProviderRecord, *, since: datetime) -> list[ProviderMessage]:
     by_message: dict[str, set[MessageEvent]] = defaultdict(set)  # a set: webhooks get redelivered
     for event in record.events:
         by_message[event.message_id].add(event)
@@ -73,15 +79,13 @@ def build_messages(record: ProviderRecord, *, since: datetime) -> list[dict[str,
 
 def _message(
     message_id: str, sent_at: datetime, timeline: list[MessageEvent], record: ProviderRecord
-) -> dict[str, Any]:
+) -> ProviderMessage:
     outcome = outcome_of(timeline)
     reply = decisive_reply(timeline, outcome)
     return {
         "id": message_id,
         "sent_at": iso(sent_at),
-        "events": [
-            {"type": e.type.value, "at": iso(e.at), "reply": e.reply, **explained(e.reply)} for e in timeline
-        ],
+        "events": [_event(e) for e in timeline],
         "outcome": outcome.value,
         "reply": reply,
         **explained(reply),
@@ -90,7 +94,11 @@ def _message(
     }
 
 
-def explained(reply: str | None) -> dict[str, str]:
+def _event(event: MessageEvent) -> ProviderEvent:
+    return {"type": event.type.value, "at": iso(event.at), "reply": event.reply, **explained(event.reply)}
+
+
+def explained(reply: str | None) -> ReplyExplained:
     """SPEC §15: a reply's category, side, mailbox provider and meaning, beside its text."""
     return explain_reply(reply).to_details() if reply else {}
 

@@ -7,21 +7,20 @@ category, and the runbook's advice (seed step 5). Pure, like the rest of the ass
 
 from __future__ import annotations
 
-from typing import Any
-
+from workers.report.details_provider import DominantReply, MailboxTrafficSection
 from workers.report.model import Finding, Severity
 from workers.report.refusal_rate import refusal_severity
 
 WARM_UP = "Warm up the sending IP/domain: send small volumes to engaged users first and ramp up over weeks"
 
 
-def severity_of(section: dict[str, Any] | None) -> Severity | None:
+def severity_of(section: MailboxTrafficSection | None) -> Severity | None:
     if not section or section.get("outcome") != "counted":
         return None
     return refusal_severity(section["messages"], section["failed"])
 
 
-def traffic_headline(section: dict[str, Any] | None) -> str | None:
+def traffic_headline(section: MailboxTrafficSection | None) -> str | None:
     """The finding's first sentence (the counts), for the check's one-line summary."""
     if section is None or severity_of(section) is None:
         return None
@@ -34,7 +33,7 @@ def traffic_headline(section: dict[str, Any] | None) -> str | None:
     )
 
 
-def traffic_finding(section: dict[str, Any] | None) -> Finding | None:
+def traffic_finding(section: MailboxTrafficSection | None) -> Finding | None:
     severity, headline = severity_of(section), traffic_headline(section)
     if section is None or severity is None or headline is None:
         return None
@@ -49,7 +48,7 @@ def traffic_finding(section: dict[str, Any] | None) -> Finding | None:
     return Finding("mailbox_provider_rejecting", severity, ". ".join(parts) + ".")
 
 
-def _advice(section: dict[str, Any], dominant: dict[str, Any] | None) -> str:
+def _advice(section: MailboxTrafficSection, dominant: DominantReply | None) -> str:
     if dominant and dominant.get("category") == "authentication":
         return (
             f"Fix authentication first (SPF, DKIM, DMARC: see the sender_auth check), as "

@@ -14,9 +14,9 @@ report's summaries point the support agent at the check that shows it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from workers.report import details
+from workers.report import details, details_dns, details_provider
+from workers.report.details import ReplyExplained
 from workers.report.model import CheckResult, Verdict
 from workers.report.smtp_classify import SMTP_CLASSES
 
@@ -140,7 +140,7 @@ def _address_text(verdict: Verdict, checks: Mapping[str, CheckResult]) -> str | 
     """SPEC §14: the user is asked to check the address they signed up with, and told the suggested
     domain when the one they gave is a likely typo; never a look-alike identity's address (that would
     tell a stranger another account exists)."""
-    recipient = details.recipient(checks)
+    recipient = details_dns.recipient(checks)
     typo_of = recipient.get("typo_of") if recipient else None
     domain = recipient.get("domain") if recipient else None
     if verdict == Verdict.ADDRESS_MISMATCH:
@@ -170,19 +170,19 @@ def tell_user(verdict: Verdict, checks: Mapping[str, CheckResult]) -> str:
     if text is None:
         text = _SMTP_PROBLEM if verdict in _RELAY_VERDICTS else _BY_VERDICT.get(verdict, _FALLBACK)
     waiting = explained is None or explained.get("side") in ("transient", "unknown", None)
-    recipient = details.recipient(checks)
+    recipient = details_dns.recipient(checks)
     mailbox = recipient.get("mailbox_provider") if recipient else None
     if verdict in _WAITING_VERDICTS and waiting and isinstance(mailbox, str):
         text += _MAILBOX_HINTS.get(mailbox, "")
     return text
 
 
-def decisive_reply(verdict: Verdict, checks: Mapping[str, CheckResult]) -> Mapping[str, Any] | None:
+def decisive_reply(verdict: Verdict, checks: Mapping[str, CheckResult]) -> ReplyExplained | None:
     """The explained reply (its SPEC §15 keys) the verdict rests on, or None: the provider's newest
     message for a bounce or deferral; the courier's last dispatch error, else the probe's reply, for
     the SMTP classes."""
     if verdict in _PROVIDER_VERDICTS:
-        provider = details.provider(checks)
+        provider = details_provider.provider(checks)
         newest = provider.get("newest") if provider else None
         return newest if newest and newest.get("reply") and newest.get("category") else None
     if verdict in _RELAY_VERDICTS:
@@ -194,9 +194,7 @@ def decisive_reply(verdict: Verdict, checks: Mapping[str, CheckResult]) -> Mappi
     return None
 
 
-def _for_reply(
-    verdict: Verdict, explained: Mapping[str, Any], checks: Mapping[str, CheckResult]
-) -> str | None:
+def _for_reply(verdict: Verdict, explained: ReplyExplained, checks: Mapping[str, CheckResult]) -> str | None:
     category, side = str(explained.get("category")), str(explained.get("side"))
     if category == "unclassified":
         return None

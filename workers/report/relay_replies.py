@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from workers.report.details import ReplyExplained
 from workers.report.replies import ReplyExplanation, Side, explain_reply
 
 # Passed to `explain_reply` as the reply's source: no mailbox provider's rows match it.
@@ -37,6 +38,6 @@ def explain_relay_reply(text: str | None) -> ReplyExplanation:
     return replace(found, mailbox_provider="")
 
 
-def relay_reply_details(text: str | None) -> dict[str, str]:
+def relay_reply_details(text: str | None) -> ReplyExplained:
     """The four SPEC §15 keys for a relay's reply or error text; {} when there is no text."""
     return explain_relay_reply(text).to_details() if text and text.strip() else {}

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from workers.report.details import ReplyExplained
 from workers.report.reply_meanings import ACCEPTED, UNCLASSIFIED, Category, Outcome, Side
 from workers.report.reply_rules import CLASS_RULES, CODE_RULES, PROVIDER_MARKERS, SERVER_TEXT_RULES, TextRule
 from workers.report.reply_rules_mailboxes import MAILBOX_TEXT_RULES
@@ -73,7 +74,7 @@ class ReplyExplanation:
         """A 4xx reply: the sending server retries by itself (a deferral, never a bounce)."""
         return ReplyCodes(self.basic_code, self.enhanced_code).reply_class == _TEMPORARY
 
-    def to_details(self) -> dict[str, str]:
+    def to_details(self) -> ReplyExplained:
         """The four SPEC §15 keys, to merge into the details object that holds the reply's text."""
         return {
             "category": self.category.value,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from workers.report import details
+from workers.report import details, details_dns, details_provider
 from workers.report.details import BOUNCED_OUTCOMES, PENDING_STATUSES, CourierMessage
 from workers.report.lookalikes import Candidate
 from workers.report.model import CheckResult, Severity, Status, Verdict
@@ -24,20 +24,20 @@ def _newest(checks: Checks) -> CourierMessage | None:
 
 
 def _provider_outcome(checks: Checks) -> str | None:
-    provider = details.provider(checks)
+    provider = details_provider.provider(checks)
     newest = provider.get("newest") if provider else None
     return newest.get("outcome") if newest else None
 
 
 def _typo_of(checks: Checks) -> str | None:
-    recipient = details.recipient(checks)
+    recipient = details_dns.recipient(checks)
     return recipient.get("typo_of") if recipient else None
 
 
 def _disposable(checks: Checks) -> bool:
     """Rule 1; a disposable domain that is a likely typo of a well-known mailbox domain (gmial.com is
     both) is a typo first (SPEC §14): rule 3 decides it."""
-    recipient = details.recipient(checks)
+    recipient = details_dns.recipient(checks)
     return bool(recipient and recipient.get("disposable")) and not _typo_of(checks)
 
 
@@ -67,7 +67,7 @@ def addresses_to_check(checks: Checks) -> list[str]:
     the look-alike identities' addresses, or the typo-corrected address; at most MAX_CHECK_BUTTONS."""
     found = [c["address"] for c in candidates(checks)]
     if not found and _unverified_under_a_typo(checks):
-        recipient = details.recipient(checks)
+        recipient = details_dns.recipient(checks)
         suggested = recipient.get("suggested_address") if recipient else None
         found = [suggested] if suggested else []
     return found[:MAX_CHECK_BUTTONS]
@@ -125,7 +125,7 @@ def smtp_failure_class(checks: Checks) -> Verdict:
 
 
 def _suppressed(checks: Checks) -> bool:
-    provider = details.provider(checks)
+    provider = details_provider.provider(checks)
     return bool(provider and provider.get("suppressed"))
 
 
@@ -199,7 +199,7 @@ def offered_actions(checks: Checks, verdict: Verdict, *, flush_configured: bool)
     identity = details.identity(checks)
     found = bool(identity and identity["found"])
     address = identity.get("address") if identity else None
-    provider = details.provider(checks)
+    provider = details_provider.provider(checks)
     suppression = provider.get("suppression") if provider else None
     actions = []
     if verdict == Verdict.COURIER_STUCK and flush_configured:

@@ -11,9 +11,7 @@ by what it means.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from workers.report.alerts import (
     BLOCKLISTED,
@@ -24,6 +22,8 @@ from workers.report.alerts import (
     SMTP_FAILING,
     Sighting,
 )
+from workers.report.details import ReplyExplained, SmtpDetails, smtp_of
+from workers.report.details_provider import AccountTraffic, GroupTally
 from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
 from workers.report.refusal_rate import refusal_severity
 from workers.report.relay_replies import relay_reply_details
@@ -68,7 +68,7 @@ class CourierSample:
     error: str = ""
 
 
-def _meaning(explained: Mapping[str, Any]) -> tuple[str, ...]:
+def _meaning(explained: ReplyExplained) -> tuple[str, ...]:
     """The evidence line under a reply: what it blames and what to do (SPEC §15); none when unexplained."""
     if not explained.get("meaning"):
         return ()
@@ -128,18 +128,23 @@ def smtp_sighting(result: CheckResult) -> Sighting:
         return Sighting(SMTP_FAILING, None, error=result.summary)
     if result.status is not Status.FAIL:
         return Sighting(SMTP_FAILING, False)
-    details = result.details
-    verdict = details.get("classification")
+    probe = smtp_of(result)
+    evidence = _probe_evidence(probe) if probe else ()
+    return Sighting(SMTP_FAILING, True, detail=_line(result.summary), evidence=evidence)
+
+
+def _probe_evidence(probe: SmtpDetails) -> tuple[str, ...]:
     evidence = []
-    if verdict:
-        evidence.append(f"classified as: {verdict_headline(verdict)}")
-    if details.get("failed_phase"):
-        evidence.append(f"failed at: {SMTP_PHASE_TEXT.get(details['failed_phase'], details['failed_phase'])}")
-    if details.get("reply"):
-        evidence += [f"SMTP reply: {_line(str(details['reply']))}", *_meaning(details)]
-    if details.get("error"):
-        evidence.append(f"error: {_line(str(details['error']))}")
-    return Sighting(SMTP_FAILING, True, detail=_line(result.summary), evidence=tuple(evidence))
+    if probe.get("classification"):
+        evidence.append(f"classified as: {verdict_headline(str(probe['classification']))}")
+    if probe.get("failed_phase"):
+        phase = str(probe["failed_phase"])
+        evidence.append(f"failed at: {SMTP_PHASE_TEXT.get(phase, phase)}")
+    if probe.get("reply"):
+        evidence += [f"SMTP reply: {_line(str(probe['reply']))}", *_meaning(probe)]
+    if probe.get("error"):
+        evidence.append(f"error: {_line(str(probe['error']))}")
+    return tuple(evidence)
 
 
 def _records(result: CheckResult) -> list[str]:
@@ -180,14 +185,14 @@ def blocklists_sighting(result: CheckResult) -> Sighting:
     return Sighting(BLOCKLISTED, False)
 
 
-def mailbox_provider_sighting(section: Mapping[str, Any] | None, *, unavailable: str = "") -> Sighting:
+def mailbox_provider_sighting(section: AccountTraffic | None, *, unavailable: str = "") -> Sighting:
     """One mailbox provider refusing or deferring our mail in the last hour (SPEC §15): seen from the
     `fail` line, holding an open alert from the `warn` line (it resolves below it); `section` is the
     provider's `traffic` tally per mailbox provider, None when there is no provider API to ask
     (`unavailable` says why). A provider that cannot be asked is an error, never an opening."""
     kind = MAILBOX_PROVIDER_REJECTING
     if section is None or section.get("outcome") != "counted":
-        notes = list((section or {}).get("notes") or [])
+        notes = list((section.get("notes") if section else None) or [])
         return Sighting(kind, None, error=_line(notes[0] if notes else unavailable or "not counted"))
     levels = [(group, refusal_severity(group["messages"], group["failed"])) for group in section["groups"]]
     failing = [group for group, level in levels if level is Severity.FAIL]
@@ -213,7 +218,7 @@ def mailbox_provider_sighting(section: Mapping[str, Any] | None, *, unavailable:
     )
 
 
-def _dominant_evidence(group: Mapping[str, Any]) -> tuple[str, ...]:
+def _dominant_evidence(group: GroupTally) -> tuple[str, ...]:
     dominant = group.get("dominant_reply")
     if not dominant:
         return ()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from workers.report.details import ReplyExplained
 from workers.report.model import Report, State, Verdict
 
 HEADLINES: dict[Verdict, str] = {
@@ -91,7 +89,7 @@ REPLY_SIDES = {"recipient": "the user's side", "recipient_org": "the user's IT",
 SENDER_CAUSE_CHECKS = {"authentication": "sender_auth", "reputation": "blocklists"}
 
 
-def reply_cause(explained: Mapping[str, Any]) -> str:
+def reply_cause(explained: ReplyExplained) -> str:
     """'the mailbox is full (the user's side)', 'our SPF/DKIM/DMARC authentication (our side: see the
     sender_auth check)'; "" for a reply that is not explained or could not be classified."""
     cause = REPLY_CAUSES.get(str(explained.get("category") or ""))

@@ -1,7 +1,8 @@
 """The evidence a support engineer needs at a glance: short plain-text lines per check.
 
-Pure functions of a report's check details. Every key is read defensively: a check that ended
-`error` or `skipped` has little or nothing in `details`. Callers escape the text for mrkdwn.
+Pure functions of a report's check details, read through their shapes (`workers/report/details*.py`).
+Every key is read defensively (a report stored by an older version may lack one); a check that ended
+`error` or `skipped` shows nothing. Callers escape the text for mrkdwn.
 
 A line that shows an SMTP reply (the courier's last dispatch error, the probe's reply, the provider's
 decisive reply, the dominant reply of a refusing mailbox provider) carries the reply's explanation
@@ -14,13 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from workers.report import details, details_dns, details_provider
+from workers.report.details import ReplyExplained
+from workers.report.details_provider import MailboxTrafficSection, SenderDomainSection
 from workers.report.model import CHECK_NAMES, CheckResult
 from workers.report.wording import SMTP_PHASE_TEXT, reply_cause
 from workers.slack.text import clip
 
 MAX_RECORDS_SHOWN = 4
+Checks = Mapping[str, CheckResult]
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Evidence:
     explained: str = ""  # "<category> (<side>): <meaning>" of the reply the line shows; "" when none
 
 
-def explanation(reply: Mapping[str, Any]) -> str:
+def explanation(reply: ReplyExplained) -> str:
     """What a reply explained by SPEC §15's keys means, in one line; "" when it carries none."""
     meaning = str(reply.get("meaning") or "")
     if not reply.get("category") or not meaning:
@@ -39,9 +43,14 @@ def explanation(reply: Mapping[str, Any]) -> str:
     return f"{reply['category']}" + (f" — {cause}" if cause else "") + f": {meaning}"
 
 
-def _courier(d: dict[str, Any]) -> str | None:
-    newest = d.get("newest")
-    if not isinstance(newest, dict):
+# Each check's line and the explanation of the reply it shows ("" when it shows none), or None.
+Line = tuple[str, str] | None
+
+
+def _courier(checks: Checks) -> Line:
+    d = details.courier(checks)
+    newest = d.get("newest") if d else None
+    if d is None or not isinstance(newest, dict):
         return None
     line = (
         f"newest message: {newest.get('status')} · {newest.get('template_type')} · "
@@ -51,39 +60,50 @@ def _courier(d: dict[str, Any]) -> str | None:
         line += f" · last error: {d['last_error']}"
     if (d.get("count") or 0) > 1:
         line += f" · {d['count']} messages in {d.get('window_days')} days"
-    return line
+    return line, explanation(d) if d.get("last_error") else ""
 
 
-def _smtp(d: dict[str, Any]) -> str | None:
-    relay = d.get("relay") or {}
+def _smtp(checks: Checks) -> Line:
+    d = details.smtp(checks)
+    if d is None:
+        return None
+    relay = d.get("relay")
     where = f"{relay.get('host')}:{relay.get('port')} ({relay.get('mode')})" if relay else None
     if d.get("failed_phase"):
-        phase = SMTP_PHASE_TEXT.get(d["failed_phase"], d["failed_phase"])
-        return f"{where} failed at {phase}: {d.get('reply') or 'no reply'}"
-    return f"{where} accepted MAIL FROM and RCPT TO" if where else None
+        phase = str(d["failed_phase"])
+        line = f"{where} failed at {SMTP_PHASE_TEXT.get(phase, phase)}: {d.get('reply') or 'no reply'}"
+        return line, explanation(d) if d.get("reply") else ""
+    return (f"{where} accepted MAIL FROM and RCPT TO", "") if where else None
 
 
-def _sender_auth(d: dict[str, Any]) -> str | None:
+def _sender_auth(checks: Checks) -> Line:
+    d = details_dns.sender_auth(checks)
+    if d is None:
+        return None
     parts = []
-    spf, dkim, dmarc = d.get("spf") or {}, d.get("dkim") or {}, d.get("dmarc") or {}
-    if spf.get("domain"):
+    spf, dkim, dmarc = d.get("spf"), d.get("dkim"), d.get("dmarc")
+    if spf and spf.get("domain"):
         parts.append(f"SPF {spf['domain']}: {spf.get('record') or 'none'}")
-    selectors = dkim.get("selectors") or {}
-    missing = [name for name, info in selectors.items() if not (info or {}).get("found")]
+    selectors = (dkim.get("selectors") if dkim else None) or {}
+    missing = [name for name, info in selectors.items() if not (info and info.get("found"))]
     if missing:
         parts.append(f"DKIM selector(s) without a key: {', '.join(missing)}")
-    if dmarc.get("domain"):
+    if dmarc and dmarc.get("domain"):
         parts.append(f"DMARC {dmarc['domain']}: {dmarc.get('record') or 'none'}")
-    return " · ".join(parts) or None
+    return (" · ".join(parts), "") if parts else None
 
 
-def _blocklists(d: dict[str, Any]) -> str | None:
-    listed = d.get("listed") or []
+def _blocklists(checks: Checks) -> Line:
+    d = details_dns.blocklists(checks)
+    listed = (d.get("listed") if d else None) or []
     rows = [f"{row.get('item')} on {row.get('zone')} ({', '.join(row.get('codes') or [])})" for row in listed]
-    return ("listed: " + "; ".join(rows)) if rows else None
+    return ("listed: " + "; ".join(rows), "") if rows else None
 
 
-def _recipient(d: dict[str, Any]) -> str | None:
+def _recipient(checks: Checks) -> Line:
+    d = details_dns.recipient(checks)
+    if d is None:
+        return None
     mx = d.get("mx") or []
     parts = []
     if mx:
@@ -92,23 +112,30 @@ def _recipient(d: dict[str, Any]) -> str | None:
         parts.append(str(d["mailbox_provider_name"]))
     if d.get("disposable_match"):
         parts.append(f"disposable ({d['disposable_match']})")
-    return " · ".join(parts) or None
+    return (" · ".join(parts), "") if parts else None
 
 
-def _provider(d: dict[str, Any]) -> str | None:
-    newest = d.get("newest") or {}
+def _provider(checks: Checks) -> Line:
+    d = details_provider.provider(checks)
+    if d is None:
+        return None
+    newest = d.get("newest")
     parts = []
-    if newest.get("outcome"):
+    if newest and newest.get("outcome"):
         parts.append(f"newest: {newest['outcome']}")
     if d.get("decisive"):
         parts.append(str(d["decisive"]))
     if d.get("suppressed"):
-        reason = (d.get("suppression") or {}).get("reason")
+        suppression = d.get("suppression")
+        reason = suppression.get("reason") if suppression else None
         parts.append(f"suppressed ({reason})" if reason else "suppressed")
-    return " · ".join(parts) or None
+    if not parts:
+        return None
+    shown = d.get("decisive") and isinstance(newest, dict)
+    return " · ".join(parts), explanation(newest) if shown and newest else ""
 
 
-def _sender_domain(section: dict[str, Any]) -> str | None:
+def _sender_domain(section: SenderDomainSection) -> str | None:
     """`sender_domain_unverified`: the provider's own word for the domain and each unverified record."""
     domain = section.get("domain")
     if section.get("outcome") == "missing":
@@ -131,16 +158,17 @@ def _in_dns(found: object) -> str:
     return "in DNS" if found else "not in DNS"
 
 
-def _mailbox_provider(section: dict[str, Any]) -> str | None:
+def _mailbox_provider(section: MailboxTrafficSection) -> str | None:
     """`mailbox_provider_rejecting`: the group's counts beside all other mail, and its dominant reply."""
     if section.get("outcome") != "counted":
         return None
-    group, other = section.get("group") or {}, section.get("other") or {}
+    group, other = section.get("group"), section.get("other")
     at_least = "at least " if section.get("capped") else ""
     line = (
-        f"{group.get('name')}, last {section.get('window_hours')} h: {at_least}{section.get('failed')} of "
-        f"{section.get('messages')} refused or deferred ({section.get('percent')} %) · other mail "
-        f"{other.get('failed')} of {other.get('messages')}"
+        f"{group.get('name') if group else None}, last {section.get('window_hours')} h: {at_least}"
+        f"{section.get('failed')} of {section.get('messages')} refused or deferred "
+        f"({section.get('percent')} %) · other mail {other.get('failed') if other else None} of "
+        f"{other.get('messages') if other else None}"
     )
     dominant = section.get("dominant_reply")
     if dominant:
@@ -148,7 +176,7 @@ def _mailbox_provider(section: dict[str, Any]) -> str | None:
     return line
 
 
-_BY_CHECK: dict[str, Callable[[dict[str, Any]], str | None]] = {
+_BY_CHECK: dict[str, Callable[[Checks], Line]] = {
     "courier": _courier,
     "smtp": _smtp,
     "sender_auth": _sender_auth,
@@ -158,27 +186,19 @@ _BY_CHECK: dict[str, Callable[[dict[str, Any]], str | None]] = {
 }
 
 
-def _explained_reply(name: str, d: dict[str, Any]) -> str:
-    """The explanation of the reply the check's line shows (SPEC §15), "" when it shows none."""
-    if name == "courier" and d.get("last_error"):
-        return explanation(d)
-    if name == "smtp" and d.get("failed_phase") and d.get("reply"):
-        return explanation(d)
-    newest = d.get("newest")
-    if name == "provider" and d.get("decisive") and isinstance(newest, dict):
-        return explanation(newest)
-    return ""
-
-
-def _provider_sections(result: CheckResult) -> list[Evidence]:
+def _provider_sections(checks: Checks) -> list[Evidence]:
+    result = checks.get("provider")
+    provider = details_provider.provider_of(result)
+    if result is None or provider is None:
+        return []
     codes = {finding.code for finding in result.findings}
     found = []
-    domain = result.details.get("sender_domain")
+    domain = provider.get("sender_domain")
     if "sender_domain_unverified" in codes and isinstance(domain, dict):
         line = _sender_domain(domain)
         if line:
             found.append(Evidence("provider", clip(line)))
-    traffic = result.details.get("mailbox_provider")
+    traffic = provider.get("mailbox_provider")
     if "mailbox_provider_rejecting" in codes and isinstance(traffic, dict):
         line = _mailbox_provider(traffic)
         dominant = traffic.get("dominant_reply")
@@ -188,26 +208,24 @@ def _provider_sections(result: CheckResult) -> list[Evidence]:
     return found
 
 
-def evidence_lines(checks: dict[str, CheckResult]) -> list[Evidence]:
-    """The evidence worth showing, check by check (some checks show several lines)."""
+def evidence_lines(checks: Checks) -> list[Evidence]:
+    """The evidence worth showing, check by check (some checks show several lines); a check that ended
+    `error` or `skipped` shows none."""
     lines = []
     for name in CHECK_NAMES:
         extract = _BY_CHECK.get(name)
-        result = checks.get(name)
-        if extract is None or result is None or not result.usable:
-            continue
-        line = extract(result.details)
-        if line:
-            lines.append(Evidence(name, clip(line), clip(_explained_reply(name, result.details))))
+        found = extract(checks) if extract is not None else None
+        if found and found[0]:
+            lines.append(Evidence(name, clip(found[0]), clip(found[1])))
         if name == "provider":
-            lines.extend(_provider_sections(result))
+            lines.extend(_provider_sections(checks))
     return lines
 
 
-def dashboard_url(checks: dict[str, CheckResult]) -> str | None:
+def dashboard_url(checks: Checks) -> str | None:
     """The provider's page for the newest message, when it is a plain https URL safe to link."""
-    result = checks.get("provider")
-    newest = (result.details.get("newest") or {}) if result is not None and result.usable else {}
+    provider = details_provider.provider(checks)
+    newest = provider.get("newest") if provider else None
     url = newest.get("dashboard_url") if isinstance(newest, dict) else None
     if isinstance(url, str) and url.startswith("https://") and not any(c in url for c in "<>| \n"):
         return url

@@ -6,15 +6,10 @@ the records) while the parts that did get answers keep their findings as evidenc
 record or a failed lookup is reported, the vantage control query must show that our own resolver
 works (SPEC §5); when it does not, the check is `error` naming DNS_NAMESERVERS, with no finding.
 
-details: {"from_domain", "provider",
-          "spf": {"domain", "record", "lookups", "void_lookups", "authorizes", "result", "requires",
-                  "includes"?, "sending_ips"?, "ip_results"?, "error"?, "note"?},
-          "dkim": {"selectors": {selector: {"name", "found", "key_type", "key_bits", "revoked"?,
-                   "error"?}}, "skipped_reason"},
-          "dmarc": {"domain", "record", "policy", "subdomain_policy"?, "effective_policy"?, "pct"?,
-                    "adkim"?, "aspf"?, "aligned_spf", "aligned_dkim"},
-          "errors"?: [reason, …]}
-When our own resolver is broken: {"from_domain", "provider", "resolver_problem"} only.
+details: `SenderAuthDetails` (workers/report/details_dns.py): from_domain, provider, spf (`SpfDetails`), dkim
+(`DkimDetails`), dmarc (`DmarcDetails`), and `errors` (the lookups the resolver failed on) when the check
+is `error` for that. `SenderAuthUnread` when nothing was read: from_domain alone when the lookups ran out
+of time, with provider and resolver_problem when our own resolver is broken.
 """
 
 from __future__ import annotations
@@ -29,6 +24,13 @@ from workers.checks.sender_auth.dmarc import assess_dmarc, fetch_dmarc
 from workers.checks.sender_auth.part import AuthPart
 from workers.checks.sender_auth.spf import check_spf, spf_domain_for
 from workers.clients.dns import broken_resolver_summary, vantage_problem
+from workers.report.details_dns import (
+    DkimDetails,
+    DmarcDetails,
+    SenderAuthDetails,
+    SenderAuthUnread,
+    SpfDetails,
+)
 from workers.report.model import CheckResult, Severity, Status
 
 
@@ -66,7 +68,8 @@ async def check_sender_auth(
             )
     except TimeoutError:
         summary = f"The SPF, DKIM and DMARC lookups did not finish within {timeout:g} s."
-        result = CheckResult.error(summary, from_domain=domain)
+        unread: SenderAuthUnread = {"from_domain": domain}
+        result = CheckResult.error(summary, **unread)
     else:
         dmarc = assess_dmarc(
             dmarc_lookup,
@@ -90,7 +93,8 @@ async def _unless_resolver_broken(
     if problem is None:
         return result
     summary = broken_resolver_summary(resolver, problem)
-    return CheckResult.error(summary, from_domain=names[0], provider=provider, resolver_problem=problem)
+    unread: SenderAuthUnread = {"from_domain": names[0], "provider": provider, "resolver_problem": problem}
+    return CheckResult.error(summary, **unread)
 
 
 def _return_path(from_domain: str, provider: str, return_path_domain: str | None) -> str | None:
@@ -100,16 +104,22 @@ def _return_path(from_domain: str, provider: str, return_path_domain: str | None
     return None
 
 
-def _dkim_usable(dkim: AuthPart) -> bool | None:
+def _dkim_usable(dkim: AuthPart[DkimDetails]) -> bool | None:
     if dkim.error or dkim.details["skipped_reason"]:
         return None
     return not any(f.code == "dkim_missing" for f in dkim.findings)
 
 
-def _combine(domain: str, provider: str, spf: AuthPart, dkim: AuthPart, dmarc: AuthPart) -> CheckResult:
+def _combine(
+    domain: str,
+    provider: str,
+    spf: AuthPart[SpfDetails],
+    dkim: AuthPart[DkimDetails],
+    dmarc: AuthPart[DmarcDetails],
+) -> CheckResult:
     parts = (spf, dkim, dmarc)
     findings = tuple(finding for part in parts for finding in part.findings)
-    details = {
+    details: SenderAuthDetails = {
         "from_domain": domain,
         "provider": provider,
         "spf": spf.details,
@@ -120,11 +130,11 @@ def _combine(domain: str, provider: str, spf: AuthPart, dkim: AuthPart, dmarc: A
     summary = " ".join(part.summary for part in parts)
     if errors:
         details["errors"] = errors
-        return CheckResult(Status.ERROR, summary, details, findings)
+        return CheckResult(Status.ERROR, summary, dict(details), findings)
     severities = {finding.severity for finding in findings}
     status = Status.OK
     if Severity.FAIL in severities:
         status = Status.FAIL
     elif Severity.WARN in severities:
         status = Status.WARN
-    return CheckResult(status, summary, details, findings)
+    return CheckResult(status, summary, dict(details), findings)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Any
 
 import dns.asyncresolver
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from workers.checks.sender_auth.part import AuthPart
 from workers.clients.dns import DnsUnavailable, gather_lookups, lookup
+from workers.report.details_dns import DkimDetails, DkimKey, DkimSelector
 from workers.report.model import Finding, Severity
 
 PROVIDER_SELECTORS: dict[str, tuple[str, ...]] = {
@@ -49,7 +49,7 @@ def parse_tags(text: str) -> dict[str, str]:
     return tags
 
 
-def parse_key_record(text: str) -> dict[str, Any]:
+def parse_key_record(text: str) -> DkimKey:
     """{"key_type", "key_bits", "revoked"} from a key record; DkimRecordError when unusable."""
     tags = parse_tags(text)
     if "v" in tags and (tags["v"] != "DKIM1" or next(iter(tags)) != "v"):
@@ -82,9 +82,9 @@ def _key_bits(key_type: str, key: bytes) -> int:
     return public_key.key_size
 
 
-async def _selector(resolver: dns.asyncresolver.Resolver, selector: str, domain: str) -> dict[str, Any]:
+async def _selector(resolver: dns.asyncresolver.Resolver, selector: str, domain: str) -> DkimSelector:
     name = f"{selector}._domainkey.{domain}"
-    entry: dict[str, Any] = {"name": name, "found": False, "key_type": None, "key_bits": None}
+    entry: DkimSelector = {"name": name, "found": False, "key_type": None, "key_bits": None}
     texts = [b"".join(r.strings) for r in await lookup(resolver, name, "TXT")]  # type: ignore[attr-defined]
     if not texts:
         return entry
@@ -92,7 +92,7 @@ async def _selector(resolver: dns.asyncresolver.Resolver, selector: str, domain:
     try:
         if len(texts) > 1:
             raise DkimRecordError(f"{len(texts)} TXT records")
-        entry.update(parse_key_record(texts[0].decode("ascii")))
+        entry = {**entry, **parse_key_record(texts[0].decode("ascii"))}
     except UnicodeDecodeError:
         entry["error"] = "record is not ASCII"
     except DkimRecordError as exc:
@@ -100,15 +100,15 @@ async def _selector(resolver: dns.asyncresolver.Resolver, selector: str, domain:
     return entry
 
 
-def _usable(entry: dict[str, Any]) -> bool:
+def _usable(entry: DkimSelector) -> bool:
     return bool(entry["found"] and entry["key_bits"] and not entry.get("error"))
 
 
 async def check_dkim(
     *, resolver: dns.asyncresolver.Resolver, from_domain: str, provider: str, selectors: Sequence[str]
-) -> AuthPart:
+) -> AuthPart[DkimDetails]:
     chosen = selectors_for(provider, selectors)
-    details: dict[str, Any] = {"selectors": {}, "skipped_reason": None}
+    details: DkimDetails = {"selectors": {}, "skipped_reason": None}
     if not chosen:
         details["skipped_reason"] = f"no DKIM selector is known for {provider}: set DKIM_SELECTORS"
         return AuthPart(
@@ -128,7 +128,7 @@ async def check_dkim(
     return AuthPart(f"DKIM key found: {keys}.", details, findings)
 
 
-def _missing(domain: str, entries: dict[str, dict[str, Any]]) -> Finding:
+def _missing(domain: str, entries: dict[str, DkimSelector]) -> Finding:
     reasons = []
     for selector, entry in entries.items():
         reason = "not found"
@@ -141,9 +141,11 @@ def _missing(domain: str, entries: dict[str, dict[str, Any]]) -> Finding:
     return Finding("dkim_missing", Severity.FAIL, text)
 
 
-def _weak_keys(usable: dict[str, dict[str, Any]]) -> list[Finding]:
+def _weak_keys(usable: dict[str, DkimSelector]) -> list[Finding]:
     weak = {
-        s: e["key_bits"] for s, e in usable.items() if e["key_type"] == "rsa" and e["key_bits"] < GOOD_BITS
+        s: bits
+        for s, e in usable.items()
+        if e["key_type"] == "rsa" and (bits := e["key_bits"]) is not None and bits < GOOD_BITS
     }
     if not weak:
         return []

@@ -8,13 +8,13 @@ import asyncio
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import dns.asyncresolver
 from publicsuffixlist import PublicSuffixList
 
 from workers.checks.sender_auth.part import AuthPart
 from workers.clients.dns import DnsUnavailable, lookup
+from workers.report.details_dns import DmarcDetails
 from workers.report.model import Finding, Severity
 
 POLICIES = ("none", "quarantine", "reject")
@@ -108,16 +108,21 @@ def assess_dmarc(
     return_path: str | None,
     spf_authorizes: bool | None,
     dkim_usable: bool | None,
-) -> AuthPart:
+) -> AuthPart[DmarcDetails]:
     """`return_path` is the envelope domain our mail really uses (None: the provider's own)."""
-    details: dict[str, Any] = {"domain": None, "record": None, "policy": None}
-    details.update(aligned_spf=None, aligned_dkim=None)
+    details: DmarcDetails = {
+        "domain": None,
+        "record": None,
+        "policy": None,
+        "aligned_spf": None,
+        "aligned_dkim": None,
+    }
     if found.error:
         return AuthPart(f"DMARC could not be checked: {found.error}.", details, error=found.error)
     if not found.records:
         text = f"No DMARC record at _dmarc.{from_domain} or at its organizational domain."
         return AuthPart(text, details, [Finding("dmarc_missing", Severity.WARN, text)])
-    details.update(domain=f"_dmarc.{found.domain}", record=found.records[0])
+    details["domain"], details["record"] = f"_dmarc.{found.domain}", found.records[0]
     try:
         if len(found.records) > 1:
             raise DmarcRecordError(f"{len(found.records)} DMARC records; receivers use none of them")
@@ -131,17 +136,15 @@ def assess_dmarc(
     return AuthPart(_summary(details), details, _policy_findings(details))
 
 
-def _describe(details: dict[str, Any], tags: dict[str, str], inherited: bool) -> None:
+def _describe(details: DmarcDetails, tags: dict[str, str], inherited: bool) -> None:
     policy = tags["p"].lower()
     subdomain_policy = tags.get("sp", policy).lower()
-    details.update(
-        policy=policy,
-        subdomain_policy=subdomain_policy,
-        effective_policy=subdomain_policy if inherited else policy,  # the org record's sp= applies
-        pct=int(tags.get("pct", "100")),
-        adkim=tags.get("adkim", "r").lower(),
-        aspf=tags.get("aspf", "r").lower(),
-    )
+    details["policy"] = policy
+    details["subdomain_policy"] = subdomain_policy
+    details["effective_policy"] = subdomain_policy if inherited else policy  # the org record's sp= applies
+    details["pct"] = int(tags.get("pct", "100"))
+    details["adkim"] = tags.get("adkim", "r").lower()
+    details["aspf"] = tags.get("aspf", "r").lower()
 
 
 def _spf_alignment(
@@ -152,14 +155,14 @@ def _spf_alignment(
     return authorizes  # aligned names still need SPF to pass
 
 
-def _policy_findings(details: dict[str, Any]) -> list[Finding]:
+def _policy_findings(details: DmarcDetails) -> list[Finding]:
     if details["effective_policy"] != "none":
         return []
     text = f"DMARC policy is p=none at {details['domain']}: monitoring only, receivers enforce nothing."
     return [Finding("dmarc_policy_none", Severity.INFO, text)]
 
 
-def _summary(details: dict[str, Any]) -> str:
+def _summary(details: DmarcDetails) -> str:
     def word(value: bool | None) -> str:
         return {True: "aligned", False: "not aligned", None: "unknown"}[value]
 

@@ -11,7 +11,6 @@ import asyncio
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import dns.asyncresolver
 
@@ -19,6 +18,7 @@ from workers.checks.sender_auth.part import AuthPart
 from workers.checks.sender_auth.spf_eval import MAX_LOOKUPS, MAX_VOID_LOOKUPS, check_host, fetch_record
 from workers.checks.sender_auth.spf_record import SpfRecord, SpfSyntaxError, parse_record
 from workers.clients.dns import DnsUnavailable, gather_lookups, lookup
+from workers.report.details_dns import SpfDetails
 from workers.report.model import Finding, Severity
 
 RESEND_INCLUDE = "amazonses.com"
@@ -127,9 +127,9 @@ async def check_spf(
     return_path_domain: str | None,
     sending_ips: Sequence[str],
     relay_host: str | None,
-) -> AuthPart:
+) -> AuthPart[SpfDetails]:
     domain = spf_domain_for(from_domain, provider, return_path_domain)
-    details: dict[str, Any] = {
+    details: SpfDetails = {
         "domain": domain,
         "record": None,
         "lookups": None,
@@ -170,8 +170,8 @@ async def _assess(
     domain: str,
     provider: str,
     addresses: asyncio.Task[list[str]],
-    details: dict[str, Any],
-) -> AuthPart:
+    details: SpfDetails,
+) -> AuthPart[SpfDetails]:
     try:
         text = await fetch_record(resolver, domain)
         details["record"] = text
@@ -186,7 +186,8 @@ async def _assess(
         missing = _missing(domain, provider)
         return AuthPart(missing.summary, details, [missing])
     tree = await analyse_tree(resolver, domain, record)
-    details.update(lookups=tree.lookups, void_lookups=tree.void_lookups, includes=tree.includes)
+    details["lookups"], details["void_lookups"] = tree.lookups, tree.void_lookups
+    details["includes"] = tree.includes
     findings = _limit_findings(domain, tree)
     if provider == "resend":
         details["authorizes"] = RESEND_INCLUDE in tree.includes
@@ -198,7 +199,7 @@ async def _assess(
 
 
 async def _authorize_ips(
-    resolver: dns.asyncresolver.Resolver, domain: str, addresses: list[str], details: dict[str, Any]
+    resolver: dns.asyncresolver.Resolver, domain: str, addresses: list[str], details: SpfDetails
 ) -> None:
     details["sending_ips"] = addresses
     if not addresses:
@@ -235,7 +236,7 @@ def _limit_findings(domain: str, tree: SpfTree) -> list[Finding]:
     return findings
 
 
-def _invalid(domain: str, reason: str, details: dict[str, Any]) -> AuthPart:
+def _invalid(domain: str, reason: str, details: SpfDetails) -> AuthPart[SpfDetails]:
     finding = Finding("spf_invalid", Severity.FAIL, f"The SPF record at {domain} is invalid: {reason}.")
     return AuthPart(finding.summary, details, [finding])
 
@@ -248,7 +249,7 @@ def _missing(domain: str, provider: str) -> Finding:
     return Finding("spf_missing", Severity.WARN, text)
 
 
-def _not_authorized(domain: str, provider: str, details: dict[str, Any]) -> Finding:
+def _not_authorized(domain: str, provider: str, details: SpfDetails) -> Finding:
     if provider == "resend":
         text = f"SPF at {domain} does not include {RESEND_INCLUDE}, which Resend sends through."
     else:
@@ -257,7 +258,7 @@ def _not_authorized(domain: str, provider: str, details: dict[str, Any]) -> Find
     return Finding("spf_provider_not_authorized", Severity.WARN, text)
 
 
-def _summary(domain: str, details: dict[str, Any], findings: list[Finding]) -> str:
+def _summary(domain: str, details: SpfDetails, findings: list[Finding]) -> str:
     if findings:
         return " ".join(finding.summary for finding in findings)
     authorizes = {True: " and authorizes the sender", None: ""}.get(details["authorizes"], "")

@@ -4,25 +4,12 @@ Finds the relay (through `resolver`, so DNS_NAMESERVERS applies), connects, and 
 `probe.Session` for the SMTP conversation. The relay broken, hung or refusing is `fail` (a 4xx is
 `warn`: temporary); our own DNS resolver failing is `error`, since it says nothing about the relay.
 
-`details` keys:
-  relay           host, port, mode (implicit_tls|starttls|plain), skip_ssl_verify, server_name,
-                  verify_certificate, local_name, port_in_uri, authenticates
-  address         the IP address the probe connected to, or None
-  mail_from       the envelope sender used (COURIER_SMTP_FROM_ADDRESS, else Kratos's default)
-  auth            the AUTH mechanism used, why none was, or None without credentials
-  phases          [{phase, ms, ok, reply, error}] in order; reply is the server's "code text"
-  failed_phase    the phase that decided a fail, warn or error ("config" for a URI without port), or None
-  classification  smtp_auth_failed | smtp_unreachable | smtp_tls_failed | smtp_rejected, or None
-  reply           the decisive server reply, e.g. "550 5.1.1 user unknown", or None
-  category, side, mailbox_provider, meaning
-                  SPEC §15, beside `reply` when there is one: what it means, as our relay's answer
-                  (`workers/report/relay_replies.py`: `mailbox_provider` is "")
-  error           the decisive error that is not an SMTP reply (refused, timed out, certificate), or None
-  answers_tls     for smtp:// to a port that sent no greeting: whether a second connection completed a
-                  TLS handshake (an implicit-TLS port, so smtps:// was meant); None when not asked
-  setting         the setting to fix when the failure is a configuration mistake
-                  (COURIER_SMTP_CONNECTION_URI, COURIER_SMTP_FROM_ADDRESS, DNS_NAMESERVERS), else None
-  elapsed_ms      the whole probe
+details: `SmtpDetails` (workers/report/details.py): the relay (`RelayDetails`), the address connected
+to, mail_from, auth, the phases in order, failed_phase, classification, the decisive reply (with SPEC §15's
+four keys, as our relay's answer: `workers/report/relay_replies.py`, `mailbox_provider` ""), error,
+answers_tls (smtp:// to a silent port: does it complete a TLS handshake instead?), elapsed_ms, and the
+setting to fix when the failure is a configuration mistake (COURIER_SMTP_CONNECTION_URI,
+COURIER_SMTP_FROM_ADDRESS, DNS_NAMESERVERS), else None. `SmtpUnread` when an address cannot be carried.
 Replies and errors never contain the credentials (`workers.core.scrub.credentials_scrubber`); the username is not
 reported either, because some providers use an API token as the SMTP user name.
 """
@@ -33,7 +20,7 @@ import asyncio
 import ipaddress
 import socket
 import time
-from typing import Any
+from typing import cast
 
 import dns.asyncresolver
 import dns.exception
@@ -46,6 +33,7 @@ from workers.checks.smtp.summary import Probed
 from workers.checks.smtp.tls import answers_tls, tls_context
 from workers.core.scrub import credentials_scrubber
 from workers.core.smtp_uri import SmtpRelay
+from workers.report.details import ProbeDetails, RelayDetails, SmtpDetails, SmtpUnread
 from workers.report.model import CheckResult, Status
 from workers.report.relay_replies import relay_reply_details
 from workers.report.smtp_classify import classify_probe_failure
@@ -73,7 +61,8 @@ async def check_smtp(
     sender = from_address or KRATOS_DEFAULT_FROM
     for name, address in (("The recipient", email), ("COURIER_SMTP_FROM_ADDRESS", sender)):
         if not _fits_envelope(address):
-            return CheckResult.error(f"{name} is not an address SMTP can carry.", relay=relay.describe())
+            unread: SmtpUnread = {"relay": relay_details(relay)}
+            return CheckResult.error(f"{name} is not an address SMTP can carry.", **unread)
     started = time.monotonic()
     password = relay.password.get_secret_value() if relay.password else ""
     log = ProbeLog(scrub=credentials_scrubber(relay.username or "", password))
@@ -224,14 +213,14 @@ def _details(
     started: float,
     *,
     answers_tls: bool | None,
-) -> dict[str, Any]:
+) -> ProbeDetails:
     classification = None
     if failure is not None and not failure.temporary and not failure.resolver_failed:
         classification = classify_probe_failure(
             failure.phase, failure.reply or failure.error or "", timed_out=failure.timed_out
         )
     return {
-        "relay": relay.describe(),
+        "relay": relay_details(relay),
         "address": log.address,
         "mail_from": sender,
         "auth": log.auth,
@@ -246,27 +235,34 @@ def _details(
     }
 
 
+def relay_details(relay: SmtpRelay) -> RelayDetails:
+    """`SmtpRelay.describe`, by its name in the report (core names no report shape)."""
+    return cast(RelayDetails, relay.describe())
+
+
 def _result(
-    relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any], *, sender: str, recipient: str
+    relay: SmtpRelay, failure: ProbeFailure | None, details: ProbeDetails, *, sender: str, recipient: str
 ) -> CheckResult:
     if not relay.port_in_uri:
         return smtp_summary.no_port(relay, failure, details)
     if failure is None:
         summary = smtp_summary.success(relay, _mode_text(relay, details), details["elapsed_ms"])
-        return CheckResult(Status.OK, summary, {**details, "setting": None})
+        ok: SmtpDetails = {**details, "setting": None}
+        return CheckResult(Status.OK, summary, dict(ok))
     if failure.resolver_failed:
         summary = (
             f"Could not look up the relay {relay.host} because mailcheck's own resolver failed, which says "
             f"nothing about the relay: {failure.reply or failure.error}. Check DNS_NAMESERVERS "
             "(the system resolver is used when it is unset)."
         )
-        return CheckResult.error(summary, **details, setting="DNS_NAMESERVERS")
+        unreachable: SmtpDetails = {**details, "setting": "DNS_NAMESERVERS"}
+        return CheckResult.error(summary, **unreachable)
     probed = Probed(relay, failure, sender, recipient, details["classification"], details["answers_tls"])
     summary, setting = smtp_summary.explain(probed)
     return smtp_summary.failed(summary, {**details, "setting": setting}, temporary=failure.temporary)
 
 
-def _mode_text(relay: SmtpRelay, details: dict[str, Any]) -> str:
+def _mode_text(relay: SmtpRelay, details: ProbeDetails) -> str:
     if relay.implicit_tls:
         return "implicit TLS"
     if any(phase["phase"] == "starttls" for phase in details["phases"]):

@@ -10,10 +10,12 @@ import os
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import aiosmtplib
+
+from workers.report.details import PhaseDetails
 
 T = TypeVar("T")
 
@@ -92,8 +94,11 @@ class ProbeLog:
         failure.reply, failure.error = self.phases[-1].reply, self.phases[-1].error
         return failure
 
-    def to_list(self) -> list[dict[str, Any]]:
-        return [asdict(phase) for phase in self.phases]
+    def to_list(self) -> list[PhaseDetails]:
+        return [
+            {"phase": p.phase, "ms": p.ms, "ok": p.ok, "reply": p.reply, "error": p.error}
+            for p in self.phases
+        ]
 
 
 async def step(log: ProbeLog, name: str, action: Awaitable[T], timeout: float) -> T:

@@ -5,10 +5,10 @@ own words as evidence, naming the setting to fix when the failure is a configura
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from workers.checks.smtp.phases import ProbeFailure
 from workers.core.smtp_uri import SmtpRelay
+from workers.report.details import ProbeDetails, SmtpDetails
 from workers.report.model import CheckResult, Finding, Severity, Status, Verdict
 from workers.report.relay_replies import relay_reply_details
 from workers.report.smtp_classify import refuses_sender, relay_denied
@@ -29,7 +29,7 @@ class Probed:
     failure: ProbeFailure
     sender: str
     recipient: str
-    classification: Verdict | None
+    classification: str | None  # a `Verdict` of SMTP_CLASSES (`SmtpDetails.classification`)
     answers_tls: bool | None
 
     @property
@@ -181,13 +181,13 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def failed(summary: str, details: dict[str, Any], *, temporary: bool) -> CheckResult:
+def failed(summary: str, details: SmtpDetails, *, temporary: bool) -> CheckResult:
     severity = Severity.WARN if temporary else Severity.FAIL
     status = Status.WARN if temporary else Status.FAIL
-    return CheckResult(status, summary, details, (Finding(FINDING_CODE, severity, summary),))
+    return CheckResult(status, summary, dict(details), (Finding(FINDING_CODE, severity, summary),))
 
 
-def no_port(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, Any]) -> CheckResult:
+def no_port(relay: SmtpRelay, failure: ProbeFailure | None, probe: ProbeDetails) -> CheckResult:
     """Kratos reads a missing port as 0 and every dial fails, whatever the relay would say on the usual port."""
     seen = (
         "answered normally"
@@ -198,8 +198,8 @@ def no_port(relay: SmtpRelay, failure: ProbeFailure | None, details: dict[str, A
         f"{URI_SETTING} has no port, so Kratos dials {relay.host}:0 and cannot connect; "
         f"add :{relay.port} (the probe used it and the relay {seen})."
     )
-    details = {
-        **details,
+    details: SmtpDetails = {
+        **probe,
         "classification": Verdict.SMTP_UNREACHABLE,
         "failed_phase": failure.phase if failure else "config",
         "setting": URI_SETTING,
