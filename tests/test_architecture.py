@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,41 +13,66 @@ import pytest
 
 from tests.processes import ROOT
 
-# room -> the rooms its modules may import (besides their own). ARCHITECTURE.md says why.
-MAY_IMPORT: dict[str, set[str]] = {
-    "workers.core": set(),
-    "workers.report": {"workers.core"},
-    "workers.clients": {"workers.core", "workers.report"},
-    "workers.providers": {"workers.core", "workers.report", "workers.clients"},
-    "workers.checks": {"workers.core", "workers.report", "workers.clients", "workers.providers"},
-    "workers.remediation": {"workers.core", "workers.report", "workers.clients", "workers.providers"},
-    "workers.slack": {"workers.core", "workers.report", "workers.clients"},
-    "workers.jobs": {
-        "workers.core",
-        "workers.report",
-        "workers.clients",
-        "workers.providers",
-        "workers.checks",
-        "workers.remediation",
-        "workers.slack",
-    },
-    "bot": {
-        "workers.remediation",  # only the guard: exactly-once claims and the send counter, before enqueueing
-        "workers.core",
-        "workers.report",
-        "workers.clients",
-        "workers.providers",  # only the Resend webhook receiver, which stores events for the check
-        "workers.slack",
-        "workers.jobs",
-    },
-}
+ARCHITECTURE = ROOT / "ARCHITECTURE.md"
+_TABLE_ROW = re.compile(r"^\| `([\w/.]+)` \| (.+?) \|(?: .* \|)?$")
+_MODULE_LINE = re.compile(r"^- `([\w/*.]+\.py)` — ")
+_ROOM_HEADING = re.compile(r"^### `([\w/]+)/` — ")
 
 
-# Single modules allowed one more room, and why.
-EXCEPTIONS: dict[str, set[str]] = {
-    # `mailcheck check` runs the diagnostics in-process; it imports them inside the command only.
-    "bot.cli": {"workers.checks"},
-}
+def _section(title: str) -> list[str]:
+    """The lines of one `## ` section of ARCHITECTURE.md."""
+    lines = ARCHITECTURE.read_text().splitlines()
+    start = lines.index(title) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[start:end]
+
+
+def _dotted(path: str) -> str:
+    return path.strip("/").removesuffix(".py").replace("/", ".")
+
+
+def _table(title: str) -> dict[str, set[str]]:
+    rows: dict[str, set[str]] = {}
+    for line in _section(title):
+        match = _TABLE_ROW.match(line.strip())
+        if match and not match.group(1).startswith("-"):
+            rows[_dotted(match.group(1))] = {
+                _dotted(room) for room in re.findall(r"`([\w/]+/)`", match.group(2))
+            }
+    return rows
+
+
+# room -> the rooms its modules may import (besides their own), and single modules allowed one more
+# room: both read from ARCHITECTURE.md, which says why.
+MAY_IMPORT: dict[str, set[str]] = _table("## Rooms and what each may import")
+EXCEPTIONS: dict[str, set[str]] = _table("## Exceptions")
+
+
+def documented_modules() -> dict[str, list[str]]:
+    """Room -> the module lines (paths or patterns, relative to the room) of ARCHITECTURE.md."""
+    found: dict[str, list[str]] = {}
+    room = ""
+    for line in _section("## Each room, module by module"):
+        if heading := _ROOM_HEADING.match(line):
+            room = _dotted(heading.group(1))
+            found[room] = []
+        elif room and (match := _MODULE_LINE.match(line)):
+            found[room].append(match.group(1))
+    return found
+
+
+def diagram(may_import: dict[str, set[str]]) -> str:
+    """Each room and the rooms it may import, the most dependent first (the page's diagram)."""
+
+    def short(room: str) -> str:
+        return room.removeprefix("workers.")
+
+    order = sorted(may_import, key=lambda room: (-len(may_import[room]), room))
+    lines = []
+    for room in order:
+        allowed = sorted(may_import[room], key=lambda r: (-len(may_import.get(r, ())), r))
+        lines.append(f"{short(room):<12} ──▶ {' · '.join(map(short, allowed)) or '(nothing)'}")
+    return "\n".join(lines)
 
 
 def room_of(module: str) -> str:
@@ -193,3 +220,46 @@ def test_no_import_circle_anywhere() -> None:
 def test_the_circle_check_finds_a_circle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# ---- ARCHITECTURE.md is the one source of the rooms and names every module ----------------------------
+
+
+def test_the_page_has_every_room_and_an_exception_for_the_cli() -> None:
+    assert set(MAY_IMPORT) == {
+        "bot",
+        *(f"workers.{p.name}" for p in ROOT.glob("workers/*/") if p.is_dir() and p.name != "__pycache__"),
+    }
+    assert {"bot.cli": {"workers.checks"}} == EXCEPTIONS
+
+
+def _has_code(path: Path) -> bool:
+    """A package's `__init__.py` that holds only its docstring is no module of its own."""
+    body = ast.parse(path.read_text()).body
+    return path.name != "__init__.py" or any(not isinstance(node, ast.Expr) for node in body)
+
+
+def _modules_of(room: str) -> list[str]:
+    base = ROOT.joinpath(*room.split("."))
+    return sorted(str(path.relative_to(base)) for path in base.rglob("*.py") if _has_code(path))
+
+
+def test_every_module_is_on_the_page_and_every_line_names_one() -> None:
+    documented = documented_modules()
+    assert set(documented) == set(MAY_IMPORT)
+    for room, lines in documented.items():
+        modules = _modules_of(room)
+        unlisted = [m for m in modules if not any(fnmatch.fnmatch(m, line) for line in lines)]
+        assert unlisted == [], f"{room}: add a line to ARCHITECTURE.md for {unlisted}"
+        stale = [line for line in lines if not any(fnmatch.fnmatch(m, line) for m in modules)]
+        assert stale == [], f"{room}: ARCHITECTURE.md names modules that are gone: {stale}"
+
+
+def test_the_diagram_is_the_one_the_table_gives() -> None:
+    block = "\n".join(_section("## Diagram"))
+    drawn = block.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert drawn == diagram(MAY_IMPORT), "paste `python -m tests.test_architecture` into ARCHITECTURE.md"
+
+
+if __name__ == "__main__":
+    print(diagram(MAY_IMPORT))
