@@ -17,17 +17,20 @@ from tests.standins.slack_requests import signed_headers, slash_command_body
 SETTLE_S = 0.1  # after connecting, so that the server has accepted every connection before the burst
 
 
-def _request(port: int, body: str) -> bytes:
-    headers = {**signed_headers(body), "Host": f"127.0.0.1:{port}", "Content-Length": str(len(body))}
+def signed_request(port: int, body: str) -> bytes:
+    """A signed `POST /slack/events` with `body`, as raw HTTP/1.1 bytes."""
+    headers = {**signed_headers(body), "Host": f"127.0.0.1:{port}", "Content-Length": str(len(body.encode()))}
     head = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
     return f"POST /slack/events HTTP/1.1\r\n{head}\r\n{body}".encode()
 
 
-async def _one(port: int, request: bytes, start: asyncio.Event) -> float:
+async def timed_post(port: int, request: bytes, start: asyncio.Event) -> tuple[float, float]:
+    """Connect, wait for `start`, send `request` and read the whole answer: (when it was sent on the
+    monotonic clock, seconds until the answer was read). Anything but 200 is an error."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         await start.wait()
-        started = time.perf_counter()
+        sent = time.monotonic()
         writer.write(request)
         status = await reader.readline()
         length = 0
@@ -36,17 +39,23 @@ async def _one(port: int, request: bytes, start: asyncio.Event) -> float:
             if name.strip().lower() == "content-length":
                 length = int(value)
         await reader.readexactly(length)
-        elapsed = time.perf_counter() - started
+        elapsed = time.monotonic() - sent
     finally:
         writer.close()
     if b" 200 " not in status:
         raise RuntimeError(f"port {port}: {status!r}")
-    return elapsed
+    return sent, elapsed
+
+
+async def _one(port: int, request: bytes, start: asyncio.Event) -> float:
+    return (await timed_post(port, request, start))[1]
 
 
 async def burst(port: int, texts: list[str]) -> list[float]:
     start = asyncio.Event()
-    tasks = [asyncio.create_task(_one(port, _request(port, slash_command_body(t)), start)) for t in texts]
+    tasks = [
+        asyncio.create_task(_one(port, signed_request(port, slash_command_body(t)), start)) for t in texts
+    ]
     await asyncio.sleep(SETTLE_S)
     start.set()
     return list(await asyncio.gather(*tasks))

@@ -22,11 +22,11 @@ import time
 from multiprocessing.connection import Connection
 
 from bench.ack_peers import register_idle_worker
+from bench.loadgen import signed_request, timed_post
 from bench.stack import percentile, running_stack
 from tests.standins.slack_requests import (
     interaction_body,
     shortcut_payload,
-    signed_headers,
     slash_command_body,
 )
 
@@ -37,31 +37,8 @@ TRIGGER_WINDOW_S = 3.0  # Slack: a trigger_id expires 3 seconds after the intera
 Sample = tuple[str, str, float, float]  # (kind, trigger_id or "", sent at (monotonic), ack seconds)
 
 
-def _request(port: int, body: str) -> bytes:
-    headers = {**signed_headers(body), "Host": f"127.0.0.1:{port}", "Content-Length": str(len(body.encode()))}
-    head = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
-    return f"POST /slack/events HTTP/1.1\r\n{head}\r\n{body}".encode()
-
-
 async def _one(port: int, kind: str, trigger_id: str, body: str, start: asyncio.Event) -> Sample:
-    request = _request(port, body)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        await start.wait()
-        sent = time.monotonic()
-        writer.write(request)
-        status = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        await reader.readexactly(length)
-        elapsed = time.monotonic() - sent
-    finally:
-        writer.close()
-    if b" 200 " not in status:
-        raise RuntimeError(f"{kind}: {status!r}")
+    sent, elapsed = await timed_post(port, signed_request(port, body), start)
     return kind, trigger_id, sent, elapsed
 
 
