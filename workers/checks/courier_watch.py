@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workers.checks.courier import classify_dispatches
-from workers.checks.courier_health import message_age
+from workers.checks.courier_status import message_age
 from workers.clients.kratos import KratosAdmin, KratosError, kratos_time
 from workers.core.times import CLOCK_SKEW
 from workers.report.watch_sightings import CourierPart, CourierSample

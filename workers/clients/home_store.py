@@ -20,7 +20,7 @@ from typing import Any
 import redis
 
 from workers.clients import keyspace
-from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
+from workers.report.courier_status import CourierStatus, InstanceStatus, QueueVerdict
 
 # Everyone who waits, taken at once: a viewer added after this is seen by the next refresh.
 _TAKE_ALL = """
@@ -35,13 +35,13 @@ class CourierSnapshot:
     """Each instance's courier as the last refresh found it (`health` None: it could not be read)."""
 
     at: float  # epoch seconds of the look
-    instances: tuple[InstanceHealth, ...]
+    instances: tuple[InstanceStatus, ...]
 
     def fresh(self, now: float) -> bool:
         return now - self.at < keyspace.HOME_REFRESH_S
 
 
-def _health_json(item: InstanceHealth) -> dict[str, Any]:
+def _health_json(item: InstanceStatus) -> dict[str, Any]:
     health = None
     if item.health is not None:
         health = {**asdict(item.health), "at_least": sorted(item.health.at_least)}
@@ -49,11 +49,11 @@ def _health_json(item: InstanceHealth) -> dict[str, Any]:
     return {"instance": item.instance, "health": health, "reason": item.reason}
 
 
-def _health_from(raw: dict[str, Any]) -> InstanceHealth:
+def _health_from(raw: dict[str, Any]) -> InstanceStatus:
     found = raw.get("health")
     health = None
     if isinstance(found, dict):
-        health = CourierHealth(
+        health = CourierStatus(
             queued=int(found["queued"]),
             processing=int(found["processing"]),
             abandoned=int(found["abandoned"]),
@@ -61,7 +61,7 @@ def _health_from(raw: dict[str, Any]) -> InstanceHealth:
             verdict=QueueVerdict(found["verdict"]),
             at_least=frozenset(found.get("at_least") or ()),
         )
-    return InstanceHealth(str(raw["instance"]), health, str(raw.get("reason") or ""))
+    return InstanceStatus(str(raw["instance"]), health, str(raw.get("reason") or ""))
 
 
 def _text(value: bytes | str) -> str:
@@ -85,7 +85,7 @@ class HomeStore:
         except (ValueError, KeyError, TypeError):  # written by another version: as if none
             return None
 
-    def save_courier(self, found: list[InstanceHealth], *, at: float) -> None:
+    def save_courier(self, found: list[InstanceStatus], *, at: float) -> None:
         data = {"at": at, "instances": [_health_json(item) for item in found]}
         self._redis.set(keyspace.HOME_COURIER_KEY, json.dumps(data), ex=keyspace.HOME_COURIER_TTL_S)
 

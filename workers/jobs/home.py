@@ -16,10 +16,10 @@ import time
 import redis
 
 from workers.clients.home_store import HomeStore
-from workers.jobs.report import job_connection, settings_from_env
 
 # `/mailcheck status` reads the same courier the same way (every instance at once, each bounded).
-from workers.jobs.status import examine_all
+from workers.jobs.courier_status import examine_all
+from workers.jobs.report import job_connection, settings_from_env
 from workers.slack.api import SlackPoster, web_client
 from workers.slack.errors import SlackError
 from workers.slack.home import publish_home

@@ -19,9 +19,9 @@ from workers.core.timeouts import FLUSH_TIMEOUT_S, KRATOS_ACTION_TIMEOUT_S
 from workers.remediation.guard import Claim
 
 RUN_REPORT = "workers.jobs.report.run_report"
-RUN_STATUS = "workers.jobs.status.run_status"
+RUN_STATUS = "workers.jobs.courier_status.run_status"
 ON_REPORT_FAILURE = "workers.jobs.report.report_failed"
-ON_STATUS_FAILURE = "workers.jobs.status.status_failed"
+ON_STATUS_FAILURE = "workers.jobs.courier_status.status_failed"
 JOB_SLACK_MARGIN_S = 60  # Slack updates and retries after the checks' own deadline
 RESULT_TTL_S = 3600
 FAILURE_TTL_S = 7 * 24 * 3600

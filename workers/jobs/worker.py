@@ -28,7 +28,7 @@ from workers.core.settings import Settings
 
 # Imported here, in the worker's parent, so that each job's forked work-horse starts with the job
 # code and its libraries already loaded instead of importing them again for every job.
-from workers.jobs import buttons, home, report, status, watch  # noqa: F401
+from workers.jobs import buttons, courier_status, home, report, watch  # noqa: F401
 from workers.jobs.lifecycle import WorkerLost
 from workers.jobs.queueing import make_queue, schedule_watch
 from workers.jobs.reaper import reap

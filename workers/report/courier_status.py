@@ -18,7 +18,7 @@ class QueueVerdict(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class CourierHealth:
+class CourierStatus:
     """`queued`/`processing` count whatever the message's age; `abandoned` within the look-back window
     (SPEC §16). A listing that stopped at its page cap makes its count a lower bound: its status is in
     `at_least` (and then `oldest_queued_age_s` too, for `queued`)."""
@@ -43,11 +43,11 @@ class CourierHealth:
 
 
 @dataclass(frozen=True)
-class InstanceHealth:
+class InstanceStatus:
     """One Kratos instance's courier (SPEC §12); `health` None when it could not be examined (`reason`)."""
 
     instance: str
-    health: CourierHealth | None
+    health: CourierStatus | None
     reason: str = ""
 
 
@@ -63,14 +63,14 @@ def failed_payload() -> dict[str, Any]:
     }
 
 
-def total_payload(found: list[InstanceHealth]) -> dict[str, Any]:
+def total_payload(found: list[InstanceStatus]) -> dict[str, Any]:
     """The flat §4.1 `mailcheck_status` payload over several instances: counts summed over the instances
     that answered, the oldest queued age their maximum, `courier_stuck` when any is stuck; `failed` (and
     verdict `error`, counts 0) only when none answered. Which instance failed is in the message text."""
     answered = [item.health for item in found if item.health is not None]
     if not answered:
         return failed_payload()
-    return CourierHealth(
+    return CourierStatus(
         queued=sum(h.queued for h in answered),
         processing=sum(h.processing for h in answered),
         abandoned=sum(h.abandoned for h in answered),
@@ -83,6 +83,6 @@ def total_payload(found: list[InstanceHealth]) -> dict[str, Any]:
     ).payload()
 
 
-def count_text(count: int, status: str, health: CourierHealth) -> str:
+def count_text(count: int, status: str, health: CourierStatus) -> str:
     """A count as the message shows it: "at least N" when its listing stopped at the page cap."""
     return f"at least {count}" if status in health.at_least else str(count)

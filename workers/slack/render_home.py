@@ -25,7 +25,7 @@ from slack_sdk.models.views import View
 from workers.clients.history import CheckEntry
 from workers.clients.home_store import CourierSnapshot
 from workers.report.alerts import Alert
-from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict, count_text
+from workers.report.courier_status import CourierStatus, InstanceStatus, QueueVerdict, count_text
 from workers.report.wording import verdict_headline
 from workers.slack.audit import slack_time
 from workers.slack.ids import BlockId, ElementId
@@ -119,7 +119,7 @@ def _alerts(data: HomeData) -> list[Block]:
     return blocks
 
 
-def _counts(health: CourierHealth) -> str:
+def _counts(health: CourierStatus) -> str:
     icon = ":x:" if health.verdict == QueueVerdict.COURIER_STUCK else ":white_check_mark:"
     state = "stuck" if health.verdict == QueueVerdict.COURIER_STUCK else "healthy"
     return (
@@ -130,7 +130,7 @@ def _counts(health: CourierHealth) -> str:
     )
 
 
-def _instance_line(item: InstanceHealth) -> str:
+def _instance_line(item: InstanceStatus) -> str:
     name = f"*{escape(item.instance)}*"
     if item.health is None:
         return f":grey_question: {name}: the courier could not be read: {escape(clip(item.reason))}"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.standins.kratos import KratosStandIn, Misdirection
 from workers.checks.courier import check_courier
-from workers.checks.courier_health import courier_health
+from workers.checks.courier_status import courier_status
 from workers.checks.identity import check_identity
 from workers.clients.kratos import KratosAdmin, KratosConfigError, KratosError
 from workers.clients.kratos_misdirected import misdirection
@@ -76,7 +76,7 @@ def test_courier_names_kratos_admin_url(misdirected: KratosStandIn) -> None:
 def test_status_command_gets_the_same_sentence(misdirected: KratosStandIn) -> None:
     async def run() -> None:
         async with httpx.AsyncClient(base_url=misdirected.admin_url, timeout=5) as http:
-            await courier_health(KratosAdmin(http), lookback_days=7, stuck_after=120)
+            await courier_status(KratosAdmin(http), lookback_days=7, stuck_after=120)
 
     with pytest.raises(KratosConfigError, match=r"KRATOS_ADMIN_URL .* probably points at the public API"):
         asyncio.run(run())

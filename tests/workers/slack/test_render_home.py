@@ -10,7 +10,7 @@ from slack_sdk.models.views import View
 from workers.clients.history import CheckEntry
 from workers.clients.home_store import CourierSnapshot
 from workers.report.alerts import COURIER_STUCK, Alert
-from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
+from workers.report.courier_status import CourierStatus, InstanceStatus, QueueVerdict
 from workers.slack.ids import BlockId, CallbackId, ElementId
 from workers.slack.render_home import CourierNote, HomeData, Linked, render_home
 from workers.slack.render_modal import render_check_modal, render_pick_modal
@@ -61,9 +61,9 @@ def test_checks_are_escaped_linked_and_private_ones_marked() -> None:
 
 
 def test_the_courier_as_of_its_last_look_and_lower_bounds() -> None:
-    full = CourierHealth(500, 0, 3, 900, QueueVerdict.COURIER_STUCK, at_least=frozenset({"queued"}))
+    full = CourierStatus(500, 0, 3, 900, QueueVerdict.COURIER_STUCK, at_least=frozenset({"queued"}))
     snapshot = CourierSnapshot(
-        1_700_000_000, (InstanceHealth("ciam", full), InstanceHealth("iam", None, "timed out"))
+        1_700_000_000, (InstanceStatus("ciam", full), InstanceStatus("iam", None, "timed out"))
     )
     text = _valid(render_home(HomeData("U0ME", 30, watch_on=True, courier=snapshot)))
     assert "*ciam*: :x: stuck: *at least 500* queued" in text

@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from rq.job import Job
 
-from workers.checks.courier_health import courier_health
+from workers.checks.courier_status import courier_status
 from workers.clients.alert_store import AlertStore
 from workers.clients.kratos import kratos_admin
 from workers.clients.redis_client import redis_client
@@ -22,20 +22,20 @@ from workers.core.settings import KratosInstance, Settings
 from workers.core.timeouts import KRATOS_CHECK_TIMEOUT_S
 from workers.jobs.report import settings_from_env
 from workers.report.alerts import Alert
-from workers.report.courier_status import CourierHealth, InstanceHealth, QueueVerdict
+from workers.report.courier_status import CourierStatus, InstanceStatus, QueueVerdict
 from workers.slack.api import SlackPoster, respond_ephemeral, web_client
 from workers.slack.errors import SlackError
-from workers.slack.render_status import render_instances_status, render_status
+from workers.slack.render_courier_status import render_instances_status, render_status
 
 log = logging.getLogger(__name__)
 
 
-async def _health(settings: Settings, instance: KratosInstance) -> CourierHealth:
+async def _health(settings: Settings, instance: KratosInstance) -> CourierStatus:
     async with kratos_admin(
         settings, timeout=min(KRATOS_CHECK_TIMEOUT_S, settings.report_deadline), instance=instance
     ) as kratos:
         return await asyncio.wait_for(
-            courier_health(
+            courier_status(
                 kratos,
                 lookback_days=settings.lookback_days,
                 stuck_after=settings.courier_stuck_after,
@@ -44,17 +44,17 @@ async def _health(settings: Settings, instance: KratosInstance) -> CourierHealth
         )
 
 
-async def _examine(settings: Settings, instance: KratosInstance) -> InstanceHealth:
+async def _examine(settings: Settings, instance: KratosInstance) -> InstanceStatus:
     try:
-        return InstanceHealth(instance.name, await _health(settings, instance))
+        return InstanceStatus(instance.name, await _health(settings, instance))
     except TimeoutError:
-        return InstanceHealth(instance.name, None, "timed out")
+        return InstanceStatus(instance.name, None, "timed out")
     except Exception as exc:  # Kratos errors, and anything unexpected on the way: a `failed` status
         log.warning("courier status of %s: %s", instance.name, type(exc).__name__)
-        return InstanceHealth(instance.name, None, str(exc) or type(exc).__name__)
+        return InstanceStatus(instance.name, None, str(exc) or type(exc).__name__)
 
 
-async def examine_all(settings: Settings) -> list[InstanceHealth]:
+async def examine_all(settings: Settings) -> list[InstanceStatus]:
     """Every Kratos instance at once, each bounded on its own (SPEC §12)."""
     return list(await asyncio.gather(*(_examine(settings, i) for i in settings.instances)))
 

@@ -12,9 +12,9 @@ from rq.timeouts import JobTimeoutException
 
 from tests.standins.redis_server import RedisServer
 from tests.standins.slack import BOT_TOKEN, SlackStandIn
+from workers.jobs.courier_status import status_failed
 from workers.jobs.queueing import RUN_STATUS
 from workers.jobs.report import settings_from_env
-from workers.jobs.status import status_failed
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObjec
 
 from workers.report.alerts import Alert
 from workers.report.courier_status import (
-    CourierHealth,
-    InstanceHealth,
+    CourierStatus,
+    InstanceStatus,
     QueueVerdict,
     count_text,
     failed_payload,
@@ -35,7 +35,7 @@ def alerts_text(alerts: Sequence[Alert]) -> str:
     return f":rotating_light: *{len(alerts)} open alert(s) of the courier watch*\n" + "\n".join(lines)
 
 
-def _counts(health: CourierHealth, lookback_days: int) -> str:
+def _counts(health: CourierStatus, lookback_days: int) -> str:
     stuck = health.verdict == QueueVerdict.COURIER_STUCK
     queued, processing = (
         count_text(health.queued, "queued", health),
@@ -50,7 +50,7 @@ def _counts(health: CourierHealth, lookback_days: int) -> str:
 
 
 def render_status(
-    health: CourierHealth | None,
+    health: CourierStatus | None,
     *,
     requester: str,
     lookback_days: int,
@@ -71,7 +71,7 @@ def render_status(
 
 
 def render_instances_status(
-    found: list[InstanceHealth],
+    found: list[InstanceStatus],
     *,
     requester: str,
     lookback_days: int,

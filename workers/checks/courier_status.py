@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workers.clients.kratos import KratosAdmin, kratos_time
-from workers.report.courier_status import CourierHealth, QueueVerdict
+from workers.report.courier_status import CourierStatus, QueueVerdict
 
 OLDEST_PROBED = 5  # dispatch histories fetched for the oldest queued messages only
 STATUSES = ("queued", "processing", "abandoned")
@@ -32,9 +32,9 @@ async def _oldest_unattempted_age(kratos: KratosAdmin, queued: list[dict[str, An
     return 0.0
 
 
-async def courier_health(
+async def courier_status(
     kratos: KratosAdmin, *, lookback_days: int, stuck_after: int, now: datetime | None = None
-) -> CourierHealth:
+) -> CourierStatus:
     now = now or datetime.now(UTC)
     since = now - timedelta(days=lookback_days)
     listings = await asyncio.gather(
@@ -47,7 +47,7 @@ async def courier_health(
     stuck = unattempted > stuck_after or any(
         message_age(m, now, "updated_at") > stuck_after for m in processing
     )
-    return CourierHealth(
+    return CourierStatus(
         queued=len(queued),
         processing=len(processing),
         abandoned=len(abandoned),

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from tests.standins.kratos import KratosStandIn
-from workers.checks.courier_health import courier_health
+from workers.checks.courier_status import courier_status
 from workers.clients import kratos as kratos_client
 from workers.clients.kratos import KratosAdmin
-from workers.report.courier_status import CourierHealth, QueueVerdict
-from workers.slack.render_status import render_status
+from workers.report.courier_status import CourierStatus, QueueVerdict
+from workers.slack.render_courier_status import render_status
 
 
 @pytest.fixture
@@ -24,10 +24,10 @@ def standin(kratos: KratosStandIn) -> Iterator[KratosStandIn]:
     kratos.reset()
 
 
-def _health(standin: KratosStandIn) -> CourierHealth:
-    async def run() -> CourierHealth:
+def _health(standin: KratosStandIn) -> CourierStatus:
+    async def run() -> CourierStatus:
         async with httpx.AsyncClient(base_url=standin.admin_url, timeout=30) as http:
-            return await courier_health(KratosAdmin(http), lookback_days=7, stuck_after=120)
+            return await courier_status(KratosAdmin(http), lookback_days=7, stuck_after=120)
 
     return asyncio.run(run())
 
