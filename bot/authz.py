@@ -82,6 +82,11 @@ class Authorizer:
         return set(members)
 
 
+def channel_allowed(settings: Settings, channel: str) -> bool:
+    """MAILCHECK_CHANNELS: where a check may run (unset: anywhere)."""
+    return not settings.mailcheck_channels or channel in settings.mailcheck_channels
+
+
 class PressGate:
     """Decides a press: the thread reply it gets, and the claim when it is accepted."""
 

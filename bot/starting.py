@@ -7,7 +7,9 @@ The report's lifecycle itself lives in workers/jobs/lifecycle.py; this is the bo
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from concurrent.futures import Future
+from typing import Any
 
 import redis
 
@@ -72,6 +74,12 @@ def hand_over(deps: Deps, stored: StoredReport, response_url: str) -> None:
             deps.unattached.put(stored)
         if not deps.workers.alive(deps.queue):
             tell(response_url, NO_WORKER_NOTICE.format(timeout=deps.settings.queue_timeout))
+
+
+def response_url(payload: Mapping[str, Any]) -> str:
+    """The payload's response_url when it is one (Slack sends an http(s) URL), else ""."""
+    url = payload.get("response_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
 
 
 def tell(response_url: str, text: str) -> None:

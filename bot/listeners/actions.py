@@ -16,11 +16,11 @@ from slack_bolt import Ack, App
 from bot.authz import Authorizer, PressGate
 from bot.deps import Deps
 from bot.errors import ServiceUnavailable, UserFacingError
+from bot.starting import response_url, tell
 from workers.clients.alert_store import AlertStore
 from workers.jobs.queueing import Ticket, claim_hold_s, enqueue_action
 from workers.remediation.guard import Claim, Guard
 from workers.report.actions import Subject, SubjectKind
-from workers.slack.api import respond_ephemeral
 from workers.slack.audit import ActionEntry, AuditLog, Outcome
 from workers.slack.errors import SlackError
 from workers.slack.ids import ACTION_PREFIX, Action
@@ -85,9 +85,7 @@ def parse_press(body: dict[str, Any]) -> Press:
 
 def answer(body: dict[str, Any], error: UserFacingError) -> None:
     """Tell the presser ephemerally (Slack ignores the body of an interaction's HTTP answer)."""
-    response_url = body.get("response_url")
-    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
-        respond_ephemeral(response_url, str(error))
+    tell(response_url(body), str(error))
 
 
 class _Presses:

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 from slack_bolt import Ack, App, BoltResponse
 
+from bot.authz import channel_allowed
 from bot.deps import Deps
 from bot.errors import (
     USAGE,
@@ -20,7 +21,7 @@ from bot.errors import (
     error_text,
 )
 from bot.parse import Check, Help, History, parse_command
-from bot.starting import hand_over_later, log_crash, save_report
+from bot.starting import hand_over_later, log_crash, response_url, save_report
 from workers.jobs.queueing import enqueue_status
 from workers.slack.api import respond_ephemeral
 from workers.slack.conversations import is_private
@@ -42,7 +43,7 @@ def _start_check(deps: Deps, ack: Callable[..., None], command: dict[str, Any], 
     private = is_private(channel, command.get("channel_name"))
     stored = save_report(deps, check, channel=channel, requester=requester, private=private)
     ack()
-    hand_over_later(deps, stored, _response_url(command))
+    hand_over_later(deps, stored, response_url(command))
 
 
 def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any]) -> None:
@@ -52,7 +53,7 @@ def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any])
             deps.settings,
             channel=command["channel_id"],
             requester=command["user_id"],
-            response_url=_response_url(command),
+            response_url=response_url(command),
         )
     except redis.RedisError:
         raise ServiceUnavailable("its Redis is unreachable") from None
@@ -62,7 +63,7 @@ def _start_status(deps: Deps, ack: Callable[..., None], command: dict[str, Any])
 def _start_history(deps: Deps, ack: Callable[..., None], command: dict[str, Any], email: str) -> None:
     ack()
     # Redis and one chat.getPermalink per entry: after the ack, answered through the response_url.
-    where, url = command["channel_id"], _response_url(command)
+    where, url = command["channel_id"], response_url(command)
     deps.background.submit(_answer_history, deps, url, email, where).add_done_callback(log_crash)
 
 
@@ -78,11 +79,6 @@ def _answer_history(deps: Deps, response_url: str, email: str, asked_in: str) ->
         respond_ephemeral(response_url, **answer)
 
 
-def _response_url(command: dict[str, Any]) -> str:
-    url = command.get("response_url")
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
-
-
 def handle(deps: Deps, ack: Callable[..., Any], command: dict[str, Any]) -> None:
     """`/mailcheck`, whichever way it came: Bolt's listener (Socket Mode) or the HTTP entry's direct route."""
     started = time.perf_counter()
@@ -94,12 +90,11 @@ def handle(deps: Deps, ack: Callable[..., Any], command: dict[str, Any]) -> None
     text = command.get("text")
     parsed = parse_command(text if isinstance(text, str) else "")
     deps.metrics.commands.labels(kind=type(parsed).__name__.lower()).inc()
-    allowed = deps.settings.mailcheck_channels
     if isinstance(parsed, Help):
         timed_ack(text=USAGE)
     elif not all(isinstance(command.get(key), str) and command[key] for key in ("channel_id", "user_id")):
         raise IncompleteCommand()
-    elif allowed and command["channel_id"] not in allowed:
+    elif not channel_allowed(deps.settings, command["channel_id"]):
         raise ChannelNotAllowed()
     elif isinstance(parsed, Check):
         _start_check(deps, timed_ack, command, parsed)

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.authz import channel_allowed
 from bot.deps import Deps
 from bot.errors import ChannelNotAllowed, InModal, UsageError, UserFacingError, modal_wording
 from bot.parse import Check, normalize_address, parse_address_input
@@ -92,11 +93,6 @@ def _submitter(body: dict[str, Any]) -> str:
     return user_id
 
 
-def _allowed(deps: Deps, channel: str) -> bool:
-    allowed = deps.settings.mailcheck_channels
-    return not allowed or channel in allowed
-
-
 def _picked(view: dict[str, Any], context: PickContext) -> Check:
     option = _state(view, BlockId.PICK, ElementId.PICK).get("selected_option")
     value = option.get("value") if isinstance(option, dict) else None
@@ -118,7 +114,7 @@ def handle_pick(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any]
     except (ValueError, KeyError, TypeError):
         raise InModal({BlockId.PICK.value: "This form is out of date: use the shortcut again."}) from None
     check = _picked(view, context)
-    if not _allowed(deps, context.channel):
+    if not channel_allowed(deps.settings, context.channel):
         raise InModal({BlockId.PICK.value: modal_wording(ChannelNotAllowed())})
     stored = _save(deps, check, BlockId.PICK, context.channel, user, context.private, context.thread_ts)
     ack()
@@ -158,7 +154,7 @@ def _checked_input(deps: Deps, view: dict[str, Any]) -> tuple[Check, str]:
     channel = _state(view, BlockId.CHANNEL, ElementId.CHANNEL).get("selected_conversation")
     if not isinstance(channel, str) or not channel:
         errors[BlockId.CHANNEL.value] = CHOOSE_CHANNEL
-    elif not _allowed(deps, channel):
+    elif not channel_allowed(deps.settings, channel):
         errors[BlockId.CHANNEL.value] = modal_wording(ChannelNotAllowed())
     if errors or check is None or not isinstance(channel, str):
         raise InModal(errors)

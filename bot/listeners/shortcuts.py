@@ -18,11 +18,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.authz import channel_allowed
 from bot.deps import Deps
 from bot.errors import ChannelNotAllowed, NoAddressInMessage, UserFacingError
 from bot.listeners.modals import PickContext
 from bot.parse import Found, find_addresses
-from bot.starting import hand_over_later, log_crash, save_report, tell
+from bot.starting import hand_over_later, log_crash, response_url, save_report, tell
 from workers.slack.conversations import is_private
 from workers.slack.errors import SlackError
 from workers.slack.ids import CallbackId
@@ -41,11 +42,6 @@ def text_field(data: object, *path: str) -> str:
     for key in path:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, str) else ""
-
-
-def response_url(body: dict[str, Any]) -> str:
-    url = text_field(body, "response_url")
-    return url if url.startswith(("https://", "http://")) else ""
 
 
 @dataclass(frozen=True)
@@ -114,8 +110,7 @@ def _pick(deps: Deps, ack: Ack, shortcut: MessageShortcut, found: Found, private
 
 def handle_message_shortcut(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:
     shortcut = parse_message_shortcut(body)
-    allowed = deps.settings.mailcheck_channels
-    if allowed and shortcut.channel not in allowed:
+    if not channel_allowed(deps.settings, shortcut.channel):
         raise ChannelNotAllowed()
     found = find_addresses(shortcut.text)
     if not found.checks:
@@ -140,7 +135,7 @@ def check_modal(deps: Deps, initial_channel: str = "") -> dict[str, Any]:
     """The check modal with its default channel: `initial_channel` when mailcheck may run there, else
     the one channel it may run in, else the conversation the agent is viewing (Slack's own default)."""
     allowed = deps.settings.mailcheck_channels
-    if initial_channel and allowed and initial_channel not in allowed:
+    if initial_channel and not channel_allowed(deps.settings, initial_channel):
         initial_channel = ""
     if not initial_channel and len(allowed) == 1:
         initial_channel = allowed[0]

@@ -145,7 +145,3 @@ def normalized_reply(text: str) -> str:
     text = _IPV6.sub("x:x::x", text)
     text = _TOKEN.sub("…", text)
     return " ".join(text.split())[:MAX_REPLY_TEXT]
-
-
-def scrub_addresses(text: str) -> str:
-    return _ADDRESS.sub("<address>", text)
