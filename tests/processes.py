@@ -42,11 +42,13 @@ BASE_ZONES = {
 
 
 class Process:
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+    """`python -m <module> <args>`: the real CLI, or a wrapper of it that changes a timing first."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, module: str = "bot.cli") -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args],
+            [sys.executable, "-m", module, *args],
             env=env,
             cwd=ROOT,
             stdout=self._log,

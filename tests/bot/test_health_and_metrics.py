@@ -101,26 +101,11 @@ class Running:
 def start_socket_bot(
     env: dict[str, str], slack: SocketModeStandIn, log: Path, module: str = "bot.cli"
 ) -> Running:
-    bot = SocketBot(module, env, log)
+    bot = Process(["bot", "--host", "127.0.0.1"], env, log, module)
     wait_connected(slack, bot, 1)
     base = f"http://127.0.0.1:{env['PORT']}"
     wait_http(base + "/metrics", process=bot)
     return Running(base, bot, env, slack, "connected")
-
-
-class SocketBot(Process):
-    """`mailcheck bot` in Socket Mode, run by `module` (the real CLI, or a wrapper of it)."""
-
-    def __init__(self, module: str, env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", module, "bot", "--host", "127.0.0.1"],
-            env=env,
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 @pytest.fixture(params=["http", "socket"])

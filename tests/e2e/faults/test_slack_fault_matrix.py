@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +29,7 @@ import redis
 from tests.e2e.faults.quick_slack import QUICK_SLACK_TIMEOUT_S
 from tests.e2e.faults.stack import wait_until
 from tests.e2e.helpers import block_text, run_command
-from tests.processes import BASE_ZONES, ROOT, Process, base_settings, mailcheck_env, wait_http
+from tests.processes import BASE_ZONES, Process, base_settings, mailcheck_env, wait_http
 from tests.standins.block_actions import press
 from tests.standins.dns_server import DnsServer
 from tests.standins.kratos import KratosStandIn
@@ -61,22 +58,8 @@ FAULTS: dict[str, Callable[[SlackStandIn, str], None]] = {
     "429": lambda s, m: s.rate_limit(m, 1, retry_after=1),
 }
 WAIT_S = 40.0
+QUICK_SLACK = "tests.e2e.faults.quick_slack"  # the real bot and worker with a 2 s Slack timeout
 _emails = itertools.count(1)
-
-
-class QuickProcess(Process):
-    """A mailcheck process run through tests.e2e.faults.quick_slack (short Slack timeout)."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.faults.quick_slack", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 @dataclass
@@ -124,10 +107,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         }
         env = mailcheck_env(**settings)
         port = free_port()
-        bot = QuickProcess(["bot", "--host", "127.0.0.1", "--port", str(port)], env, logs / "bot.log")
+        bot = Process(["bot", "--host", "127.0.0.1", "--port", str(port)], env, logs / "bot.log", QUICK_SLACK)
         cleanup.callback(bot.stop)
         wait_http(f"http://127.0.0.1:{port}/metrics", process=bot)
-        worker = QuickProcess(["worker"], env, logs / "worker.log")
+        worker = Process(["worker"], env, logs / "worker.log", QUICK_SLACK)
         cleanup.callback(worker.stop)
         yield World(slack, kratos, redis_server, f"http://127.0.0.1:{port}", env)
 
